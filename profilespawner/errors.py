@@ -1,0 +1,113 @@
+"""The exceptions profilespawner raises on bad profile data, and nothing else.
+
+Every message names where the problem is -- the source (a file path or
+``namespace/ConfigMap``), the profile (its name, or its index when it has none),
+the field path inside it -- and what is wrong. Messages quote keys and names,
+never values: a value may be a credential.
+
+The hierarchy::
+
+    ProfileError                     base: bad profile data, anywhere
+    ├── ProfileSyntaxError           the YAML cannot be parsed (gives line, column)
+    ├── ProfileValidationError       parsed, but breaks the format or a Kubernetes rule
+    └── ProfileSpawnError            the profiles cannot be applied to this spawn
+        ├── UserOptionError          unknown or forbidden size / gpu_type (HTTP 400)
+        └── ResourceConflictError    a resource request ends up above its limit
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ProfileError",
+    "ProfileSpawnError",
+    "ProfileSyntaxError",
+    "ProfileValidationError",
+    "ResourceConflictError",
+    "UserOptionError",
+]
+
+
+class ProfileError(Exception):
+    """Base of every error raised on bad profile data.
+
+    ``source``, ``profile``, ``field`` and ``problem`` are kept as attributes so
+    that tools (the CLI's JSON output, logs) can use them without parsing the
+    message. Any of the first three may be empty when it does not apply.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str = "",
+        profile: str = "",
+        field: str = "",
+    ) -> None:
+        self.problem = problem
+        self.source = source
+        self.profile = profile
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [p for p in (self.source, self.profile, self.field) if p]
+        parts.append(self.problem)
+        return ": ".join(parts)
+
+
+class ProfileSyntaxError(ProfileError):
+    """The document is not valid YAML (or not YAML we accept safely)."""
+
+    def __init__(
+        self, problem: str, *, source: str = "", line: int | None = None, column: int | None = None
+    ) -> None:
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}" if line is not None else ""
+        super().__init__(problem, source=source, field=where)
+
+
+class ProfileValidationError(ProfileError):
+    """The document parsed, but does not follow the format or Kubernetes' rules.
+
+    A document with several problems raises one error for the first and keeps
+    the rest in ``errors`` (the first included), so a tool can report them all.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str = "",
+        profile: str = "",
+        field: str = "",
+        errors: tuple[ProfileValidationError, ...] = (),
+    ) -> None:
+        self.errors: tuple[ProfileValidationError, ...] = errors or (self,)
+        super().__init__(problem, source=source, profile=profile, field=field)
+
+    def _render(self) -> str:
+        text = super()._render()
+        extra = len(getattr(self, "errors", ())) - 1
+        if extra > 0:
+            text += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+        return text
+
+
+class ProfileSpawnError(ProfileError):
+    """The merged profile cannot be applied to this spawn; no pod is created."""
+
+
+class UserOptionError(ProfileSpawnError):
+    """The user asked for a size or GPU type that is not defined or not theirs.
+
+    ``allowed`` lists what this user may pick instead.
+    """
+
+    def __init__(self, problem: str, *, allowed: tuple[str, ...] = (), field: str = "") -> None:
+        self.allowed = allowed
+        super().__init__(problem, field=field)
+
+
+class ResourceConflictError(ProfileSpawnError):
+    """A resource request is above its limit once profiles and KubeSpawner meet."""

@@ -1,0 +1,103 @@
+"""Kubernetes' own rules for values: quantities, names, label keys and values.
+
+Pure functions mirroring ``k8s.io/apimachinery``'s ``resource.ParseQuantity``
+and ``validation.IsQualifiedName``/``IsDNS1123Label``/``IsValidLabelValue``
+closely enough that what passes here passes the API server. Used by the
+validator on load and by the applier to compare requests with limits and to
+write ``MEM_LIMIT``-style variables.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+
+__all__ = [
+    "cpu_cores",
+    "is_dns1123_label",
+    "is_env_var_name",
+    "is_label_value",
+    "is_qualified_name",
+    "memory_bytes",
+    "parse_quantity",
+]
+
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# The portable rule (every Kubernetes version accepts it); 1.34 relaxed it to any
+# printable ASCII but '=', which older clusters still reject.
+_ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+def parse_quantity(text: str) -> Decimal:
+    """Return the value of a Kubernetes quantity such as ``500m`` or ``1.5Gi``.
+
+    Raises ``ValueError`` when ``text`` is not a quantity.
+    """
+    match = _QUANTITY.match(text.strip()) if text == text.strip() else None
+    if match is None:
+        raise ValueError("not a Kubernetes quantity")
+    try:
+        number = Decimal(match["number"])
+    except InvalidOperation as e:  # pragma: no cover - the regex rules this out
+        raise ValueError("not a Kubernetes quantity") from e
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * _DECIMAL[suffix]
+    if suffix:
+        return number.scaleb(int(suffix[1:]))
+    return number
+
+
+def memory_bytes(text: str) -> int:
+    """A memory quantity in whole bytes, rounded up as the kubelet does."""
+    return int(parse_quantity(text).to_integral_value(rounding=ROUND_CEILING))
+
+
+def cpu_cores(text: str) -> float:
+    """A CPU quantity in cores, as JupyterHub writes ``CPU_LIMIT`` (a float)."""
+    return float(parse_quantity(text))
+
+
+def is_dns1123_label(name: str) -> bool:
+    """True for a valid volume (or other DNS-1123 label) name."""
+    return len(name) <= 63 and bool(_DNS1123_LABEL.match(name))
+
+
+def is_qualified_name(name: str) -> bool:
+    """True for a label/annotation key or resource name: ``[prefix/]name``."""
+    prefix, slash, local = name.rpartition("/")
+    if slash and not (prefix and len(prefix) <= 253 and _DNS1123_SUBDOMAIN.match(prefix)):
+        return False
+    return 0 < len(local) <= 63 and bool(_QUALIFIED_NAME.match(local))
+
+
+def is_label_value(value: str) -> bool:
+    """True for a valid label value (also node selector values)."""
+    return len(value) <= 63 and bool(_LABEL_VALUE.match(value))
+
+
+def is_env_var_name(name: str) -> bool:
+    """True for an environment variable name every Kubernetes version accepts."""
+    return bool(_ENV_VAR_NAME.match(name))

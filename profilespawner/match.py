@@ -1,0 +1,87 @@
+"""Which profiles and sizes apply to a spawn: the rules of who and which image.
+
+Pure functions over names and strings. An image pattern without ``/`` is
+compared with the image's last path component, one with ``/`` with the whole
+reference; a pattern without a tag or digest matches every tag and digest;
+``*``, ``?`` and ``[...]`` are :mod:`fnmatch` wildcards (``*`` also crosses
+``/``); an image without a tag or digest counts as ``:latest``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from .model import Profile, Who
+
+__all__ = ["ImageRef", "image_matches", "is_for", "matching_profiles"]
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image reference split as a registry client would: name, tag, digest."""
+
+    name: str
+    tag: str = ""
+    digest: str = ""
+
+    @classmethod
+    def parse(cls, reference: str) -> ImageRef:
+        name, _, digest = reference.partition("@")
+        slash = name.rfind("/")
+        colon = name.rfind(":")
+        tag = ""
+        if colon > slash:  # a ':' before the last '/' is a registry port
+            name, tag = name[:colon], name[colon + 1 :]
+        return cls(name=name, tag=tag, digest=digest)
+
+    @property
+    def has_version(self) -> bool:
+        return bool(self.tag or self.digest)
+
+    def render(self, *, version: bool = True) -> str:
+        text = self.name
+        if version and self.tag:
+            text += ":" + self.tag
+        if version and self.digest:
+            text += "@" + self.digest
+        return text
+
+    def last_component(self) -> ImageRef:
+        return ImageRef(self.name.rsplit("/", 1)[-1], self.tag, self.digest)
+
+
+def image_matches(pattern: str, image: str) -> bool:
+    """True when ``pattern`` (from a profile's ``images``) selects ``image``."""
+    ref = ImageRef.parse(image)
+    if not ref.has_version:
+        ref = ImageRef(ref.name, "latest")
+    if "/" not in pattern:
+        ref = ref.last_component()
+    wanted = ImageRef.parse(pattern)
+    if not wanted.has_version:
+        return fnmatchcase(ref.name, wanted.name)
+    # compare only the parts the pattern names: tag, digest or both
+    candidate = ImageRef(ref.name, ref.tag if wanted.tag else "", ref.digest if wanted.digest else "")
+    return fnmatchcase(candidate.render(), pattern)
+
+
+def is_for(who: Who, user: str, groups: Iterable[str]) -> bool:
+    """True when a profile or size with ``who`` applies to ``user`` in ``groups``."""
+    if who.everyone:
+        return True
+    return user in who.users or not set(who.groups).isdisjoint(groups)
+
+
+def matching_profiles(
+    profiles: Iterable[Profile], *, user: str, groups: Iterable[str], image: str
+) -> list[Profile]:
+    """The profiles that apply to this spawn, in precedence order."""
+    group_set = frozenset(groups)
+    return [
+        p
+        for p in profiles
+        if is_for(p.who, user, group_set)
+        and (not p.images or any(image_matches(pattern, image) for pattern in p.images))
+    ]

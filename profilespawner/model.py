@@ -1,0 +1,123 @@
+"""The parsed, validated profile set: plain immutable data, no behaviour, no I/O.
+
+Kubernetes objects inside a profile (env vars, tolerations, affinity, volumes)
+are kept as the JSON dicts the API server uses (camelCase keys), already
+checked and normalised by :mod:`profilespawner.validate`, so that merging and
+applying are dictionary work and golden manifests read like ``kubectl`` output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "GpuType",
+    "PodSettings",
+    "Profile",
+    "ProfileSet",
+    "Size",
+    "Who",
+]
+
+JSON = dict[str, Any]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class PodSettings:
+    """What a profile or a size sets on the notebook pod; ``None``/empty = nothing.
+
+    ``resources`` maps ``"requests"``/``"limits"`` to ``{resource name: quantity}``.
+    ``volumes`` entries are Kubernetes Volumes with the mount fields
+    (``mountPath``, ``readOnly``, ``subPath``) still attached; ``mountPath`` is
+    already absolute.
+    """
+
+    env: tuple[JSON, ...] = ()
+    env_from: tuple[JSON, ...] = ()
+    resources: Mapping[str, Mapping[str, str]] = field(default_factory=_empty)
+    gpu: int | None = None
+    tolerations: tuple[JSON, ...] = ()
+    node_affinity: Mapping[str, Any] = field(default_factory=_empty)
+    node_selector: Mapping[str, str] = field(default_factory=_empty)
+    volumes: tuple[JSON, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=_empty)
+    annotations: Mapping[str, str] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who a profile or size is for: no users and no groups, or ``*``, is everyone."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return (not self.users and not self.groups) or "*" in self.users
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One entry of ``profiles``: who and which images it is for, and its settings."""
+
+    name: str
+    source: str
+    index: int
+    settings: PodSettings = field(default_factory=PodSettings)
+    who: Who = field(default_factory=Who)
+    images: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Size:
+    """A preset the user picks at spawn time; applied after every matching profile."""
+
+    name: str
+    source: str
+    settings: PodSettings = field(default_factory=PodSettings)
+    who: Who = field(default_factory=Who)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GpuType:
+    """Tolerations added to pods that request a GPU (all types, or the chosen one)."""
+
+    type: str
+    source: str
+    tolerations: tuple[JSON, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """Everything one or more sources define, in precedence order."""
+
+    profiles: tuple[Profile, ...] = ()
+    sizes: Mapping[str, Size] = field(default_factory=_empty)
+    gpu_types: Mapping[str, GpuType] = field(default_factory=_empty)
+
+    @classmethod
+    def combine(cls, sets: list[ProfileSet]) -> ProfileSet:
+        """Concatenate profiles; a later size or gpuType of the same name replaces
+        an earlier one whole (keeping the earlier one's position)."""
+        profiles: list[Profile] = []
+        sizes: dict[str, Size] = {}
+        gpu_types: dict[str, GpuType] = {}
+        for item in sets:
+            profiles.extend(item.profiles)
+            sizes.update(item.sizes)
+            gpu_types.update(item.gpu_types)
+        return cls(
+            profiles=tuple(profiles),
+            sizes=MappingProxyType(sizes),
+            gpu_types=MappingProxyType(gpu_types),
+        )

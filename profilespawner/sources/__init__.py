@@ -1,0 +1,11 @@
+"""Where profile documents come from: files now, ConfigMaps through the API.
+
+Each source keeps, per document, the last version that validated (see
+:class:`~profilespawner.sources.book.SourceBook`); the profile engine only ever
+sees validated :class:`~profilespawner.model.ProfileSet` objects.
+"""
+
+from .book import SourceBook, SourceState
+from .files import FileSource
+
+__all__ = ["FileSource", "SourceBook", "SourceState"]

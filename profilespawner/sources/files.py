@@ -1,0 +1,76 @@
+"""Profile documents from YAML files, re-read when their modification time changes.
+
+A ConfigMap mounted as a volume updates its files in place (an atomic symlink
+swap), which changes what ``stat`` reports; so does an editor. Reading and
+parsing happen in a worker thread, never on the hub's event loop. A missing
+file is not an error: it simply defines nothing (debug log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+
+from ..errors import ProfileError
+from ..model import ProfileSet
+from ..validate import ParsedDocument, parse_document
+from .book import SourceBook
+
+__all__ = ["FileSource"]
+
+
+def _version(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _read_and_parse(path: str, default_mount_path: str) -> ParsedDocument | ProfileError:
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+        return parse_document(text, source=path, default_mount_path=default_mount_path)
+    except ProfileError as e:
+        return e
+    except OSError as e:
+        return ProfileError(f"cannot be read ({e.strerror})", source=path)
+
+
+class FileSource:
+    """The documents in ``paths``, in the listed order."""
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        default_mount_path: str,
+        log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+    ) -> None:
+        self.paths = list(paths)
+        self.default_mount_path = default_mount_path
+        self.log = log
+        self.book = SourceBook(log)
+        self._missing: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def profile_sets(self) -> list[ProfileSet]:
+        """Re-read what changed since the last call; return the valid sets in order."""
+        async with self._lock:
+            for path in self.paths:
+                version = await asyncio.to_thread(_version, path)
+                if version is None:
+                    if path not in self._missing:
+                        self.log.debug("Profile file %s does not exist; skipping it", path)
+                        self._missing.add(path)
+                    self.book.forget(path)
+                    continue
+                self._missing.discard(path)
+                if self.book.is_current(path, version):
+                    continue
+                result = await asyncio.to_thread(_read_and_parse, path, self.default_mount_path)
+                self.book.record(path, version, result)
+            return self.book.profile_sets(self.paths)

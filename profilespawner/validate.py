@@ -1,0 +1,680 @@
+"""YAML text → :class:`~profilespawner.model.ProfileSet`, or a :class:`ProfileError`.
+
+Three steps, all pure: safe YAML loading (ruamel.yaml's C loader when it is
+installed; no Python object tags; bounded size so alias bombs cannot blow up),
+the JSON Schema shipped in ``schema/profiles.schema.json`` for structure, then
+the Kubernetes-level checks a schema cannot express (quantities, names,
+reserved variables, request ≤ limit, mount paths, placeholders). Legacy
+jupyterhub-singleuser-profiles 0.7 forms are normalised here, so nothing
+downstream sees them. Messages quote keys and names, never values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import posixpath
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from . import k8srules
+from .errors import ProfileSyntaxError, ProfileValidationError
+from .model import GpuType, PodSettings, Profile, ProfileSet, Size, Who
+
+__all__ = [
+    "DEFAULT_MOUNT_PATH",
+    "MAX_DOCUMENT_NODES",
+    "PLACEHOLDERS",
+    "ParsedDocument",
+    "load_schema",
+    "parse_document",
+]
+
+DEFAULT_MOUNT_PATH = "/opt/app-root/src"
+
+#: Upper bound on the nodes of a loaded document, aliases counted at every use:
+#: far above any real profile set, far below what an alias bomb expands to.
+MAX_DOCUMENT_NODES = 200_000
+
+#: The placeholders KubeSpawner's ``_expand_user_properties`` fills in.
+PLACEHOLDERS = frozenset(
+    {
+        "userid",
+        "unescaped_username",
+        "unescaped_servername",
+        "hubnamespace",
+        "username",
+        "servername",
+        "user_server",
+        "safe_username",
+        "safe_servername",
+        "safe_user_server",
+        "escaped_username",
+        "escaped_servername",
+        "escaped_user_server",
+        "pod_name",
+        "pvc_name",
+        "namespace",
+    }
+)
+
+RESERVED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
+# Labels KubeSpawner sets for itself and selects its pods by: overriding them
+# would make the spawner lose track of the pod.
+RESERVED_LABEL_KEYS = frozenset({"app", "component", "heritage", "release", "chart"})
+RESERVED_LABEL_PREFIXES = ("hub.jupyter.org/", "app.kubernetes.io/")
+NO_SIZE = "Default"
+
+_MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
+_LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A validated document and the notices worth a warning (legacy keys ignored)."""
+
+    profile_set: ProfileSet
+    warnings: tuple[str, ...] = ()
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of the profile format, as shipped with the package."""
+    text = resources.files(__package__).joinpath("schema/profiles.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _document_validator() -> jsonschema.Draft202012Validator:
+    schema = load_schema()
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/document", "$defs": schema["$defs"]})
+
+
+def parse_document(
+    text: str | bytes,
+    *,
+    source: str,
+    default_mount_path: str = DEFAULT_MOUNT_PATH,
+) -> ParsedDocument:
+    """Parse and validate one source's YAML text.
+
+    ``source`` names it in messages (a file path or ``namespace/ConfigMap``).
+    Raises :class:`ProfileSyntaxError` or :class:`ProfileValidationError`; the
+    latter carries every problem found in ``errors``.
+    """
+    data = _load_yaml(text, source)
+    if data is None:
+        raise ProfileValidationError(
+            "the document is empty (write 'profiles: []' for a source that defines nothing)",
+            source=source,
+        )
+    if isinstance(data, list):
+        data = {"profiles": data}
+    elif not isinstance(data, dict):
+        raise ProfileValidationError(
+            f"the top level must be a mapping with 'profiles', 'sizes' and 'gpuTypes' "
+            f"(or a list of profiles), not {_kind(data)}",
+            source=source,
+        )
+    checker = _Checker(source, data, default_mount_path)
+    profile_set = checker.run()
+    return ParsedDocument(profile_set, tuple(checker.warnings))
+
+
+# -- YAML --------------------------------------------------------------------
+
+
+def _load_yaml(text: str | bytes, source: str) -> Any:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ProfileSyntaxError(
+                f"the document is not valid UTF-8 (byte offset {e.start})", source=source
+            ) from None
+    try:
+        data = _safe_load(text)
+    except DuplicateKeyError as e:
+        key = _duplicate_key(e)
+        mark = e.problem_mark
+        raise ProfileSyntaxError(
+            f"duplicate key {key}" if key else "duplicate key",
+            source=source,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "invalid YAML"
+        raise ProfileSyntaxError(
+            problem,
+            source=source,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except YAMLError as e:
+        raise ProfileSyntaxError(f"invalid YAML ({type(e).__name__})", source=source) from None
+    _check_size(data, source)
+    return data
+
+
+def _safe_load(text: str) -> Any:
+    # The C loader is five times faster, but its bundled libyaml rejects some
+    # plain scalars YAML allows (``[image:v0.1]`` in jupyterhub-singleuser-profiles'
+    # own example); the pure loader then decides, and gives the better message.
+    try:
+        return YAML(typ="safe", pure=False).load(text)
+    except DuplicateKeyError:
+        raise
+    except YAMLError:
+        return YAML(typ="safe", pure=True).load(text)
+
+
+def _duplicate_key(error: DuplicateKeyError) -> str:
+    # ruamel's message goes on to quote both values; keep only the key.
+    problem = error.problem or ""
+    start = problem.find('key "')
+    end = problem.find('" with value')
+    if start >= 0 and end > start:
+        return repr(problem[start + 5 : end])
+    return ""
+
+
+def _check_size(data: Any, source: str) -> None:
+    budget = MAX_DOCUMENT_NODES
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ProfileSyntaxError(
+                f"the document expands to more than {MAX_DOCUMENT_NODES} nodes "
+                "(too large, or aliases that multiply)",
+                source=source,
+            )
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+# -- checks --------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _field(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Checker:
+    """Walks one document, collecting every problem before raising."""
+
+    def __init__(self, source: str, data: dict[str, Any], default_mount_path: str) -> None:
+        self.source = source
+        self.data = data
+        self.default_mount_path = default_mount_path
+        self.errors: list[ProfileValidationError] = []
+        self.warnings: list[str] = []
+
+    # where an error is: ("profile 'Spark'", "env[0].name") from a document path
+    def _locate(self, path: Sequence[str | int]) -> tuple[str, str]:
+        if len(path) >= 2 and isinstance(path[1], int) and path[0] in ("profiles", "sizes", "gpuTypes"):
+            section, index = str(path[0]), int(path[1])
+            kind = {"profiles": "profile", "sizes": "size", "gpuTypes": "gpuType"}[section]
+            entries = self.data.get(section)
+            entry = entries[index] if isinstance(entries, list) and index < len(entries) else None
+            key = "type" if section == "gpuTypes" else "name"
+            name = entry.get(key) if isinstance(entry, dict) else None
+            label = f"{kind} {name!r}" if isinstance(name, str) and name else f"{kind} #{index + 1}"
+            return label, _field(path[2:])
+        return "", _field(path)
+
+    def error(self, path: Sequence[str | int], problem: str) -> None:
+        profile, field = self._locate(path)
+        self.errors.append(ProfileValidationError(problem, source=self.source, profile=profile, field=field))
+
+    def warn(self, path: Sequence[str | int], problem: str) -> None:
+        profile, field = self._locate(path)
+        parts = [p for p in (self.source, profile, field) if p]
+        self.warnings.append(": ".join([*parts, problem]))
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            first = self.errors[0]
+            raise ProfileValidationError(
+                first.problem,
+                source=first.source,
+                profile=first.profile,
+                field=first.field,
+                errors=tuple(self.errors),
+            )
+
+    def run(self) -> ProfileSet:
+        for error in _document_validator().iter_errors(self.data):
+            self._schema_error(error)
+        self.raise_if_errors()
+
+        if "ui" in self.data:
+            self.warn(["ui"], "'ui' is not supported and is ignored")
+        profiles = [
+            self._profile(entry, ["profiles", i], i)
+            for i, entry in enumerate(self.data.get("profiles") or [])
+        ]
+        sizes: dict[str, Size] = {}
+        for i, entry in enumerate(self.data.get("sizes") or []):
+            size = self._size(entry, ["sizes", i])
+            sizes[size.name] = size
+        gpu_types: dict[str, GpuType] = {}
+        for i, entry in enumerate(self.data.get("gpuTypes") or []):
+            path: list[str | int] = ["gpuTypes", i]
+            if not entry["type"]:
+                self.error([*path, "type"], "must not be empty")
+            gpu_types[entry["type"]] = GpuType(
+                type=entry["type"],
+                source=self.source,
+                tolerations=self._tolerations(
+                    entry.get("node_tolerations") or [], [*path, "node_tolerations"]
+                ),
+                description=entry.get("description", ""),
+            )
+        self.raise_if_errors()
+        return ProfileSet(
+            profiles=tuple(profiles),
+            sizes=MappingProxyType(sizes),
+            gpu_types=MappingProxyType(gpu_types),
+        )
+
+    # -- JSON Schema errors, in words ---------------------------------------
+
+    def _schema_error(self, error: jsonschema.ValidationError) -> None:
+        path = list(error.absolute_path)
+        kind = error.validator
+        expected: Any = error.validator_value
+        instance: Any = error.instance
+        schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+        if kind == "oneOf":
+            branch = _matching_branch(error)
+            if branch is not None:
+                for sub in branch:
+                    self._schema_error(sub)
+                return
+            self.error(path, "is not in any of the accepted forms")
+        elif kind == "additionalProperties":
+            known = sorted(schema.get("properties", {}))
+            for key in instance:
+                if key not in known:
+                    hint = difflib.get_close_matches(str(key), known, n=1)
+                    more = f" (did you mean {hint[0]!r}?)" if hint else ""
+                    where = "unknown top-level key" if not path else "unknown key"
+                    self.error(path, f"{where} {str(key)!r}{more}")
+        elif kind == "type":
+            types = [expected] if isinstance(expected, str) else list(expected)
+            wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+            self.error(path, f"must be {wanted}, not {_kind(instance)}")
+        elif kind == "required":
+            for key in expected:
+                if key not in instance:
+                    self.error(path, f"missing required key {key!r}")
+        elif kind == "enum":
+            self.error(path, "must be one of: " + ", ".join(repr(v) for v in expected))
+        elif kind == "minimum":
+            self.error(path, f"must be at least {expected}")
+        elif kind == "maximum":
+            self.error(path, f"must be at most {expected}")
+        elif kind == "minItems":
+            self.error(path, "must not be empty")
+        elif kind in ("minProperties", "maxProperties"):
+            choices = ", ".join(sorted(schema.get("properties", {})))
+            how = "exactly one" if "maxProperties" in schema else "one"
+            self.error(path, f"must set {how} of: {choices}")
+        else:
+            self.error(path, f"is not valid here ({kind})")
+
+    # -- entries ---------------------------------------------------------------
+
+    def _profile(self, entry: dict[str, Any], path: list[str | int], index: int) -> Profile:
+        if "services" in entry:
+            self.warn([*path, "services"], "'services' is not supported and is ignored")
+        if not entry["name"]:
+            self.error([*path, "name"], "must not be empty")
+        images = tuple(entry.get("images") or ())
+        for i, pattern in enumerate(images):
+            if not pattern:
+                self.error([*path, "images", i], "must not be empty")
+        return Profile(
+            name=entry["name"],
+            source=self.source,
+            index=index,
+            settings=self._settings(entry, path),
+            who=self._who(entry, path),
+            images=images,
+            description=entry.get("description", ""),
+        )
+
+    def _size(self, entry: dict[str, Any], path: list[str | int]) -> Size:
+        name = entry["name"]
+        if not name:
+            self.error([*path, "name"], "must not be empty")
+        elif name == NO_SIZE:
+            self.error([*path, "name"], f"{NO_SIZE!r} is reserved for 'no size'")
+        return Size(
+            name=name,
+            source=self.source,
+            settings=self._settings(entry, path),
+            who=self._who(entry, path),
+            description=entry.get("description", ""),
+        )
+
+    def _who(self, entry: dict[str, Any], path: list[str | int]) -> Who:
+        for key in ("users", "groups"):
+            for i, name in enumerate(entry.get(key) or ()):
+                if not name:
+                    self.error([*path, key, i], "must not be empty")
+        return Who(users=tuple(entry.get("users") or ()), groups=tuple(entry.get("groups") or ()))
+
+    def _settings(self, entry: dict[str, Any], path: list[str | int]) -> PodSettings:
+        return PodSettings(
+            env=self._env(entry.get("env"), [*path, "env"]),
+            env_from=self._env_from(entry.get("envFrom") or [], [*path, "envFrom"]),
+            resources=self._resources(entry.get("resources"), [*path, "resources"]),
+            gpu=int(entry["gpu"]) if entry.get("gpu") is not None else None,
+            tolerations=self._tolerations(entry.get("node_tolerations") or [], [*path, "node_tolerations"]),
+            node_affinity=self._node_affinity(entry.get("node_affinity") or {}, [*path, "node_affinity"]),
+            node_selector=self._selector(entry.get("node_selector") or {}, [*path, "node_selector"]),
+            volumes=self._volumes(entry.get("volumes") or [], [*path, "volumes"]),
+            labels=self._labels(entry.get("labels") or {}, [*path, "labels"]),
+            annotations=self._annotations(entry.get("annotations") or {}, [*path, "annotations"]),
+        )
+
+    # -- env ---------------------------------------------------------------------
+
+    def _env(self, env: Any, path: list[str | int]) -> tuple[dict[str, Any], ...]:
+        if not env:
+            return ()
+        if isinstance(env, dict):
+            # legacy mapping form: NAME: scalar
+            items: list[dict[str, Any]] = [{"name": str(k), "value": _scalar_text(v)} for k, v in env.items()]
+            paths: list[list[str | int]] = [[*path, str(k)] for k in env]
+        else:
+            items = [dict(var) for var in env]
+            paths = [[*path, i] for i in range(len(env))]
+        seen: set[str] = set()
+        for var, var_path in zip(items, paths, strict=True):
+            name = var["name"]
+            if not k8srules.is_env_var_name(name):
+                self.error(var_path, f"{name!r} is not a valid environment variable name")
+            elif name.startswith(RESERVED_ENV_PREFIXES):
+                self.error(var_path, f"{name!r} is reserved for JupyterHub (JUPYTERHUB_*, JPY_*)")
+            if name in seen:
+                self.error(var_path, f"variable {name!r} is set twice in this entry")
+            seen.add(name)
+            if "value" in var and "valueFrom" in var:
+                self.error(var_path, f"variable {name!r} sets both 'value' and 'valueFrom'")
+            if "value" in var:
+                self._placeholders(var["value"], var_path if isinstance(env, dict) else [*var_path, "value"])
+            ref = var.get("valueFrom", {}).get("resourceFieldRef")
+            if ref and "divisor" in ref:
+                ref = dict(
+                    ref,
+                    divisor=self._quantity(
+                        ref["divisor"], [*var_path, "valueFrom", "resourceFieldRef", "divisor"]
+                    ),
+                )
+                var["valueFrom"] = dict(var["valueFrom"], resourceFieldRef=ref)
+        return tuple(items)
+
+    def _placeholders(self, text: str, path: list[str | int]) -> None:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError:
+            self.error(path, "has an unbalanced '{' or '}' (write '{{' or '}}' for a literal brace)")
+            return
+        for name in fields:
+            base = name.split(".", 1)[0].split("[", 1)[0]
+            if base not in PLACEHOLDERS:
+                self.error(
+                    path,
+                    f"unknown placeholder {'{' + base + '}'!r} (known: {', '.join(sorted(PLACEHOLDERS))}; "
+                    "write '{{' or '}}' for a literal brace)",
+                )
+
+    def _env_from(self, items: list[dict[str, Any]], path: list[str | int]) -> tuple[dict[str, Any], ...]:
+        for i, item in enumerate(items):
+            refs = [k for k in ("configMapRef", "secretRef") if k in item]
+            if len(refs) != 1:
+                self.error([*path, i], "must set exactly one of 'configMapRef' and 'secretRef'")
+            prefix = item.get("prefix")
+            if prefix and not k8srules.is_env_var_name(prefix):
+                self.error([*path, i, "prefix"], "is not a valid environment variable prefix")
+        return tuple(dict(item) for item in items)
+
+    # -- resources -------------------------------------------------------------
+
+    def _quantity(self, value: Any, path: list[str | int]) -> str:
+        text = str(value) if not isinstance(value, str) else value
+        try:
+            amount = k8srules.parse_quantity(text)
+        except ValueError:
+            self.error(path, "is not a Kubernetes quantity (examples: 500m, 2, 1.5Gi, 512Mi)")
+            return text
+        if amount < 0:
+            self.error(path, "must not be negative")
+        return text
+
+    def _resources(self, resources: Any, path: list[str | int]) -> Mapping[str, Mapping[str, str]]:
+        if not resources:
+            return MappingProxyType({})
+        legacy = [k for k in _LEGACY_RESOURCE_KEYS if k in resources]
+        modern = [k for k in ("requests", "limits") if k in resources]
+        if legacy and modern:
+            self.error(
+                path, "mixes the legacy 'mem_limit'/'cpu_limit' with 'requests'/'limits'; use one form"
+            )
+            return MappingProxyType({})
+        out: dict[str, dict[str, str]] = {}
+        if legacy:
+            # jupyterhub-singleuser-profiles 0.7: the value is both request and limit
+            for key in legacy:
+                if resources[key] is None:
+                    continue
+                quantity = self._quantity(resources[key], [*path, key])
+                name = _LEGACY_RESOURCE_KEYS[key]
+                out.setdefault("requests", {})[name] = quantity
+                out.setdefault("limits", {})[name] = quantity
+        for kind in modern:
+            for name, value in (resources[kind] or {}).items():
+                if not k8srules.is_qualified_name(name):
+                    self.error([*path, kind], f"{name!r} is not a valid resource name")
+                out.setdefault(kind, {})[name] = self._quantity(value, [*path, kind, name])
+        for name, request in out.get("requests", {}).items():
+            limit = out.get("limits", {}).get(name)
+            if limit is not None and _above(request, limit):
+                self.error([*path, "requests", name], f"the request of {name!r} is above its limit")
+        return MappingProxyType({k: MappingProxyType(v) for k, v in out.items()})
+
+    # -- scheduling -------------------------------------------------------------
+
+    def _tolerations(self, items: list[dict[str, Any]], path: list[str | int]) -> tuple[dict[str, Any], ...]:
+        for i, tol in enumerate(items):
+            where = [*path, i]
+            operator = tol.get("operator", "Equal")
+            if tol.get("key") and not k8srules.is_qualified_name(tol["key"]):
+                self.error([*where, "key"], f"{tol['key']!r} is not a valid taint key")
+            if not tol.get("key") and operator != "Exists":
+                self.error(where, "a toleration without 'key' must use operator 'Exists'")
+            if operator == "Exists" and tol.get("value"):
+                self.error([*where, "value"], "must be empty when operator is 'Exists'")
+            if "tolerationSeconds" in tol and tol.get("effect") != "NoExecute":
+                self.error([*where, "tolerationSeconds"], "is only allowed with effect 'NoExecute'")
+        return tuple(dict(t) for t in items)
+
+    def _node_affinity(self, affinity: dict[str, Any], path: list[str | int]) -> Mapping[str, Any]:
+        required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+        if required:
+            key = "requiredDuringSchedulingIgnoredDuringExecution"
+            for i, term in enumerate(required["nodeSelectorTerms"]):
+                self._selector_term(term, [*path, key, "nodeSelectorTerms", i])
+        preferred = affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        for i, item in enumerate(preferred):
+            key = "preferredDuringSchedulingIgnoredDuringExecution"
+            self._selector_term(item["preference"], [*path, key, i, "preference"])
+        return MappingProxyType(dict(affinity))
+
+    def _selector_term(self, term: dict[str, Any], path: list[str | int]) -> None:
+        for kind in ("matchExpressions", "matchFields"):
+            for i, req in enumerate(term.get(kind) or []):
+                where = [*path, kind, i]
+                values = req.get("values") or []
+                operator = req["operator"]
+                if kind == "matchFields" and req["key"] != "metadata.name":
+                    self.error([*where, "key"], "matchFields supports only 'metadata.name'")
+                elif kind == "matchExpressions" and not k8srules.is_qualified_name(req["key"]):
+                    self.error([*where, "key"], f"{req['key']!r} is not a valid label key")
+                if operator in ("In", "NotIn") and not values:
+                    self.error([*where, "values"], f"must not be empty for operator {operator!r}")
+                elif operator in ("Exists", "DoesNotExist") and values:
+                    self.error([*where, "values"], f"must be empty for operator {operator!r}")
+                elif operator in ("Gt", "Lt") and (len(values) != 1 or not _is_int(values[0])):
+                    self.error([*where, "values"], f"must be one integer for operator {operator!r}")
+
+    def _selector(self, selector: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
+        for key, value in selector.items():
+            if not k8srules.is_qualified_name(key):
+                self.error(path, f"{key!r} is not a valid label key")
+            elif not k8srules.is_label_value(value):
+                self.error(
+                    [*path, key],
+                    "is not a valid label value (63 characters at most, alphanumeric, '-', '_', '.')",
+                )
+        return MappingProxyType(dict(selector))
+
+    def _labels(self, labels: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
+        for key in labels:
+            if key in RESERVED_LABEL_KEYS or key.startswith(RESERVED_LABEL_PREFIXES):
+                self.error(path, f"label {key!r} is set by KubeSpawner and cannot be overridden")
+        return self._selector(labels, path)
+
+    def _annotations(self, annotations: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
+        for key in annotations:
+            if not k8srules.is_qualified_name(key):
+                self.error(path, f"{key!r} is not a valid annotation key")
+        return MappingProxyType(dict(annotations))
+
+    # -- volumes -------------------------------------------------------------------
+
+    def _volumes(self, items: list[dict[str, Any]], path: list[str | int]) -> tuple[dict[str, Any], ...]:
+        out = []
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            where = [*path, i]
+            volume = dict(item)
+            name = volume["name"]
+            if not k8srules.is_dns1123_label(name):
+                self.error(
+                    [*where, "name"], f"{name!r} is not a valid volume name (lower-case letters, digits, '-')"
+                )
+            if name in seen:
+                self.error([*where, "name"], f"volume {name!r} is defined twice in this entry")
+            seen.add(name)
+            sources = [k for k in volume if k not in ("name", *_MOUNT_FIELDS)]
+            if len(sources) != 1:
+                self.error(
+                    where,
+                    "must have exactly one volume source (persistentVolumeClaim, configMap, secret, ...)",
+                )
+            claim = volume.get("persistentVolumeClaim")
+            if claim:
+                self._placeholders(claim["claimName"], [*where, "persistentVolumeClaim", "claimName"])
+            volume["mountPath"] = self._mount_path(volume.get("mountPath"), name, [*where, "mountPath"])
+            sub_path = volume.get("subPath")
+            if sub_path and (sub_path.startswith("/") or ".." in sub_path.split("/")):
+                self.error([*where, "subPath"], "must be a relative path without '..'")
+            out.append(volume)
+        return tuple(out)
+
+    def _mount_path(self, mount_path: str | None, name: str, path: list[str | int]) -> str:
+        if not mount_path:
+            return posixpath.join(self.default_mount_path, name)
+        if ".." in mount_path.split("/"):
+            self.error(path, "must not contain '..'")
+        if ":" in mount_path:
+            self.error(path, "must not contain ':'")
+        if mount_path.startswith("/"):
+            return posixpath.normpath(mount_path)
+        return posixpath.normpath(posixpath.join(self.default_mount_path, mount_path))
+
+
+def _matching_branch(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError] | None:
+    """Of a failed ``oneOf``, the errors of the one branch whose type fits the value."""
+    branches: dict[int, list[jsonschema.ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    fitting = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator == "type" and not e.relative_path for e in errs)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _above(request: str, limit: str) -> bool:
+    try:
+        return k8srules.parse_quantity(request) > k8srules.parse_quantity(limit)
+    except ValueError:
+        return False  # reported as an invalid quantity already
