@@ -290,22 +290,33 @@ class _Checker:
             )
 
     def run(self) -> ProfileSet:
+        # Entries that break the schema are reported as such; the Kubernetes
+        # checks still run on every other entry, so one pass reports everything.
+        broken: set[tuple[str, int]] = set()
         for error in _document_validator().iter_errors(self.data):
+            where = list(error.absolute_path)
+            if len(where) < 2 or not isinstance(where[1], int):
+                broken.add(("*", -1))
+            else:
+                broken.add((str(where[0]), where[1]))
             self._schema_error(error)
-        self.raise_if_errors()
+        if ("*", -1) in broken:
+            self.raise_if_errors()
 
         if "ui" in self.data:
             self.warn(["ui"], "'ui' is not supported and is ignored")
-        profiles = [
-            self._profile(entry, ["profiles", i], i)
-            for i, entry in enumerate(self.data.get("profiles") or [])
-        ]
+
+        def entries(section: str) -> list[tuple[int, dict[str, Any]]]:
+            items = self.data.get(section) or []
+            return [(i, e) for i, e in enumerate(items) if (section, i) not in broken]
+
+        profiles = [self._profile(entry, ["profiles", i], i) for i, entry in entries("profiles")]
         sizes: dict[str, Size] = {}
-        for i, entry in enumerate(self.data.get("sizes") or []):
+        for i, entry in entries("sizes"):
             size = self._size(entry, ["sizes", i])
             sizes[size.name] = size
         gpu_types: dict[str, GpuType] = {}
-        for i, entry in enumerate(self.data.get("gpuTypes") or []):
+        for i, entry in entries("gpuTypes"):
             path: list[str | int] = ["gpuTypes", i]
             if not entry["type"]:
                 self.error([*path, "type"], "must not be empty")

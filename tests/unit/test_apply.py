@@ -1,0 +1,298 @@
+"""SPEC §6: how the merged profile lands on the pod; golden manifests of whole spawns."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from profilespawner.apply import apply_resolution
+from profilespawner.errors import ProfileSpawnError, ResourceConflictError
+from profilespawner.kubemodel import to_json
+from profilespawner.model import PodSettings
+from profilespawner.resolve import Resolution
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
+UPDATE = os.environ.get("PROFILESPAWNER_UPDATE_GOLDEN") == "1"
+
+
+def dump(data: Any) -> str:
+    out = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def load(path: Path) -> Any:
+    return YAML(typ="safe").load(path.read_text())
+
+
+def expand(text: str) -> str:
+    return text.replace("{username}", "alice")
+
+
+def base_pod(**container: Any) -> dict[str, Any]:
+    notebook = {
+        "name": "notebook",
+        "image": "img",
+        "env": [
+            {"name": "JUPYTERHUB_USER", "value": "alice"},
+            {"name": "MEM_LIMIT", "value": "1073741824"},
+            {"name": "CPU_LIMIT", "value": "1.0"},
+            {"name": "S3", "value": "kubespawner"},
+        ],
+        "resources": {"limits": {"memory": 1073741824, "cpu": 1.0}},
+        "volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}],
+    }
+    notebook.update(container)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "jupyter-alice", "labels": {"component": "singleuser-server"}},
+        "spec": {
+            "containers": [{"name": "sidecar", "image": "side"}, notebook],
+            "volumes": [{"name": "home", "persistentVolumeClaim": {"claimName": "claim-alice"}}],
+        },
+    }
+
+
+def apply(pod: dict[str, Any], settings: PodSettings, **kwargs: Any) -> dict[str, Any]:
+    return apply_resolution(pod, Resolution(settings=settings, **kwargs), expand=expand)
+
+
+def notebook(pod: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in pod["spec"]["containers"] if c["name"] == "notebook")
+
+
+def env_of(pod: dict[str, Any]) -> dict[str, Any]:
+    return {v["name"]: v.get("value", v.get("valueFrom")) for v in notebook(pod)["env"]}
+
+
+def test_env_replaces_by_name_in_place_and_appends_the_rest() -> None:
+    pod = apply(
+        base_pod(),
+        PodSettings(
+            env=(
+                {"name": "NEW", "value": "{username}!"},
+                {"name": "S3", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+            )
+        ),
+    )
+    names = [v["name"] for v in notebook(pod)["env"]]
+    assert names == ["JUPYTERHUB_USER", "MEM_LIMIT", "CPU_LIMIT", "S3", "NEW"]
+    assert env_of(pod)["NEW"] == "alice!"
+    assert env_of(pod)["S3"] == {"secretKeyRef": {"name": "s", "key": "k"}}
+
+
+def test_only_the_notebook_container_changes_and_the_input_is_untouched() -> None:
+    original = base_pod()
+    pod = apply(original, PodSettings(env=({"name": "X", "value": "1"},)))
+    assert pod["spec"]["containers"][0] == {"name": "sidecar", "image": "side"}
+    assert original == base_pod()
+
+
+def test_resources_replace_per_key_and_resource_env_follows() -> None:
+    pod = apply(
+        base_pod(),
+        PodSettings(resources={"requests": {"memory": "512Mi", "cpu": "250m"}, "limits": {"memory": "2Gi"}}),
+    )
+    assert notebook(pod)["resources"] == {
+        "limits": {"memory": "2Gi", "cpu": 1.0},
+        "requests": {"memory": "512Mi", "cpu": "250m"},
+    }
+    env = env_of(pod)
+    assert env["MEM_LIMIT"] == str(2 * 1024**3)
+    assert env["MEM_GUARANTEE"] == str(512 * 1024**2)
+    assert env["CPU_LIMIT"] == "1.0"
+    assert env["CPU_GUARANTEE"] == "0.25"
+
+
+def test_request_above_limit_after_merging_with_kubespawner_fails() -> None:
+    with pytest.raises(ResourceConflictError, match="the request of 'memory' ends up above its limit"):
+        apply(base_pod(), PodSettings(resources={"requests": {"memory": "2Gi"}}))
+
+
+def test_gpu_sets_request_and_limit_and_gpu_zero_removes_kubespawners() -> None:
+    pod = apply(base_pod(), PodSettings(gpu=2), gpu_tolerations=({"key": "gpu", "operator": "Exists"},))
+    assert notebook(pod)["resources"]["limits"]["nvidia.com/gpu"] == "2"
+    assert notebook(pod)["resources"]["requests"]["nvidia.com/gpu"] == "2"
+    assert pod["spec"]["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+    with_extra = base_pod(resources={"limits": {"nvidia.com/gpu": "1"}, "requests": {"nvidia.com/gpu": "1"}})
+    pod = apply(with_extra, PodSettings(gpu=0))
+    assert notebook(pod)["resources"] == {}
+    assert "MEM_LIMIT" not in env_of(pod) and "CPU_LIMIT" not in env_of(pod)
+
+
+def test_resource_env_removed_when_the_resource_ends_up_unset() -> None:
+    pod = base_pod(resources={})
+    assert "MEM_LIMIT" not in env_of(apply(pod, PodSettings()))
+
+
+def test_tolerations_selector_labels_annotations_merge_into_the_pod() -> None:
+    pod = base_pod()
+    pod["spec"]["tolerations"] = [{"key": "a", "operator": "Exists"}]
+    pod["spec"]["nodeSelector"] = {"pool": "users", "disk": "hdd"}
+    pod = apply(
+        pod,
+        PodSettings(
+            tolerations=({"key": "a", "operator": "Exists"}, {"key": "b", "operator": "Exists"}),
+            node_selector={"disk": "ssd"},
+            labels={"team": "x"},
+            annotations={"note": "y"},
+        ),
+    )
+    assert pod["spec"]["tolerations"] == [
+        {"key": "a", "operator": "Exists"},
+        {"key": "b", "operator": "Exists"},
+    ]
+    assert pod["spec"]["nodeSelector"] == {"pool": "users", "disk": "ssd"}
+    assert pod["metadata"]["labels"] == {"component": "singleuser-server", "team": "x"}
+    assert pod["metadata"]["annotations"] == {"note": "y"}
+
+
+def test_required_node_affinity_is_anded_with_the_pods() -> None:
+    pod = base_pod()
+    ours = {"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}
+    pod["spec"]["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["a"]}]},
+                    {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["b"]}]},
+                ]
+            }
+        },
+        "podAffinity": {"x": 1},
+    }
+    affinity = {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [ours]},
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 5, "preference": ours}],
+    }
+    result = apply(pod, PodSettings(node_affinity=affinity))
+    node_affinity = result["spec"]["affinity"]["nodeAffinity"]
+    terms = node_affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [
+        {
+            "matchExpressions": [
+                {"key": "pool", "operator": "In", "values": ["a"]},
+                {"key": "gpu", "operator": "Exists"},
+            ]
+        },
+        {
+            "matchExpressions": [
+                {"key": "pool", "operator": "In", "values": ["b"]},
+                {"key": "gpu", "operator": "Exists"},
+            ]
+        },
+    ]
+    assert node_affinity["preferredDuringSchedulingIgnoredDuringExecution"] == [
+        {"weight": 5, "preference": ours}
+    ]
+    assert result["spec"]["affinity"]["podAffinity"] == {"x": 1}
+
+
+def test_volumes_append_with_mounts_and_replace_kubespawners_of_the_same_name() -> None:
+    pod = apply(
+        base_pod(),
+        PodSettings(
+            volumes=(
+                {
+                    "name": "data",
+                    "persistentVolumeClaim": {"claimName": "d-{username}"},
+                    "mountPath": "/data",
+                    "readOnly": True,
+                    "subPath": "x",
+                },
+                {"name": "home", "emptyDir": {}, "mountPath": "/home/jovyan/scratch"},
+            )
+        ),
+    )
+    assert pod["spec"]["volumes"] == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "d-alice"}},
+        {"name": "home", "emptyDir": {}},
+    ]
+    assert notebook(pod)["volumeMounts"] == [
+        {"name": "data", "mountPath": "/data", "readOnly": True, "subPath": "x"},
+        {"name": "home", "mountPath": "/home/jovyan/scratch"},
+    ]
+
+
+def test_env_from_is_appended_without_duplicates() -> None:
+    pod = base_pod(envFrom=[{"secretRef": {"name": "a"}}])
+    pod = apply(pod, PodSettings(env_from=({"secretRef": {"name": "a"}}, {"configMapRef": {"name": "b"}})))
+    assert notebook(pod)["envFrom"] == [{"secretRef": {"name": "a"}}, {"configMapRef": {"name": "b"}}]
+
+
+def test_a_pod_without_a_notebook_container_is_an_error() -> None:
+    pod = base_pod()
+    pod["spec"]["containers"] = pod["spec"]["containers"][:1]
+    with pytest.raises(ProfileSpawnError, match="no container named 'notebook'"):
+        apply(pod, PodSettings())
+
+
+EVERYTHING = PodSettings(
+    env=({"name": "S3", "value": "x"}, {"name": "N", "value": "{username}"}),
+    env_from=({"secretRef": {"name": "a"}},),
+    resources={"requests": {"cpu": "100m"}, "limits": {"memory": "2Gi"}},
+    gpu=1,
+    tolerations=({"key": "t", "operator": "Exists"},),
+    node_affinity={
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "k", "operator": "Exists"}]}]
+        }
+    },
+    node_selector={"a": "b"},
+    volumes=(
+        {"name": "v", "emptyDir": {}, "mountPath": "/v"},
+        {"name": "home", "emptyDir": {}, "mountPath": "/h"},
+    ),
+    labels={"l": "v"},
+    annotations={"a": "v"},
+)
+
+
+def test_applying_twice_is_the_same_as_once() -> None:
+    once = apply(base_pod(), EVERYTHING, gpu_tolerations=({"key": "g", "operator": "Exists"},))
+    twice = apply(once, EVERYTHING, gpu_tolerations=({"key": "g", "operator": "Exists"},))
+    assert twice == once
+
+
+# -- golden manifests: a real KubeSpawner pod, whole spawns ----------------------
+
+
+def without_versions(pod: dict[str, Any]) -> dict[str, Any]:
+    """The pod without the annotations that change with each JupyterHub/KubeSpawner release."""
+    annotations = pod["metadata"].get("annotations", {})
+    for key in ("hub.jupyter.org/jupyterhub-version", "hub.jupyter.org/kubespawner-version"):
+        annotations.pop(key, None)
+    return pod
+
+
+@pytest.mark.parametrize("case", GOLDEN_CASES)
+async def test_golden_pod(case: str, make_spawner: Any) -> None:
+    folder = GOLDEN / case
+    spec = load(folder / "case.yaml")
+    spawner = make_spawner(
+        [str(folder / "profiles.yaml")],
+        user=spec["user"],
+        groups=spec["groups"],
+        image=spec["image"],
+        user_options=spec["user_options"],
+        **spec["kubespawner"],
+    )
+    await spawner.load_user_options()
+    pod = without_versions(to_json(await spawner.get_pod_manifest()))
+    expected_path = folder / "pod.yaml"
+    if UPDATE or not expected_path.exists():
+        expected_path.write_text(
+            f"# generated by tests/unit/test_apply.py from {case}/profiles.yaml and case.yaml\n" + dump(pod)
+        )
+        if not UPDATE:
+            pytest.fail(f"wrote the missing golden file {expected_path}; check it and commit it")
+    assert pod == load(expected_path)

@@ -1,0 +1,86 @@
+"""Kubernetes value rules: quantities and names."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from profilespawner import k8srules
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1", Decimal(1)),
+        ("500m", Decimal("0.5")),
+        ("1.5", Decimal("1.5")),
+        (".5", Decimal("0.5")),
+        ("1Ki", Decimal(1024)),
+        ("1.5Gi", Decimal(1610612736)),
+        ("2G", Decimal(2_000_000_000)),
+        ("1e3", Decimal(1000)),
+        ("1E-3", Decimal("0.001")),
+        ("100n", Decimal("0.0000001")),
+        ("+2", Decimal(2)),
+        ("-1", Decimal(-1)),
+    ],
+)
+def test_parse_quantity(text: str, value: Decimal) -> None:
+    assert k8srules.parse_quantity(text) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["", "2 GB", "2GB", "1gi", "Gi", "1.2.3", "1e", "0x10", " 1", "1 ", "1Kib", "abc"]
+)
+def test_invalid_quantities(text: str) -> None:
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        k8srules.parse_quantity(text)
+
+
+def test_memory_rounds_up_to_whole_bytes_and_cpu_is_float() -> None:
+    assert k8srules.memory_bytes("1.5Gi") == 1610612736
+    assert k8srules.memory_bytes("1001m") == 2
+    assert k8srules.cpu_cores("250m") == 0.25
+    assert k8srules.cpu_cores("2") == 2.0
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("cpu", True),
+        ("nvidia.com/gpu", True),
+        ("hugepages-2Mi", True),
+        ("example.com/a_b.c", True),
+        ("Example.com/x", False),
+        ("/x", False),
+        ("a/b/c", False),
+        ("-x", False),
+        ("x" * 64, False),
+        ("", False),
+    ],
+)
+def test_qualified_names(name: str, ok: bool) -> None:
+    assert k8srules.is_qualified_name(name) is ok
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("A", True), ("_a.b-c", True), ("a1", True), ("1a", False), ("A B", False), ("A=B", False), ("", False)],
+)
+def test_env_var_names(name: str, ok: bool) -> None:
+    assert k8srules.is_env_var_name(name) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [("", True), ("ssd", True), ("a.b_c-d", True), ("a b", False), ("-a", False)]
+)
+def test_label_values(value: str, ok: bool) -> None:
+    assert k8srules.is_label_value(value) is ok
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"), [("data", True), ("a-1", True), ("Data", False), ("a_b", False), ("a.b", False)]
+)
+def test_volume_names(name: str, ok: bool) -> None:
+    assert k8srules.is_dns1123_label(name) is ok

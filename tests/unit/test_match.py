@@ -1,0 +1,101 @@
+"""Which profiles apply: image patterns and who."""
+
+from __future__ import annotations
+
+import pytest
+
+from profilespawner.match import ImageRef, image_matches, is_for, matching_profiles
+from profilespawner.model import Profile, Who
+
+SPARK = "quay.io/odh/s2i-spark-notebook:3.6"
+
+IMAGE_CASES = [
+    # pattern, image, matches
+    ("s2i-spark-notebook:3.6", SPARK, True),
+    ("s2i-spark-notebook", SPARK, True),
+    ("s2i-spark-notebook:3.7", SPARK, False),
+    ("s2i-spark", SPARK, False),
+    ("spark-notebook", SPARK, False),
+    ("s2i-*", SPARK, True),
+    ("s2i-*:3.6", SPARK, True),
+    ("s2i-*:3.?", SPARK, True),
+    ("*:3.[0-6]", SPARK, True),
+    ("*:3.[7-9]", SPARK, False),
+    ("*", SPARK, True),
+    ("quay.io/odh/s2i-spark-notebook", SPARK, True),
+    ("quay.io/odh/s2i-spark-notebook:3.6", SPARK, True),
+    ("docker.io/odh/s2i-spark-notebook", SPARK, False),
+    ("quay.io/*", SPARK, True),
+    ("quay.io/*:3.6", SPARK, True),
+    ("odh/s2i-spark-notebook", SPARK, False),
+    ("*/s2i-spark-notebook", SPARK, True),
+    # no tag counts as :latest
+    ("minimal-notebook:latest", "jupyter/minimal-notebook", True),
+    ("minimal-notebook", "jupyter/minimal-notebook", True),
+    ("minimal-notebook:2024", "jupyter/minimal-notebook", False),
+    # a registry port is not a tag
+    ("notebook", "registry.local:5000/team/notebook", True),
+    ("notebook:latest", "registry.local:5000/team/notebook", True),
+    ("registry.local:5000/team/notebook", "registry.local:5000/team/notebook:v1", True),
+    ("registry.local:5000/*", "registry.local:5000/team/notebook:v1", True),
+    # digests
+    ("notebook", "quay.io/x/notebook@sha256:abc", True),
+    ("notebook@sha256:abc", "quay.io/x/notebook@sha256:abc", True),
+    ("notebook@sha256:def", "quay.io/x/notebook@sha256:abc", False),
+    ("notebook:v1", "quay.io/x/notebook:v1@sha256:abc", True),
+    ("notebook:v1@sha256:abc", "quay.io/x/notebook:v1@sha256:abc", True),
+    ("notebook:latest", "quay.io/x/notebook@sha256:abc", False),
+    # case-sensitive, like registries
+    ("Notebook", "quay.io/x/notebook", False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "image", "matches"), IMAGE_CASES)
+def test_image_patterns(pattern: str, image: str, matches: bool) -> None:
+    assert image_matches(pattern, image) is matches
+
+
+@pytest.mark.parametrize(
+    ("reference", "parts"),
+    [
+        ("a", ("a", "", "")),
+        ("a:b", ("a", "b", "")),
+        ("h:1/a", ("h:1/a", "", "")),
+        ("h:1/a:b@sha256:c", ("h:1/a", "b", "sha256:c")),
+    ],
+)
+def test_image_ref_parse(reference: str, parts: tuple[str, str, str]) -> None:
+    ref = ImageRef.parse(reference)
+    assert (ref.name, ref.tag, ref.digest) == parts
+    assert ref.render() == reference
+
+
+@pytest.mark.parametrize(
+    ("who", "user", "groups", "applies"),
+    [
+        (Who(), "alice", [], True),
+        (Who(users=("*",)), "alice", [], True),
+        (Who(users=("*",), groups=("g",)), "alice", [], True),
+        (Who(users=("alice",)), "alice", [], True),
+        (Who(users=("alice",)), "bob", ["alice"], False),
+        (Who(groups=("ds",)), "bob", ["ds", "x"], True),
+        (Who(groups=("ds",)), "bob", ["x"], False),
+        (Who(users=("alice",), groups=("ds",)), "bob", ["ds"], True),
+        (Who(users=("alice",), groups=("ds",)), "carol", [], False),
+    ],
+)
+def test_who(who: Who, user: str, groups: list[str], applies: bool) -> None:
+    assert is_for(who, user, groups) is applies
+
+
+def test_matching_profiles_keeps_precedence_order() -> None:
+    profiles = [
+        Profile(name="globals", source="s", index=0),
+        Profile(name="spark", source="s", index=1, images=("s2i-spark-notebook",)),
+        Profile(name="alice-only", source="s", index=2, who=Who(users=("alice",))),
+        Profile(name="ds", source="s", index=3, who=Who(groups=("ds",)), images=("other", "*spark*")),
+    ]
+    got = matching_profiles(profiles, user="bob", groups=["ds"], image=SPARK)
+    assert [p.name for p in got] == ["globals", "spark", "ds"]
+    got = matching_profiles(profiles, user="alice", groups=[], image="minimal:1")
+    assert [p.name for p in got] == ["globals", "alice-only"]

@@ -1,0 +1,109 @@
+"""Resolving one spawn: profiles in order, then the size, then GPU types; SPEC §4 and §7."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from profilespawner.errors import UserOptionError
+from profilespawner.model import ProfileSet
+from profilespawner.resolve import allowed_sizes, resolve
+from profilespawner.validate import parse_document
+
+DOC = textwrap.dedent(
+    """\
+    profiles:
+    - name: globals
+      env: [{name: A, value: globals}]
+      resources: {requests: {cpu: 500m}, limits: {cpu: "1"}}
+    - name: spark
+      images: [s2i-spark-notebook]
+      env: [{name: A, value: spark}]
+    - name: gpu-team
+      groups: [gpu]
+      gpu: 1
+    sizes:
+    - name: Small
+      resources: {requests: {cpu: "1"}, limits: {cpu: "2"}}
+    - name: Huge
+      groups: [power]
+      resources: {limits: {cpu: "16"}}
+      gpu: 0
+    gpuTypes:
+    - type: a100
+      node_tolerations: [{key: a100, operator: Exists}]
+    - type: t4
+      node_tolerations: [{key: t4, operator: Exists}]
+    """
+)
+
+
+@pytest.fixture
+def profile_set() -> ProfileSet:
+    return parse_document(DOC, source="doc").profile_set
+
+
+def test_profiles_then_size(profile_set: ProfileSet) -> None:
+    r = resolve(profile_set, user="bob", groups=[], image="quay.io/x/s2i-spark-notebook:3.6", size="Small")
+    assert [p.name for p in r.profiles] == ["globals", "spark"]
+    assert r.size is not None and r.size.name == "Small"
+    assert r.settings.env == ({"name": "A", "value": "spark"},)
+    assert r.settings.resources == {"requests": {"cpu": "1"}, "limits": {"cpu": "2"}}
+    assert r.describe() == "profiles 'globals', 'spark'; size 'Small'"
+
+
+@pytest.mark.parametrize("size", [None, "", "Default"])
+def test_no_size(profile_set: ProfileSet, size: str | None) -> None:
+    r = resolve(profile_set, user="bob", groups=[], image="x", size=size)
+    assert r.size is None
+    assert r.settings.resources["limits"] == {"cpu": "1"}
+
+
+@pytest.mark.parametrize(
+    ("size", "groups"),
+    [("Medium", []), ("Huge", []), ("small", []), (["Small"], []), (12, []), ("x" * 10_000, ["gpu"])],
+)
+def test_unknown_or_forbidden_size_names_the_allowed_ones(
+    profile_set: ProfileSet, size: object, groups: list[str]
+) -> None:
+    with pytest.raises(UserOptionError) as info:
+        resolve(profile_set, user="bob", groups=groups, image="x", size=size)
+    message = str(info.value)
+    assert "choose one of: 'Default', 'Small'" in message
+    assert "Huge" not in message.split("choose one of")[1]
+    assert info.value.allowed == ("Small",)
+    assert len(message) < 300
+
+
+def test_size_restricted_to_a_group(profile_set: ProfileSet) -> None:
+    assert [s.name for s in allowed_sizes(profile_set, user="bob", groups=["power"])] == ["Small", "Huge"]
+    r = resolve(profile_set, user="bob", groups=["power", "gpu"], image="x", size="Huge")
+    assert r.settings.gpu == 0
+    assert r.gpu_tolerations == ()
+
+
+def test_gpu_takes_every_gpu_type_or_the_chosen_one(profile_set: ProfileSet) -> None:
+    r = resolve(profile_set, user="bob", groups=["gpu"], image="x")
+    assert r.settings.gpu == 1
+    assert r.gpu_tolerations == ({"key": "a100", "operator": "Exists"}, {"key": "t4", "operator": "Exists"})
+    r = resolve(profile_set, user="bob", groups=["gpu"], image="x", gpu_type="t4")
+    assert r.gpu_tolerations == ({"key": "t4", "operator": "Exists"},)
+
+
+@pytest.mark.parametrize("gpu_type", ["h100", ["t4"], 3])
+def test_unknown_gpu_type_fails_even_without_gpu(profile_set: ProfileSet, gpu_type: object) -> None:
+    with pytest.raises(UserOptionError, match="choose one of: 'a100', 't4'"):
+        resolve(profile_set, user="bob", groups=[], image="x", gpu_type=gpu_type)
+
+
+def test_no_gpu_no_tolerations(profile_set: ProfileSet) -> None:
+    assert resolve(profile_set, user="bob", groups=[], image="x", gpu_type="t4").gpu_tolerations == ()
+
+
+def test_combined_sets_later_size_replaces_earlier() -> None:
+    first = parse_document("sizes: [{name: S, resources: {limits: {cpu: '1'}}}]", source="a").profile_set
+    second = parse_document("sizes: [{name: S, groups: [x]}, {name: M}]", source="b").profile_set
+    combined = ProfileSet.combine([first, second])
+    assert [s.name for s in allowed_sizes(combined, user="u", groups=[])] == ["M"]
+    assert combined.sizes["S"].source == "b"

@@ -1,0 +1,255 @@
+"""ProfileKubeSpawner and the modify_pod_hook: same pods, no leaks, 400 for bad choices."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubespawner import KubeSpawner
+from tornado import web
+
+import profilespawner
+from profilespawner import ProfileKubeSpawner, ResourceConflictError, SingleuserProfiles, apply_pod_profile
+from profilespawner.kubemodel import to_json
+
+GOLDEN = Path(__file__).parent / "golden"
+
+PROFILES = """\
+profiles:
+- name: globals
+  env: [{name: TEAM, value: everyone}]
+sizes:
+- name: Small
+  resources: {requests: {cpu: "1", memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}
+  env: [{name: SIZE, value: small}]
+- name: Large
+  resources: {requests: {cpu: "4"}, limits: {cpu: "8"}}
+  node_tolerations: [{key: large, operator: Exists}]
+  labels: {size: large}
+- name: Secret
+  users: [root]
+"""
+
+
+async def pod_for(spawner: Any) -> dict[str, Any]:
+    await spawner.load_user_options()
+    return to_json(await spawner.get_pod_manifest())
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir()))
+async def test_hook_on_plain_kubespawner_gives_the_same_pod(case: str, make_spawner: Any) -> None:
+    from ruamel.yaml import YAML
+
+    spec = YAML(typ="safe").load((GOLDEN / case / "case.yaml").read_text())
+    files = [str(GOLDEN / case / "profiles.yaml")]
+    kwargs = dict(
+        user=spec["user"], groups=spec["groups"], image=spec["image"], user_options=spec["user_options"]
+    )
+    ours = await pod_for(make_spawner(files, **kwargs, **spec["kubespawner"]))
+    plain = make_spawner(files, spawner_class=KubeSpawner, **kwargs, **spec["kubespawner"])
+    await plain.load_user_options()
+    hooked = to_json(await apply_pod_profile(plain, await plain.get_pod_manifest()))
+    assert hooked == ours
+
+
+async def test_the_hook_returns_the_kind_of_pod_it_gets(make_spawner: Any, write_yaml: Any) -> None:
+    spawner = make_spawner([write_yaml(PROFILES)], spawner_class=KubeSpawner)
+    pod = await spawner.get_pod_manifest()
+    assert type(await apply_pod_profile(spawner, pod)) is type(pod)
+    assert isinstance(await apply_pod_profile(spawner, to_json(pod)), dict)
+
+
+async def test_two_spawns_in_a_row_with_different_sizes_leak_nothing(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    files = [write_yaml(PROFILES)]
+    spawner = make_spawner(files)
+    pods = {}
+    for size in ("Large", "Small", None, "Large"):
+        spawner.user_options = {"size": size} if size else {}
+        pod = await pod_for(spawner)
+        fresh = await pod_for(make_spawner(files, user_options=spawner.user_options))
+        assert pod == fresh, size
+        pods[size] = pod
+    assert pods["Large"]["metadata"]["labels"]["size"] == "large"
+    assert "size" not in pods["Small"]["metadata"]["labels"]
+    assert "tolerations" not in pods[None]["spec"]
+    env_small = {v["name"] for v in pods["Small"]["spec"]["containers"][0]["env"]}
+    env_none = {v["name"] for v in pods[None]["spec"]["containers"][0]["env"]}
+    assert "SIZE" in env_small and "SIZE" not in env_none
+
+
+@pytest.mark.parametrize("size", ["Medium", "Secret", "large"])
+async def test_unknown_or_forbidden_size_is_http_400_before_anything_is_created(
+    make_spawner: Any, write_yaml: Any, size: str
+) -> None:
+    spawner = make_spawner([write_yaml(PROFILES)], user_options={"size": size})
+    with pytest.raises(web.HTTPError) as info:
+        await spawner.load_user_options()
+    assert info.value.status_code == 400
+    message = info.value.log_message % info.value.args
+    assert "choose one of: 'Default', 'Small', 'Large'" in message
+    assert "Secret'" not in message.split("choose one of")[1]
+    with pytest.raises(web.HTTPError):
+        await spawner.get_pod_manifest()
+
+
+async def test_unknown_gpu_type_is_http_400(make_spawner: Any, write_yaml: Any) -> None:
+    spawner = make_spawner([write_yaml(PROFILES)], user_options={"gpu_type": "h100"})
+    with pytest.raises(web.HTTPError) as info:
+        await spawner.load_user_options()
+    assert info.value.status_code == 400
+
+
+async def test_request_above_kubespawners_limit_fails_the_spawn(make_spawner: Any, write_yaml: Any) -> None:
+    path = write_yaml("profiles: [{name: big, resources: {requests: {memory: 4Gi}}}]")
+    spawner = make_spawner([path], mem_limit="1G")
+    await spawner.load_user_options()
+    with pytest.raises(ResourceConflictError, match="profiles 'big'; size none"):
+        await spawner.get_pod_manifest()
+
+
+async def test_one_shared_instance_per_process(make_spawner: Any, write_yaml: Any) -> None:
+    files = [write_yaml(PROFILES)]
+    a, b = make_spawner(files, user="a"), make_spawner(files, user="b")
+    assert a.singleuser_profiles is b.singleuser_profiles
+    first = a.singleuser_profiles
+    assert first is SingleuserProfiles.instance()
+    SingleuserProfiles.clear_instance()
+    assert make_spawner(files).singleuser_profiles is not first
+
+
+# -- files: precedence, re-reading, last valid version -----------------------------
+
+
+def names(profile_set: Any) -> list[str]:
+    return [p.name for p in profile_set.profiles]
+
+
+async def test_files_in_listed_order(write_yaml: Any) -> None:
+    first = write_yaml(
+        "profiles: [{name: one}]\nsizes: [{name: S, env: [{name: A, value: first}]}]", "a.yaml"
+    )
+    second = write_yaml(
+        "profiles: [{name: two}]\nsizes: [{name: S, env: [{name: A, value: second}]}]", "b.yaml"
+    )
+    profiles = SingleuserProfiles(files=[second, first], configmap_name="", label_selector="")
+    loaded = await profiles.load_profiles()
+    assert names(loaded) == ["two", "one"]
+    assert loaded.sizes["S"].settings.env[0]["value"] == "first"
+
+
+async def test_file_changes_apply_and_a_bad_edit_keeps_the_last_valid_version(
+    write_yaml: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+
+    good = write_yaml("profiles: [{name: v1}]", "a.yaml")
+    other = write_yaml("profiles: [{name: other}]", "b.yaml")
+    profiles = SingleuserProfiles(files=[good, other], configmap_name="", label_selector="")
+    assert names(await profiles.load_profiles()) == ["v1", "other"]
+
+    def rewrite(text: str, bump: int) -> None:
+        Path(good).write_text(text)
+        st = os.stat(good)
+        os.utime(good, ns=(st.st_atime_ns, st.st_mtime_ns + bump))  # a new mtime even on coarse clocks
+
+    rewrite("profiles: [{name: v2}]", 1_000_000)
+    assert names(await profiles.load_profiles()) == ["v2", "other"]
+
+    caplog.clear()
+    rewrite("profiles: [{name: v3, resouces: {}}]\n# s3cr3t-value", 2_000_000)
+    for _ in range(3):
+        assert names(await profiles.load_profiles()) == ["v2", "other"]
+    rejected = [r for r in caplog.records if "Rejected" in r.getMessage()]
+    assert len(rejected) == 1, "logged once per change"
+    assert rejected[0].levelname == "ERROR"
+    assert "unknown key 'resouces'" in rejected[0].getMessage()
+    assert "keeping its last valid version" in rejected[0].getMessage()
+    assert all("s3cr3t" not in r.getMessage() for r in caplog.records)
+
+    rewrite("profiles: [{name: v4}]", 3_000_000)
+    assert names(await profiles.load_profiles()) == ["v4", "other"]
+
+    os.remove(good)
+    assert names(await profiles.load_profiles()) == ["other"]
+
+
+async def test_a_bad_file_without_a_valid_version_does_not_stop_the_others(
+    write_yaml: Any, make_spawner: Any
+) -> None:
+    bad = write_yaml("profiles: [{name: x, gpu: lots}]", "bad.yaml")
+    good = write_yaml(PROFILES, "good.yaml")
+    spawner = make_spawner([bad, good], user_options={"size": "Small"})
+    pod = await pod_for(spawner)
+    env = {v["name"]: v.get("value") for v in pod["spec"]["containers"][0]["env"]}
+    assert env["TEAM"] == "everyone" and env["SIZE"] == "small"
+
+
+async def test_a_missing_file_is_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="profilespawner")
+    profiles = SingleuserProfiles(files=[str(tmp_path / "nope.yaml")], configmap_name="", label_selector="")
+    assert names(await profiles.load_profiles()) == []
+    assert names(await profiles.load_profiles()) == []
+    debug = [r for r in caplog.records if "does not exist" in r.getMessage()]
+    assert len(debug) == 1 and debug[0].levelname == "DEBUG"
+    (tmp_path / "nope.yaml").write_text("profiles: [{name: now}]")
+    assert names(await profiles.load_profiles()) == ["now"]
+
+
+# -- traits and the public surface ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trait", "value", "message"),
+    [
+        (
+            "default_mount_path",
+            "relative/path",
+            "SingleuserProfiles.default_mount_path must be an absolute path",
+        ),
+        (
+            "gpu_resource_name",
+            "not a name",
+            "SingleuserProfiles.gpu_resource_name must be a Kubernetes resource name",
+        ),
+    ],
+)
+def test_trait_validation_names_the_trait(trait: str, value: str, message: str) -> None:
+    from traitlets import TraitError
+
+    with pytest.raises(TraitError, match=message):
+        SingleuserProfiles(**{trait: value})
+
+
+def test_every_trait_is_configurable_and_documented() -> None:
+    for name, trait in SingleuserProfiles.class_traits(config=True).items():
+        help_text = trait.help or ""
+        assert "versionadded" in help_text and "efault" in help_text, name
+
+
+def test_public_api_is_exactly_all() -> None:
+    public = {name for name in dir(profilespawner) if not name.startswith("_")}
+    modules = {
+        "apply",
+        "errors",
+        "k8srules",
+        "kubemodel",
+        "match",
+        "merge",
+        "model",
+        "offline",
+        "profiles",
+        "resolve",
+        "sources",
+        "spawner",
+        "validate",
+    }
+    assert public - modules == set(profilespawner.__all__) - {"__version__"}
+
+
+def test_entry_point_names_the_spawner() -> None:
+    (ep,) = [ep for ep in entry_points(group="jupyterhub.spawners") if ep.name == "profiles"]
+    assert ep.load() is ProfileKubeSpawner
