@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from jupyterhub.utils import maybe_future
 from kubespawner import KubeSpawner
+from traitlets import default
 
-from .profiles import SingleuserProfiles
+from .form import render_choices
+from .profiles import SingleuserProfiles, spawn_identity
+from .resolve import allowed_sizes
 
 __all__ = ["ProfileKubeSpawner"]
 
@@ -26,6 +30,36 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
     def singleuser_profiles(self) -> SingleuserProfiles:
         """The hub process's shared :class:`SingleuserProfiles`."""
         return SingleuserProfiles.instance(config=self.config)
+
+    @default("options_form")
+    def _profiles_options_form_default(self) -> Any:
+        # Rendered at each visit of the spawn page, so a size added to a
+        # ConfigMap shows up without a restart.
+        return type(self)._render_profiles_form
+
+    async def _render_profiles_form(self) -> str:
+        """KubeSpawner's own form (``profile_list``), then the sizes and GPU types."""
+        base = KubeSpawner._options_form_default(self)
+        if callable(base):
+            base = await maybe_future(base(self))
+        profile_set = await self.singleuser_profiles.load_profiles(self)
+        user, groups, _ = spawn_identity(self)
+        options = self.user_options or {}
+        choices = render_choices(
+            allowed_sizes(profile_set, user=user, groups=groups),
+            profile_set.gpu_types,
+            selected_size=options.get("size"),
+            selected_gpu_type=options.get("gpu_type"),
+        )
+        return f"{base or ''}{choices}"
+
+    def _options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        options: dict[str, Any] = super()._options_from_form(formdata)
+        for key in ("size", "gpu_type"):
+            value = (formdata.get(key) or [""])[0]
+            if value:
+                options[key] = value
+        return options
 
     async def load_user_options(self) -> None:
         await super().load_user_options()

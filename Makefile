@@ -1,0 +1,41 @@
+# One entry point for developers and CI. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help venv controlplane test unit demo lint docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/tox: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet tox -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/tox  ## a development virtualenv in .venv (the package, test deps, tox)
+
+controlplane:  ## build kube-apiserver and etcd from Go modules (cached; seconds when built)
+	bash tests/controlplane/build.sh
+
+test: venv controlplane  ## everything CI runs: unit + integration tests, lint, types, docs
+	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/tox run
+
+unit: venv  ## the unit suite alone (no cluster, under a minute)
+	$(BIN)/pytest tests/unit -q
+
+demo: venv  ## the main job: the pod a user gets from examples/profiles.yaml
+	$(BIN)/profilespawner render examples/profiles.yaml \
+		--user alice --group data-science \
+		--image quay.io/thoth-station/s2i-spark-notebook:3.6 --size Small
+
+lint: venv  ## ruff and mypy through tox
+	$(BIN)/tox run -e lint,type
+
+docs: venv  ## build the docs into docs/_build/html
+	$(BIN)/tox run -e docs
+
+clean:  ## remove build products (not the control-plane cache)
+	rm -rf .tox docs/_build build dist *.egg-info test-artifacts
