@@ -71,7 +71,8 @@ class ProfileValidationError(ProfileError):
     """The document parsed, but does not follow the format or Kubernetes' rules.
 
     A document with several problems raises one error for the first and keeps
-    the rest in ``errors`` (the first included), so a tool can report them all.
+    the rest in ``errors`` (the first included), so a tool can report them all;
+    ``truncated`` says that there were more than were kept.
     """
 
     def __init__(
@@ -82,15 +83,18 @@ class ProfileValidationError(ProfileError):
         profile: str = "",
         field: str = "",
         errors: tuple[ProfileValidationError, ...] = (),
+        truncated: bool = False,
     ) -> None:
         self.errors: tuple[ProfileValidationError, ...] = errors or (self,)
+        self.truncated = truncated
         super().__init__(problem, source=source, profile=profile, field=field)
 
     def _render(self) -> str:
         text = super()._render()
-        extra = len(getattr(self, "errors", ())) - 1
+        extra = len(self.errors) - 1
         if extra > 0:
-            text += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+            at_least = "at least " if self.truncated else ""
+            text += f" (and {at_least}{extra} more problem{'s' if extra > 1 else ''})"
         return text
 
 

@@ -34,6 +34,7 @@ from .model import GpuType, PodSettings, Profile, ProfileSet, Size, Who
 __all__ = [
     "DEFAULT_MOUNT_PATH",
     "MAX_DOCUMENT_NODES",
+    "MAX_PROBLEMS",
     "PLACEHOLDERS",
     "ParsedDocument",
     "load_schema",
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 DEFAULT_MOUNT_PATH = "/opt/app-root/src"
+
+#: Problems reported for one document at most; a broken 1 MiB document could
+#: otherwise produce thousands.
+MAX_PROBLEMS = 50
 
 #: Upper bound on the nodes of a loaded document, aliases counted at every use:
 #: far above any real profile set, far below what an alias bomb expands to.
@@ -97,8 +102,20 @@ def load_schema() -> dict[str, Any]:
 
 @cache
 def _document_validator() -> jsonschema.Draft202012Validator:
-    schema = load_schema()
-    return jsonschema.Draft202012Validator({"$ref": "#/$defs/document", "$defs": schema["$defs"]})
+    # The schema has no recursion, so its $refs can be inlined: resolving them
+    # at every node is half of the validation time of a large document.
+    definitions = load_schema()["$defs"]
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return jsonschema.Draft202012Validator(inline(definitions["document"]))
 
 
 def parse_document(
@@ -254,6 +271,7 @@ class _Checker:
         self.data = data
         self.default_mount_path = default_mount_path
         self.errors: list[ProfileValidationError] = []
+        self.truncated = False
         self.warnings: list[str] = []
 
     # where an error is: ("profile 'Spark'", "env[0].name") from a document path
@@ -270,6 +288,9 @@ class _Checker:
         return "", _field(path)
 
     def error(self, path: Sequence[str | int], problem: str) -> None:
+        if len(self.errors) >= MAX_PROBLEMS:
+            self.truncated = True
+            return
         profile, field = self._locate(path)
         self.errors.append(ProfileValidationError(problem, source=self.source, profile=profile, field=field))
 
@@ -287,6 +308,7 @@ class _Checker:
                 profile=first.profile,
                 field=first.field,
                 errors=tuple(self.errors),
+                truncated=self.truncated,
             )
 
     def run(self) -> ProfileSet:
@@ -294,6 +316,8 @@ class _Checker:
         # checks still run on every other entry, so one pass reports everything.
         broken: set[tuple[str, int]] = set()
         for error in _document_validator().iter_errors(self.data):
+            if self.truncated:
+                break
             where = list(error.absolute_path)
             if len(where) < 2 or not isinstance(where[1], int):
                 broken.add(("*", -1))
