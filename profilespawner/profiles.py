@@ -5,15 +5,22 @@ the first spawner with its config, so every spawner shares one set of sources
 and one cache. It turns a spawner (user, groups, image, ``user_options``) into a
 :class:`~profilespawner.resolve.Resolution` and applies it to the pod; the rules
 themselves live in the pure modules it calls.
+
+Sources, lowest precedence first: the files, then the ConfigMaps. The ConfigMap
+source needs a spawner (for the namespace and the API client settings), so the
+first spawn creates it; with neither ``configmap_name`` nor ``label_selector``
+nothing talks to Kubernetes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from tornado import web
-from traitlets import List, TraitError, Unicode, default, validate
+from traitlets import Float, List, TraitError, Unicode, default, validate
 from traitlets.config import SingletonConfigurable
 
 from . import k8srules
@@ -22,13 +29,16 @@ from .errors import UserOptionError
 from .kubemodel import from_json, to_json
 from .model import ProfileSet
 from .resolve import Resolution, allowed_sizes, resolve
-from .sources import FileSource
+from .sources import ON_API_UNAVAILABLE, ConfigMapSource, FileSource
+from .sources.kubeapi import shared_core_api
 from .validate import DEFAULT_MOUNT_PATH
 
 if TYPE_CHECKING:
     from kubespawner import KubeSpawner
 
 __all__ = ["SingleuserProfiles", "apply_pod_profile", "spawn_identity"]
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 class SingleuserProfiles(SingletonConfigurable):
@@ -128,6 +138,111 @@ class SingleuserProfiles(SingletonConfigurable):
         """,
     )
 
+    initial_load_timeout = Float(
+        5.0,
+        config=True,
+        help="""
+        Seconds the first spawns wait for the profile ConfigMaps to be listed.
+
+        The hub lists and then watches the ConfigMaps in the background from
+        the first spawn on. Spawns that come before the first list is done wait
+        for it, until this many seconds after that first spawn; then, and for
+        every later spawn while the list is still missing,
+        :attr:`on_api_unavailable` decides, without waiting again. ``0`` does
+        not wait. Default: ``5``.
+
+        .. versionadded:: 0.1
+        """,
+    )
+
+    on_api_unavailable = Unicode(
+        "continue",
+        config=True,
+        help="""
+        What a spawn does when the profile ConfigMaps could not be listed
+        within :attr:`initial_load_timeout` (Kubernetes API unreachable,
+        missing RBAC).
+
+        ``"continue"`` (the default) spawns with the profiles of :attr:`files`
+        only and logs a warning: users get servers, maybe without their
+        profiles. ``"fail"`` fails the spawn with a message saying why: no
+        server ever starts without its profiles. Either way the hub keeps
+        retrying in the background, and once the ConfigMaps are listed they
+        apply.
+
+        .. versionadded:: 0.1
+        """,
+    )
+
+    max_cache_age = Float(
+        600.0,
+        config=True,
+        help="""
+        Seconds without news from the Kubernetes API after which the cached
+        ConfigMaps are reported as stale.
+
+        A healthy watch hears from the API server at least every few minutes
+        (events, bookmarks, renewals). When it has not for this long (API server
+        down, network cut) a warning is logged, once per period, and spawns
+        keep using the last known profiles. Default: ``600``.
+
+        .. versionadded:: 0.1
+        """,
+    )
+
+    @validate("configmap_name")
+    def _validate_configmap_name(self, proposal: dict[str, Any]) -> str:
+        value: str = proposal["value"]
+        if value and not (len(value) <= 253 and _DNS1123_SUBDOMAIN.match(value)):
+            raise TraitError(
+                f"SingleuserProfiles.configmap_name must be a ConfigMap name (lowercase letters, "
+                f"digits, '-' and '.') or '' for none, not {value!r}"
+            )
+        return value
+
+    @validate("namespace")
+    def _validate_namespace(self, proposal: dict[str, Any]) -> str:
+        value: str = proposal["value"]
+        if value and not k8srules.is_dns1123_label(value):
+            raise TraitError(
+                f"SingleuserProfiles.namespace must be a namespace name or '' for the "
+                f"spawner's namespace, not {value!r}"
+            )
+        return value
+
+    @validate("configmap_key")
+    def _validate_configmap_key(self, proposal: dict[str, Any]) -> str:
+        value: str = proposal["value"]
+        if not re.fullmatch(r"[-._a-zA-Z0-9]{1,253}", value):
+            raise TraitError(
+                f"SingleuserProfiles.configmap_key must be a ConfigMap key (letters, digits, "
+                f"'-', '_' and '.'), not {value!r}"
+            )
+        return value
+
+    @validate("initial_load_timeout")
+    def _validate_initial_load_timeout(self, proposal: dict[str, Any]) -> float:
+        value: float = proposal["value"]
+        if not value >= 0:
+            raise TraitError(f"SingleuserProfiles.initial_load_timeout must be >= 0 seconds, not {value!r}")
+        return value
+
+    @validate("on_api_unavailable")
+    def _validate_on_api_unavailable(self, proposal: dict[str, Any]) -> str:
+        value: str = proposal["value"]
+        if value not in ON_API_UNAVAILABLE:
+            raise TraitError(
+                f"SingleuserProfiles.on_api_unavailable must be 'continue' or 'fail', not {value!r}"
+            )
+        return value
+
+    @validate("max_cache_age")
+    def _validate_max_cache_age(self, proposal: dict[str, Any]) -> float:
+        value: float = proposal["value"]
+        if not value > 0:
+            raise TraitError(f"SingleuserProfiles.max_cache_age must be > 0 seconds, not {value!r}")
+        return value
+
     @validate("default_mount_path")
     def _validate_default_mount_path(self, proposal: dict[str, Any]) -> str:
         value: str = proposal["value"]
@@ -152,19 +267,51 @@ class SingleuserProfiles(SingletonConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._files = FileSource(self.files, default_mount_path=self.default_mount_path, log=self.log)
+        self._configmaps: ConfigMapSource | None = None
+        self._configmaps_lock = asyncio.Lock()
+
+    @classmethod
+    def clear_instance(cls) -> None:
+        """Drop the shared instance, cancelling its ConfigMap watch."""
+        if cls.initialized():
+            instance = cls.instance()
+            if instance._configmaps is not None:
+                instance._configmaps.cancel()
+                instance._configmaps = None
+        super().clear_instance()
 
     # -- the public API ------------------------------------------------------
 
-    async def load_profiles(self) -> ProfileSet:
-        """The current merged profile set of every source, in precedence order."""
-        return ProfileSet.combine(await self._files.profile_sets())
+    @property
+    def reads_configmaps(self) -> bool:
+        """Whether profiles come from ConfigMaps at all."""
+        return bool(self.configmap_name or self.label_selector)
+
+    async def load_profiles(self, spawner: KubeSpawner | None = None) -> ProfileSet:
+        """The current merged profile set of every source, in precedence order.
+
+        ``spawner`` starts the ConfigMap source on first use (it gives the
+        namespace and the API client settings); without one, ConfigMaps are
+        included once a spawner has started their source.
+        """
+        configmaps = await self._configmap_source(spawner) if spawner is not None else self._configmaps
+        sets = await self._files.profile_sets()
+        if configmaps is not None:
+            sets += await configmaps.profile_sets()
+        return ProfileSet.combine(sets)
+
+    async def close(self) -> None:
+        """Stop watching ConfigMaps (a later spawn starts again)."""
+        configmaps, self._configmaps = self._configmaps, None
+        if configmaps is not None:
+            await configmaps.close()
 
     async def resolve(self, spawner: KubeSpawner) -> Resolution:
         """What ``spawner``'s next pod gets; an unknown or forbidden choice in
         ``user_options`` raises ``tornado.web.HTTPError(400)``."""
         user, groups, image = spawn_identity(spawner)
         options = spawner.user_options or {}
-        profile_set = await self.load_profiles()
+        profile_set = await self.load_profiles(spawner)
         try:
             return resolve(
                 profile_set,
@@ -183,7 +330,7 @@ class SingleuserProfiles(SingletonConfigurable):
     async def sizes_for(self, spawner: KubeSpawner) -> list[Any]:
         """The sizes the spawner's user may pick, from the current profiles."""
         user, groups, _ = spawn_identity(spawner)
-        return allowed_sizes(await self.load_profiles(), user=user, groups=groups)
+        return allowed_sizes(await self.load_profiles(spawner), user=user, groups=groups)
 
     async def apply_pod_profile(self, spawner: KubeSpawner, pod: Any) -> Any:
         """Return ``pod`` (a ``V1Pod`` or its JSON dict) with the profile applied."""
@@ -197,6 +344,47 @@ class SingleuserProfiles(SingletonConfigurable):
             gpu_resource_name=self.gpu_resource_name,
         )
         return from_json(result, "V1Pod") if is_model else result
+
+    # -- the ConfigMap source ------------------------------------------------
+
+    async def _configmap_source(self, spawner: KubeSpawner) -> ConfigMapSource | None:
+        if not self.reads_configmaps:
+            return None
+        async with self._configmaps_lock:
+            current = self._configmaps
+            if current is not None and current.loop is asyncio.get_running_loop():
+                return current
+            if current is not None:  # left over from another event loop (tests)
+                current.cancel()
+            namespace = self.namespace or await _hub_namespace(spawner)
+            api = await shared_core_api(
+                host=spawner.k8s_api_host,
+                ssl_ca_cert=spawner.k8s_api_ssl_ca_cert,
+                verify_ssl=spawner.k8s_api_verify_ssl,
+            )
+            self._configmaps = ConfigMapSource(
+                api,
+                namespace=namespace,
+                configmap_name=self.configmap_name,
+                label_selector=self.label_selector,
+                key=self.configmap_key,
+                log=self.log,
+                default_mount_path=self.default_mount_path,
+                initial_load_timeout=self.initial_load_timeout,
+                on_api_unavailable=self.on_api_unavailable,
+                max_cache_age=self.max_cache_age,
+            )
+            self._configmaps.start()
+            return self._configmaps
+
+
+async def _hub_namespace(spawner: KubeSpawner) -> str:
+    """The spawner's namespace; with ``enable_user_namespaces``, the hub's own."""
+    if spawner.enable_user_namespaces:
+        # Reads the pod's service account namespace file: not on the loop.
+        namespace: str = await asyncio.to_thread(spawner._namespace_default)
+        return namespace
+    return str(spawner.namespace)
 
 
 def spawn_identity(spawner: Any) -> tuple[str, list[str], str]:

@@ -1,4 +1,4 @@
-"""Where profile documents come from: files now, ConfigMaps through the API.
+"""Where profile documents come from: files, and ConfigMaps through the API.
 
 Each source keeps, per document, the last version that validated (see
 :class:`~profilespawner.sources.book.SourceBook`); the profile engine only ever
@@ -6,6 +6,14 @@ sees validated :class:`~profilespawner.model.ProfileSet` objects.
 """
 
 from .book import SourceBook, SourceState
+from .configmaps import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError
 from .files import FileSource
 
-__all__ = ["FileSource", "SourceBook", "SourceState"]
+__all__ = [
+    "ON_API_UNAVAILABLE",
+    "ConfigMapSource",
+    "ConfigMapsUnavailableError",
+    "FileSource",
+    "SourceBook",
+    "SourceState",
+]

@@ -1,0 +1,470 @@
+"""Profile documents from ConfigMaps, kept in a cache that list+watch keeps current.
+
+Which ConfigMaps, in which order (SPEC §2): the one named ``configmap_name``,
+then every one matching ``label_selector`` in ``sorted()`` order of their names;
+one that is both named and labelled is read once, at the named position. The
+profiles are under ``configmap_key`` in ``data``; documents are named
+``namespace/name`` in messages.
+
+How the cache is fed: one list+watch per query, per hub process -- one for the
+named ConfigMap (``fieldSelector=metadata.name=...``) and one for the label
+selector, each only when configured. The API server filters both, so the hub
+never receives the other ConfigMaps of its namespace (nor their data), and the
+Role needs only get/list/watch on configmaps (see ``docs/rbac.md``). Each watch
+tracks its resourceVersion, asks for bookmarks, and is renewed from where it
+stopped when the server ends it; after an error or a 410 Gone it lists again
+(after a capped exponential backoff for errors).
+
+Rules:
+
+- A spawn never calls the API and never parses: :meth:`ConfigMapSource.profile_sets`
+  answers from the cache. Only the very first calls wait, at most
+  ``initial_load_timeout`` seconds, for the first lists.
+- Parsing and validation run in a worker thread, once per resourceVersion.
+- An invalid version keeps the last valid one in effect (:class:`SourceBook`);
+  a deleted or unlabelled ConfigMap stops applying.
+- Logs name ConfigMaps, keys and resourceVersions, never their data.
+- The watcher tasks never end on an error and never fail silently; they stop
+  only when :meth:`ConfigMapSource.close` cancels them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ProfileError, ProfileValidationError
+from ..model import ProfileSet
+from ..validate import DEFAULT_MOUNT_PATH, ParsedDocument, parse_document
+from . import kubeapi
+from .book import SourceBook
+
+__all__ = [
+    "ON_API_UNAVAILABLE",
+    "ConfigMapSource",
+    "ConfigMapsUnavailableError",
+    "parse_configmap",
+    "profile_text",
+    "source_order",
+]
+
+#: Values of ``SingleuserProfiles.on_api_unavailable``.
+ON_API_UNAVAILABLE = ("continue", "fail")
+
+#: Seconds between two warnings that spawns go on without the ConfigMaps.
+UNAVAILABLE_WARNING_INTERVAL = 60.0
+
+_Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
+
+
+class ConfigMapsUnavailableError(RuntimeError):
+    """The profile ConfigMaps could not be listed in time and the hub is set to
+    fail spawns then (``SingleuserProfiles.on_api_unavailable = "fail"``)."""
+
+    #: What JupyterHub shows the user instead of the technical message.
+    jupyterhub_message = (
+        "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."
+    )
+
+
+# -- pure helpers --------------------------------------------------------------
+
+
+def source_order(named: str | None, labelled: Iterable[str]) -> list[str]:
+    """ConfigMap names in precedence order (later overrides earlier).
+
+    ``named`` is the named ConfigMap when it exists (``None`` otherwise); it
+    comes first and is not repeated when it also carries the label.
+    """
+    head = [named] if named else []
+    return head + sorted({name for name in labelled if name != named})
+
+
+def profile_text(configmap: Mapping[str, Any], *, key: str, source: str) -> str:
+    """The profiles YAML of a ConfigMap (a JSON dict), or a :class:`ProfileError`
+    saying why there is none. Quotes key names, never values."""
+    data = configmap.get("data")
+    if isinstance(data, Mapping) and key in data:
+        text = data[key]
+        if not isinstance(text, str):
+            raise ProfileValidationError("must be a string", source=source, field=f"data.{key}")
+        return text
+    binary = configmap.get("binaryData")
+    if isinstance(binary, Mapping) and key in binary:
+        raise ProfileValidationError(
+            f"the key {key!r} is in binaryData; put the profiles YAML in data (text) instead",
+            source=source,
+            field="binaryData",
+        )
+    if not isinstance(data, Mapping) or not data:
+        raise ProfileValidationError(
+            f"the ConfigMap has no data; expected the profiles YAML under the key {key!r} "
+            f"(SingleuserProfiles.configmap_key)",
+            source=source,
+            field="data",
+        )
+    keys = sorted(str(k) for k in data)
+    shown = ", ".join(repr(k) for k in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    raise ProfileValidationError(
+        f"no key {key!r} (SingleuserProfiles.configmap_key); the ConfigMap has {shown}",
+        source=source,
+        field="data",
+    )
+
+
+def parse_configmap(
+    configmap: Mapping[str, Any],
+    *,
+    key: str,
+    source: str,
+    default_mount_path: str = DEFAULT_MOUNT_PATH,
+) -> ParsedDocument | ProfileError:
+    """Parse and validate a ConfigMap's profiles; a problem is returned, not raised.
+
+    Slow on big documents: call it in a worker thread.
+    """
+    try:
+        text = profile_text(configmap, key=key, source=source)
+        return parse_document(text, source=source, default_mount_path=default_mount_path)
+    except ProfileError as e:
+        return e
+
+
+# -- the cache -----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Follower:
+    """The state of one list+watch: which ConfigMaps it currently sees."""
+
+    query: kubeapi.ConfigMapQuery
+    members: dict[str, str] = field(default_factory=dict)  # name -> resourceVersion
+    resource_version: str | None = None  # None: list before watching
+    listed: bool = False  # the first list succeeded
+    last_sync: float | None = None  # time.monotonic() of the last sign of life
+    stale_warned: float | None = None  # when the last "stale" warning was logged
+    failures: int = 0  # errors since the last sign of life
+    expired: bool = False  # the last watch ended in 410 Gone
+    last_error: BaseException | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class ConfigMapSource:
+    """The ConfigMaps holding profiles, read through a list+watch cache.
+
+    ``api`` is a ``kubernetes_asyncio`` ``CoreV1Api`` (KubeSpawner's shared
+    client in the hub, see :func:`~profilespawner.sources.kubeapi.shared_core_api`).
+    Create it inside the event loop that will use it; one per hub process.
+    """
+
+    def __init__(
+        self,
+        api: Any,
+        *,
+        namespace: str,
+        configmap_name: str,
+        label_selector: str,
+        key: str,
+        log: _Log,
+        default_mount_path: str = DEFAULT_MOUNT_PATH,
+        initial_load_timeout: float = 5.0,
+        on_api_unavailable: str = "continue",
+        max_cache_age: float = 600.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        watch_timeout: int = 300,
+    ) -> None:
+        if not (configmap_name or label_selector):
+            raise ValueError("ConfigMapSource needs a configmap_name or a label_selector")
+        if on_api_unavailable not in ON_API_UNAVAILABLE:
+            raise ValueError(f"on_api_unavailable must be one of {ON_API_UNAVAILABLE}")
+        self.api = api
+        self.namespace = namespace
+        self.configmap_name = configmap_name
+        self.label_selector = label_selector
+        self.key = key
+        self.log = log
+        self.default_mount_path = default_mount_path
+        self.initial_load_timeout = initial_load_timeout
+        self.on_api_unavailable = on_api_unavailable
+        self.max_cache_age = max_cache_age
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.watch_timeout = watch_timeout
+        self.book = SourceBook(log)
+        self.loop = asyncio.get_running_loop()
+        by_name = kubeapi.ConfigMapQuery(namespace, field_selector=f"metadata.name={configmap_name}")
+        by_label = kubeapi.ConfigMapQuery(namespace, label_selector=label_selector)
+        self._named = _Follower(by_name) if configmap_name else None
+        self._labelled = _Follower(by_label) if label_selector else None
+        self._followers = [f for f in (self._named, self._labelled) if f is not None]
+        # Set once every follower has listed, or one met an error that waiting
+        # cannot fix (bad selector, credentials, RBAC): first spawns stop waiting then.
+        self._settled = asyncio.Event()
+        self._started_at = time.monotonic()
+        self._wait_until: float | None = None  # set by start(): the first spawns' deadline
+        self._unavailable_warned: float | None = None
+        self._closed = False
+
+    # -- the interface every source has ----------------------------------------
+
+    async def profile_sets(self) -> list[ProfileSet]:
+        """The valid profile sets of the current ConfigMaps, in precedence order.
+
+        Makes no API request. Until the first lists are done, calls wait for
+        them, until ``initial_load_timeout`` after :meth:`start`; later calls
+        read the cache.
+        """
+        self.start()
+        if not self.loaded:
+            await self._wait_for_first_lists()
+        self.check_stale()
+        return self.snapshot()
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        """Every list+watch has listed its ConfigMaps at least once."""
+        return all(f.listed for f in self._followers)
+
+    def start(self) -> None:
+        """Start the watcher tasks (idempotent; needs the running event loop)."""
+        if self._closed:
+            return
+        if self._wait_until is None:
+            self._wait_until = time.monotonic() + self.initial_load_timeout
+        for follower in self._followers:
+            if follower.task is None:
+                follower.task = self.loop.create_task(
+                    self._follow(follower), name=f"profilespawner watch {follower.query.describe()}"
+                )
+                follower.task.add_done_callback(self._task_done)
+
+    async def close(self) -> None:
+        """Stop watching; the cache keeps answering with what it has."""
+        tasks = self.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def cancel(self) -> list[asyncio.Task[None]]:
+        """Cancel the watcher tasks without waiting (for synchronous teardown)."""
+        self._closed = True
+        tasks = [f.task for f in self._followers if f.task is not None and not f.task.done()]
+        if not self.loop.is_closed():
+            for task in tasks:
+                task.cancel()
+        return tasks
+
+    # -- reading the cache -------------------------------------------------------
+
+    def order(self) -> list[str]:
+        """``namespace/name`` of the current ConfigMaps, in precedence order."""
+        named = self.configmap_name if self._named and self.configmap_name in self._named.members else None
+        labelled = self._labelled.members if self._labelled else ()
+        return [self._source(name) for name in source_order(named, labelled)]
+
+    def snapshot(self) -> list[ProfileSet]:
+        """The valid profile sets, all taken at once (no await in between)."""
+        return self.book.profile_sets(self.order())
+
+    def check_stale(self) -> None:
+        """Warn, once per ``max_cache_age``, about a list+watch that has not
+        heard from the API server for longer than that."""
+        now = time.monotonic()
+        for f in self._followers:
+            age = now - (f.last_sync if f.last_sync is not None else self._started_at)
+            if age <= self.max_cache_age:
+                continue
+            if f.stale_warned is not None and now - f.stale_warned < self.max_cache_age:
+                continue
+            f.stale_warned = now
+            self.log.warning(
+                "Profile ConfigMaps %s: no news from the Kubernetes API for %.0f s "
+                "(SingleuserProfiles.max_cache_age = %g); spawns use the last known profiles%s",
+                f.query.describe(),
+                age,
+                self.max_cache_age,
+                f" (last error: {f.last_error})" if f.last_error else "",
+            )
+
+    async def _wait_for_first_lists(self) -> None:
+        # One deadline for every early spawn: while the API stays unreachable,
+        # later spawns go on (or fail) at once instead of each waiting again.
+        remaining = (self._wait_until or 0.0) - time.monotonic()
+        if remaining > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), remaining)
+        if self.loaded:
+            return
+        errors = [f"{f.last_error}" for f in self._followers if not f.listed and f.last_error]
+        reason = "; ".join(errors) if errors else f"no answer within {self.initial_load_timeout:g} s"
+        if self.on_api_unavailable == "fail":
+            raise ConfigMapsUnavailableError(
+                f"Cannot list the profile ConfigMaps in namespace {self.namespace!r} ({reason}); "
+                f"failing the spawn (SingleuserProfiles.on_api_unavailable = 'fail')"
+            )
+        now = time.monotonic()
+        quiet = (
+            self._unavailable_warned is not None
+            and now - self._unavailable_warned < UNAVAILABLE_WARNING_INTERVAL
+        )
+        if not quiet:
+            self._unavailable_warned = now
+        self.log.log(
+            logging.DEBUG if quiet else logging.WARNING,
+            "Cannot list the profile ConfigMaps in namespace %r (%s); spawning without them "
+            "(SingleuserProfiles.on_api_unavailable = 'continue')",
+            self.namespace,
+            reason,
+        )
+
+    # -- the watcher ---------------------------------------------------------------
+
+    async def _follow(self, f: _Follower) -> None:
+        delay = self.backoff_initial
+        self.log.info("Watching profile ConfigMaps %s (key %r)", f.query.describe(), self.key)
+        while True:
+            try:
+                if f.resource_version is None:
+                    listing = await kubeapi.list_configmaps(self.api, f.query)
+                    await self._replace(f, listing.items)
+                    f.resource_version = listing.resource_version
+                    self._synced(f)
+                    delay = self.backoff_initial
+                timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
+                events = kubeapi.watch_configmaps(
+                    self.api, f.query, resource_version=f.resource_version, timeout_seconds=timeout
+                )
+                async with contextlib.aclosing(events):
+                    async for event in events:
+                        await self._apply(f, event)
+                        f.resource_version = event.resource_version or f.resource_version
+                        self._synced(f)
+                        delay = self.backoff_initial
+                self._synced(f)  # the server ended the watch on time: all is well
+            except asyncio.CancelledError:
+                raise
+            except kubeapi.WatchExpired as e:
+                # Normal after a long disconnection or an API server restart.
+                self.log.info("Watch of %s expired (%s); listing again", f.query.describe(), e)
+                f.resource_version = None
+                if f.expired:  # listing again did not help: do not spin
+                    await self._back_off(f, e, delay)
+                    delay = min(delay * 2, self.backoff_max)
+                f.expired = True
+            except Exception as e:
+                f.resource_version = None
+                await self._back_off(f, e, delay)
+                delay = min(delay * 2, self.backoff_max)
+
+    async def _back_off(self, f: _Follower, error: Exception, delay: float) -> None:
+        f.failures += 1
+        f.last_error = error
+        pause = random.uniform(delay / 2, delay)
+        if isinstance(error, kubeapi.KubeApiError):
+            self.log.warning("Profile ConfigMaps: %s; retrying in %.1f s", error, pause)
+            if error.permanent and not f.listed:
+                self._settled.set()  # waiting will not fix RBAC: let first spawns go on
+        else:
+            self.log.exception(
+                "Profile ConfigMaps %s: unexpected error; retrying in %.1f s", f.query.describe(), pause
+            )
+        self.check_stale()
+        await asyncio.sleep(pause)
+
+    def _synced(self, f: _Follower) -> None:
+        if f.failures:
+            self.log.info("Watching profile ConfigMaps %s again", f.query.describe())
+        if f.stale_warned is not None:
+            self.log.info("Profile ConfigMaps %s are up to date again", f.query.describe())
+        f.failures = 0
+        f.expired = False
+        f.last_error = None
+        f.stale_warned = None
+        f.last_sync = time.monotonic()
+        if not f.listed:
+            f.listed = True
+            if self.loaded:
+                self._settled.set()
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        # _follow only returns by cancellation; anything else is a bug worth shouting about.
+        self.log.error(
+            "The watch of profile ConfigMaps stopped unexpectedly; ConfigMap changes no longer "
+            "apply until the hub restarts",
+            exc_info=task.exception(),
+        )
+
+    # -- applying what the API server says -----------------------------------------
+
+    async def _apply(self, f: _Follower, event: kubeapi.WatchEvent) -> None:
+        if event.type in ("ADDED", "MODIFIED"):
+            parsed = await self._parse_new([event.object])
+            self._record(parsed)
+            f.members[event.name] = event.resource_version
+        elif event.type == "DELETED":
+            # Also what a label selector watch sends when the label is removed.
+            if f.members.pop(event.name, None) is not None:
+                self.log.debug("ConfigMap %s left %s", self._source(event.name), f.query.describe())
+                self._forget_unless_seen(event.name)
+        elif event.type != "BOOKMARK":
+            self.log.debug("Ignoring %s event from %s", event.type, f.query.describe())
+
+    async def _replace(self, f: _Follower, items: list[dict[str, Any]]) -> None:
+        parsed = await self._parse_new(items)
+        # From here on, no await: the new state replaces the old one at once.
+        self._record(parsed)
+        members = {_name(i): _resource_version(i) for i in items}
+        gone = set(f.members) - set(members)
+        f.members = members
+        for name in gone:
+            self._forget_unless_seen(name)
+        if f is self._named and not members:
+            self.log.debug(
+                "ConfigMap %s does not exist; no profiles from it", self._source(self.configmap_name)
+            )
+
+    async def _parse_new(
+        self, items: list[dict[str, Any]]
+    ) -> list[tuple[str, str, ParsedDocument | ProfileError]]:
+        results = []
+        for item in items:
+            source, version = self._source(_name(item)), _resource_version(item)
+            if self.book.is_current(source, version):
+                continue
+            result = await asyncio.to_thread(
+                parse_configmap, item, key=self.key, source=source, default_mount_path=self.default_mount_path
+            )
+            results.append((source, version, result))
+        return results
+
+    def _record(self, parsed: list[tuple[str, str, ParsedDocument | ProfileError]]) -> None:
+        for source, version, result in parsed:
+            # The other follower may have recorded this version while we parsed.
+            if not self.book.is_current(source, version):
+                self.book.record(source, version, result)
+
+    def _forget_unless_seen(self, name: str) -> None:
+        if not any(name in f.members for f in self._followers):
+            self.book.forget(self._source(name))
+
+    def _source(self, name: str) -> str:
+        return f"{self.namespace}/{name}"
+
+
+def _name(item: Mapping[str, Any]) -> str:
+    return str(item.get("metadata", {}).get("name", ""))
+
+
+def _resource_version(item: Mapping[str, Any]) -> str:
+    return str(item.get("metadata", {}).get("resourceVersion", ""))

@@ -1,0 +1,258 @@
+"""Every call profilespawner makes to the Kubernetes API: list and watch ConfigMaps.
+
+No other module calls the API. The client is KubeSpawner's own
+(``kubespawner.clients.load_config`` + ``shared_client("CoreV1Api")``), so
+``KubeSpawner.k8s_api_host``, in-cluster configuration and kubeconfig files work
+exactly as they do for the spawner. A ``ConfigMapSource`` takes any ``CoreV1Api``
+(one built from another kubeconfig, for instance).
+
+Rules:
+
+- Nothing here blocks the event loop: responses are read raw
+  (``_preload_content=False``) and large JSON bodies are decoded in a worker
+  thread; loading the client configuration runs in a thread too.
+- Failures of any kind (HTTP status, connection, timeout, malformed stream)
+  become :class:`KubeApiError`, chained with ``raise ... from``. Its message
+  holds the HTTP status, the API server's ``Status`` message cut to 256
+  characters, and never the content of a ConfigMap.
+- Callers own retries and caching (see :mod:`profilespawner.sources.configmaps`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from kubespawner.clients import load_config, shared_client
+
+__all__ = [
+    "ConfigMapQuery",
+    "KubeApiError",
+    "Listing",
+    "WatchEvent",
+    "WatchExpired",
+    "list_configmaps",
+    "shared_core_api",
+    "watch_configmaps",
+]
+
+#: Seconds allowed to open a connection to the API server.
+CONNECT_TIMEOUT = 10.0
+#: Seconds allowed for a whole list request.
+LIST_TIMEOUT = 30.0
+#: A watch that sends nothing (not even a bookmark) for this long after its
+#: server-side timeout should have ended it is considered dead.
+WATCH_READ_GRACE = 30.0
+#: JSON documents larger than this are decoded in a worker thread.
+THREAD_DECODE_BYTES = 64 * 1024
+#: Longest API server message quoted in an error.
+MAX_MESSAGE = 256
+
+
+class KubeApiError(Exception):
+    """A request to the Kubernetes API failed.
+
+    ``status`` is the HTTP status (``None`` when no answer came: connection
+    refused, timeout, stream cut). ``permanent`` is true for answers that
+    retrying cannot change until an administrator acts (400: a bad selector;
+    401, 403: credentials or RBAC).
+    """
+
+    def __init__(self, what: str, *, status: int | None = None, message: str = "") -> None:
+        self.what = what
+        self.status = status
+        self.message = _cut(message)
+        detail = f"HTTP {status}" if status is not None else "no answer"
+        super().__init__(f"{what}: {detail}" + (f": {self.message}" if self.message else ""))
+
+    @property
+    def permanent(self) -> bool:
+        return self.status in (400, 401, 403)
+
+
+class WatchExpired(KubeApiError):
+    """410 Gone: the resourceVersion is too old to watch from; list again."""
+
+
+@dataclass(frozen=True)
+class ConfigMapQuery:
+    """Which ConfigMaps one list+watch follows."""
+
+    namespace: str
+    label_selector: str = ""
+    field_selector: str = ""
+
+    def describe(self) -> str:
+        selectors = [s for s in (self.field_selector, self.label_selector) if s]
+        return f"{self.namespace}/configmaps?{','.join(selectors)}" if selectors else self.namespace
+
+    def params(self) -> dict[str, str]:
+        params = {}
+        if self.label_selector:
+            params["label_selector"] = self.label_selector
+        if self.field_selector:
+            params["field_selector"] = self.field_selector
+        return params
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The ConfigMaps a list returned (JSON dicts) and the list's resourceVersion."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One ``ADDED``, ``MODIFIED``, ``DELETED`` or ``BOOKMARK`` event."""
+
+    type: str
+    object: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.object.get("metadata", {}).get("name", ""))
+
+    @property
+    def resource_version(self) -> str:
+        return str(self.object.get("metadata", {}).get("resourceVersion", ""))
+
+
+async def shared_core_api(*, host: str = "", ssl_ca_cert: str = "", verify_ssl: bool | None = None) -> Any:
+    """KubeSpawner's shared ``CoreV1Api`` for the running event loop.
+
+    Pass the spawner's ``k8s_api_host``, ``k8s_api_ssl_ca_cert`` and
+    ``k8s_api_verify_ssl``: ``load_config`` is cached on these arguments, so
+    the spawner has usually loaded the configuration already.
+    """
+    # load_config may read a kubeconfig and run credential plugins: not on the loop.
+    await asyncio.to_thread(load_config, host=host, ssl_ca_cert=ssl_ca_cert, verify_ssl=verify_ssl)
+    return shared_client("CoreV1Api")
+
+
+async def list_configmaps(api: Any, query: ConfigMapQuery) -> Listing:
+    """List the ConfigMaps of ``query`` with a consistent (quorum) read."""
+    what = f"list {query.describe()}"
+    try:
+        response = await api.list_namespaced_config_map(
+            query.namespace,
+            **query.params(),
+            _preload_content=False,
+            _request_timeout=aiohttp.ClientTimeout(total=LIST_TIMEOUT, sock_connect=CONNECT_TIMEOUT),
+        )
+        async with response:
+            body = await response.read()
+            status = response.status
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        raise KubeApiError(what, message=_describe(e)) from e
+    if status != 200:
+        raise _status_error(what, status, body)
+    try:
+        data = await _decode(body)
+        items = data.get("items") or []
+        resource_version = str(data["metadata"]["resourceVersion"])
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise KubeApiError(what, status=status, message="malformed list response") from e
+    return Listing(items=[i for i in items if isinstance(i, dict)], resource_version=resource_version)
+
+
+async def watch_configmaps(
+    api: Any, query: ConfigMapQuery, *, resource_version: str, timeout_seconds: int
+) -> AsyncGenerator[WatchEvent, None]:
+    """Watch ``query`` from ``resource_version``, with bookmarks.
+
+    Ends normally when the server ends the watch after ``timeout_seconds``.
+    Raises :class:`WatchExpired` on 410 Gone (the caller lists again) and
+    :class:`KubeApiError` on anything else that goes wrong.
+    """
+    what = f"watch {query.describe()}"
+    try:
+        response = await api.list_namespaced_config_map(
+            query.namespace,
+            **query.params(),
+            watch=True,
+            allow_watch_bookmarks=True,
+            resource_version=resource_version,
+            timeout_seconds=timeout_seconds,
+            _preload_content=False,
+            # No total: the watch lasts timeout_seconds. A connection that stays
+            # silent past that is dead (e.g. a network partition): give up on it.
+            _request_timeout=aiohttp.ClientTimeout(
+                sock_connect=CONNECT_TIMEOUT, sock_read=timeout_seconds + WATCH_READ_GRACE
+            ),
+        )
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        raise KubeApiError(what, message=_describe(e)) from e
+    try:
+        if response.status != 200:
+            body = await _read_quietly(response)
+            raise _status_error(what, response.status, body)
+        while True:
+            try:
+                line = await response.content.readline()
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as e:
+                raise KubeApiError(what, status=200, message=f"stream broken: {_describe(e)}") from e
+            if not line:
+                return  # the server ended the watch (timeout_seconds)
+            if not line.strip():
+                continue
+            yield await _event(what, line)
+    finally:
+        # A watch ended early cannot go back to the connection pool.
+        response.close()
+
+
+async def _event(what: str, line: bytes) -> WatchEvent:
+    try:
+        data = await _decode(line)
+        kind = str(data["type"])
+        obj = data["object"]
+        if not isinstance(obj, dict):
+            raise TypeError("object is not a mapping")
+    except (ValueError, KeyError, TypeError) as e:
+        raise KubeApiError(what, status=200, message="malformed watch event") from e
+    if kind == "ERROR":
+        code = obj.get("code")
+        cls = WatchExpired if code == 410 else KubeApiError
+        raise cls(what, status=code if isinstance(code, int) else None, message=str(obj.get("message", "")))
+    return WatchEvent(type=kind, object=obj)
+
+
+async def _decode(raw: bytes) -> Any:
+    if len(raw) > THREAD_DECODE_BYTES:
+        return await asyncio.to_thread(json.loads, raw)
+    return json.loads(raw)
+
+
+async def _read_quietly(response: Any) -> bytes:
+    try:
+        body: bytes = await response.read()
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        return b""
+    return body
+
+
+def _status_error(what: str, status: int, body: bytes) -> KubeApiError:
+    message = ""
+    try:
+        data = json.loads(body[:65536])
+        if isinstance(data, dict):
+            message = str(data.get("message") or data.get("reason") or "")
+    except ValueError:
+        message = ""
+    cls = WatchExpired if status == 410 else KubeApiError
+    return cls(what, status=status, message=message)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
