@@ -17,18 +17,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from tornado import web
 from traitlets import Float, List, TraitError, Unicode, default, validate
 from traitlets.config import SingletonConfigurable
 
-from . import k8srules
+from . import k8srules, metrics
 from .apply import apply_resolution
 from .errors import UserOptionError
 from .kubemodel import from_json, to_json
 from .model import ProfileSet
-from .resolve import Resolution, allowed_sizes, resolve
+from .resolve import Resolution, resolve
 from .sources import ON_API_UNAVAILABLE, ConfigMapSource, FileSource
 from .sources.kubeapi import shared_core_api
 from .validate import DEFAULT_MOUNT_PATH
@@ -278,6 +279,7 @@ class SingleuserProfiles(SingletonConfigurable):
             if instance._configmaps is not None:
                 instance._configmaps.cancel()
                 instance._configmaps = None
+                metrics.CONFIGMAP_CACHE_AGE.set_function(lambda: 0.0)
         super().clear_instance()
 
     # -- the public API ------------------------------------------------------
@@ -327,13 +329,14 @@ class SingleuserProfiles(SingletonConfigurable):
             error.jupyterhub_message = str(e)  # type: ignore[attr-defined]
             raise error from e
 
-    async def sizes_for(self, spawner: KubeSpawner) -> list[Any]:
-        """The sizes the spawner's user may pick, from the current profiles."""
-        user, groups, _ = spawn_identity(spawner)
-        return allowed_sizes(await self.load_profiles(spawner), user=user, groups=groups)
-
     async def apply_pod_profile(self, spawner: KubeSpawner, pod: Any) -> Any:
         """Return ``pod`` (a ``V1Pod`` or its JSON dict) with the profile applied."""
+        pod, _ = await self.apply_resolved(spawner, pod)
+        return pod
+
+    async def apply_resolved(self, spawner: KubeSpawner, pod: Any) -> tuple[Any, Resolution]:
+        """:meth:`apply_pod_profile`, also returning what was applied."""
+        started = time.perf_counter()
         resolution = await self.resolve(spawner)
         spawner.log.info("Applying %s to the server of %s", resolution.describe(), spawner.user.name)
         is_model = not isinstance(pod, dict)
@@ -343,7 +346,8 @@ class SingleuserProfiles(SingletonConfigurable):
             expand=spawner._expand_user_properties,
             gpu_resource_name=self.gpu_resource_name,
         )
-        return from_json(result, "V1Pod") if is_model else result
+        metrics.RESOLVE_DURATION.observe(time.perf_counter() - started)
+        return (from_json(result, "V1Pod") if is_model else result), resolution
 
     # -- the ConfigMap source ------------------------------------------------
 
@@ -375,6 +379,7 @@ class SingleuserProfiles(SingletonConfigurable):
                 max_cache_age=self.max_cache_age,
             )
             self._configmaps.start()
+            metrics.CONFIGMAP_CACHE_AGE.set_function(self._configmaps.cache_age)
             return self._configmaps
 
 

@@ -26,6 +26,9 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
     re-read as they change, so no hub restart is needed.
     """
 
+    #: What the last pod got ("profiles 'a', 'b'; size 'Small'"), for progress events.
+    _applied_profiles = ""
+
     @property
     def singleuser_profiles(self) -> SingleuserProfiles:
         """The hub process's shared :class:`SingleuserProfiles`."""
@@ -62,6 +65,7 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         return options
 
     async def load_user_options(self) -> None:
+        self._applied_profiles = ""
         await super().load_user_options()
         # Check the size and GPU type now, before KubeSpawner creates a PVC or
         # namespace for a spawn that must fail with 400.
@@ -69,4 +73,18 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     async def get_pod_manifest(self) -> Any:
         pod = await super().get_pod_manifest()
-        return await self.singleuser_profiles.apply_pod_profile(self, pod)
+        pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod)
+        self._applied_profiles = resolution.describe()
+        return pod
+
+    async def progress(self) -> Any:
+        """KubeSpawner's progress events, and which profiles and size were applied."""
+        announced = False
+        async for event in super().progress():
+            if not announced and self._applied_profiles:
+                announced = True
+                yield {
+                    "progress": event.get("progress", 0),
+                    "message": f"Applied {self._applied_profiles}",
+                }
+            yield event

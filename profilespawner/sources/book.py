@@ -13,6 +13,7 @@ import logging
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
+from .. import metrics
 from ..errors import ProfileError
 from ..model import ProfileSet
 from ..validate import ParsedDocument
@@ -48,10 +49,14 @@ class SourceBook:
         state = self.states.setdefault(name, SourceState(name))
         state.version = version
         if isinstance(result, ProfileError):
+            metrics.SOURCE_REJECTIONS.labels(name).inc()
+            metrics.SOURCE_VALID.labels(name).set(0)
             state.error = result
             kept = "keeping its last valid version" if state.valid is not None else "it is not used"
             self.log.error("Rejected profile source %s (%s): %s", name, kept, result)
             return
+        metrics.SOURCE_LOADS.labels(name).inc()
+        metrics.SOURCE_VALID.labels(name).set(1)
         state.error = None
         state.valid = result.profile_set
         state.valid_version = version
@@ -68,6 +73,7 @@ class SourceBook:
     def forget(self, name: str) -> None:
         """``name`` is gone (file deleted, ConfigMap deleted or unlabelled)."""
         if self.states.pop(name, None) is not None:
+            metrics.SOURCE_VALID.remove(name)
             self.log.info("Profile source %s is gone; it no longer applies", name)
 
     def profile_sets(self, names: Iterable[str]) -> list[ProfileSet]:

@@ -275,6 +275,14 @@ class ConfigMapSource:
         """The valid profile sets, all taken at once (no await in between)."""
         return self.book.profile_sets(self.order())
 
+    def cache_age(self) -> float:
+        """Seconds since the least recently heard-from list+watch last heard from the API."""
+        now = time.monotonic()
+        return max(
+            (now - (f.last_sync if f.last_sync is not None else self._started_at) for f in self._followers),
+            default=0.0,
+        )
+
     def check_stale(self) -> None:
         """Warn, once per ``max_cache_age``, about a list+watch that has not
         heard from the API server for longer than that."""

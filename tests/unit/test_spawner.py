@@ -244,3 +244,49 @@ def test_public_api_is_exactly_all() -> None:
 def test_entry_point_names_the_spawner() -> None:
     (ep,) = [ep for ep in entry_points(group="jupyterhub.spawners") if ep.name == "profiles"]
     assert ep.load() is ProfileKubeSpawner
+
+
+# -- metrics and progress ------------------------------------------------------------
+
+
+def sample(name: str, **labels: str) -> float | None:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels)
+
+
+async def test_metrics_count_loads_rejections_and_resolves(make_spawner: Any, write_yaml: Any) -> None:
+    import os
+
+    path = write_yaml(PROFILES, "metrics.yaml")
+    loads = sample("profilespawner_source_loads_total", source=path) or 0.0
+    resolves = sample("profilespawner_resolve_duration_seconds_count") or 0.0
+    await pod_for(make_spawner([path]))
+    assert sample("profilespawner_source_loads_total", source=path) == loads + 1
+    assert sample("profilespawner_source_valid", source=path) == 1
+    assert sample("profilespawner_resolve_duration_seconds_count") == resolves + 1
+
+    write_yaml("profiles: [{name: x, gpu: -1}]", "metrics.yaml")
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    await pod_for(make_spawner([path]))
+    assert sample("profilespawner_source_valid", source=path) == 0
+    assert (sample("profilespawner_source_rejections_total", source=path) or 0) >= 1
+
+
+async def test_progress_says_which_profiles_and_size_were_applied(make_spawner: Any, write_yaml: Any) -> None:
+    spawner = make_spawner([write_yaml(PROFILES)], user_options={"size": "Small"})
+    await pod_for(spawner)
+
+    async def kubespawner_events(self: Any) -> Any:
+        yield {"progress": 10, "message": "Pod scheduled"}
+        yield {"progress": 50, "message": "Pulling image"}
+
+    original = KubeSpawner.progress
+    KubeSpawner.progress = kubespawner_events
+    try:
+        events = [event async for event in spawner.progress()]
+    finally:
+        KubeSpawner.progress = original
+    assert events[0] == {"progress": 10, "message": "Applied profiles 'globals'; size 'Small'"}
+    assert [e["message"] for e in events[1:]] == ["Pod scheduled", "Pulling image"]
