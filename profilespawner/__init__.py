@@ -6,6 +6,9 @@ hub restart. Use :class:`ProfileKubeSpawner` as the hub's spawner, or
 :func:`apply_pod_profile` as ``KubeSpawner.modify_pod_hook``.
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from ._version import __version__
 from .errors import (
     ProfileError,
@@ -15,8 +18,32 @@ from .errors import (
     ResourceConflictError,
     UserOptionError,
 )
-from .profiles import SingleuserProfiles, apply_pod_profile
-from .spawner import ProfileKubeSpawner
+
+if _typing.TYPE_CHECKING:
+    from .profiles import SingleuserProfiles, apply_pod_profile
+    from .spawner import ProfileKubeSpawner
+
+# The spawner and the profile engine import KubeSpawner and jsonschema, which
+# take seconds; they load on first use so that the CLI's quick commands stay quick.
+_LAZY = {
+    "ProfileKubeSpawner": "spawner",
+    "SingleuserProfiles": "profiles",
+    "apply_pod_profile": "profiles",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
+        module = _importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ProfileError",

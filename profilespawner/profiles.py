@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tornado import web
 from traitlets import Float, List, TraitError, Unicode, default, validate
-from traitlets.config import SingletonConfigurable
+from traitlets.config import Application, SingletonConfigurable
 
 from . import k8srules, metrics
 from .apply import apply_resolution
@@ -263,6 +263,10 @@ class SingleuserProfiles(SingletonConfigurable):
 
     @default("log")
     def _log_default(self) -> logging.Logger:
+        # In the hub, a child of JupyterHub's logger: its handlers, format and level.
+        if Application.initialized():
+            app_log: logging.Logger = Application.instance().log
+            return app_log.getChild("profilespawner")
         return logging.getLogger("profilespawner")
 
     def __init__(self, **kwargs: Any) -> None:

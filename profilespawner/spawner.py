@@ -57,7 +57,9 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         return f"{base or ''}{choices}"
 
     def _options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
-        options: dict[str, Any] = super()._options_from_form(formdata)
+        # KubeSpawner logs a warning for every field it does not know: not ours.
+        theirs = {k: v for k, v in formdata.items() if k not in ("size", "gpu_type")}
+        options: dict[str, Any] = super()._options_from_form(theirs)
         for key in ("size", "gpu_type"):
             value = (formdata.get(key) or [""])[0]
             if value:

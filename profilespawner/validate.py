@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -30,6 +29,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from . import k8srules
 from .errors import ProfileSyntaxError, ProfileValidationError
 from .model import GpuType, PodSettings, Profile, ProfileSet, Size, Who
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "DEFAULT_MOUNT_PATH",
@@ -104,6 +106,10 @@ def load_schema() -> dict[str, Any]:
 def _document_validator() -> jsonschema.Draft202012Validator:
     # The schema has no recursion, so its $refs can be inlined: resolving them
     # at every node is half of the validation time of a large document.
+    # jsonschema is imported here, not at the top: with its optional format
+    # libraries it takes seconds, and only parsing a document needs it.
+    import jsonschema
+
     definitions = load_schema()["$defs"]
 
     def inline(node: Any) -> Any:

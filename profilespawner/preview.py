@@ -1,0 +1,144 @@
+"""The pod a user would get, built as the hub builds it but without a cluster.
+
+For tools (the CLI) and tests: a :class:`~profilespawner.ProfileKubeSpawner`
+made by :func:`~profilespawner.offline.offline_spawner`, configured like the hub
+(optionally from its ``jupyterhub_config.py``) but reading profiles from files
+only -- ``configmap_name`` and ``label_selector`` are forced to ``""``, so
+nothing talks to Kubernetes. The steps are the spawner's own:
+``load_user_options()``, ``get_pod_manifest()``, then ``modify_pod_hook`` as
+``KubeSpawner.start`` calls it. Each call replaces the process's
+:class:`~profilespawner.SingleuserProfiles` instance, so this is not for use
+inside a running hub.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jupyterhub.utils import maybe_future
+from kubespawner import KubeSpawner
+from tornado import web
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from .errors import UserOptionError
+from .explain import Explanation, explain
+from .kubemodel import to_json
+from .model import JSON
+from .offline import offline_spawner
+from .profiles import SingleuserProfiles
+from .spawner import ProfileKubeSpawner
+
+__all__ = ["Preview", "load_config_file", "preview_spawn", "profile_files"]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One would-be spawn: KubeSpawner's pod, the final pod, and why."""
+
+    pod: JSON
+    base_pod: JSON
+    image: str
+    explanation: Explanation
+
+
+def load_config_file(path: str) -> Config:
+    """Load a ``jupyterhub_config.py`` as JupyterHub does (``c = get_config()``).
+
+    Raises ``OSError`` when it cannot be read and whatever executing it raises.
+    """
+    directory, filename = os.path.split(os.path.abspath(path))
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file: {path}")
+    loader = PyFileConfigLoader(filename, path=directory)
+    config: Config = loader.load_config()
+    return config
+
+
+def profile_files(files: Sequence[str], config: Config | None) -> list[str]:
+    """The profile files of a spawn: ``files`` if any, else ``SingleuserProfiles.files``."""
+    if files:
+        return list(files)
+    if config is not None and "files" in config.SingleuserProfiles:
+        return list(config.SingleuserProfiles.files)
+    return []
+
+
+def _offline_config(files: Sequence[str], config: Config | None) -> Config:
+    cfg = copy.deepcopy(config) if config is not None else Config()
+    cfg.SingleuserProfiles.files = list(files)
+    cfg.SingleuserProfiles.configmap_name = ""
+    cfg.SingleuserProfiles.label_selector = ""
+    return cfg
+
+
+async def preview_spawn(
+    files: Sequence[str],
+    *,
+    user: str,
+    groups: Sequence[str] = (),
+    image: str | None = None,
+    size: str | None = None,
+    gpu_type: str | None = None,
+    config: Config | None = None,
+) -> Preview:
+    """Build the pod ``user`` would get from ``files``; call inside an event loop.
+
+    ``image`` overrides the configured one (default: KubeSpawner's own).
+    Raises :class:`~profilespawner.errors.UserOptionError` for a size or GPU
+    type the user may not pick and
+    :class:`~profilespawner.errors.ResourceConflictError` when a request ends
+    up above its limit -- the spawns the hub would refuse.
+    """
+    options = {k: v for k, v in (("size", size), ("gpu_type", gpu_type)) if v is not None}
+    SingleuserProfiles.clear_instance()
+    try:
+        return await _preview(files, user, groups, image, options, config)
+    except web.HTTPError as e:
+        # the spawner turns a bad choice into HTTP 400 for JupyterHub; tools want the cause
+        if isinstance(e.__cause__, UserOptionError):
+            raise e.__cause__ from None
+        raise
+    finally:
+        SingleuserProfiles.clear_instance()
+
+
+async def _preview(
+    files: Sequence[str],
+    user: str,
+    groups: Sequence[str],
+    image: str | None,
+    options: dict[str, str],
+    config: Config | None,
+) -> Preview:
+    spawner = offline_spawner(
+        ProfileKubeSpawner,
+        user=user,
+        groups=list(groups),
+        user_options=options,
+        config=_offline_config(files, config),
+    )
+    await spawner.load_user_options()
+    if image is not None:
+        spawner.image = image
+    base_pod = to_json(await KubeSpawner.get_pod_manifest(spawner))
+    pod = await spawner.get_pod_manifest()
+    if spawner.modify_pod_hook:  # as KubeSpawner.start does
+        pod = await maybe_future(spawner.modify_pod_hook(spawner, pod))
+    pod_json = to_json(pod)
+    profiles = spawner.singleuser_profiles
+    explanation = explain(
+        await profiles.load_profiles(),
+        user=user,
+        groups=groups,
+        image=spawner.image,
+        size=options.get("size"),
+        gpu_type=options.get("gpu_type"),
+        gpu_resource_name=profiles.gpu_resource_name,
+        base_pod=base_pod,
+        pod=pod_json,
+    )
+    return Preview(pod=pod_json, base_pod=base_pod, image=spawner.image, explanation=explanation)

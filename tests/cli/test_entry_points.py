@@ -1,0 +1,117 @@
+"""Every command through its real entry point, ``python -m profilespawner`` in a
+subprocess, as a user or a CI job runs it: exit codes, stdout and stderr.
+
+Each run starts Python and imports KubeSpawner (seconds), so these live apart
+from the unit suite; the tables of cases are in tests/unit/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from profilespawner import __version__
+from profilespawner.validate import load_schema
+from tests.unit.test_cli import DEMO, SPARK_IMAGE, load_yaml, notebook, run_cli
+
+
+def test_validate_exit_codes(write_yaml: Callable[..., str], profiles_file: str) -> None:
+    bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n", "bad.yaml")
+    warn = write_yaml("ui: {}\nprofiles: []\n", "warn.yaml")
+
+    clean = run_cli("validate", profiles_file)
+    assert (clean.returncode, clean.stdout, clean.stderr) == (
+        0,
+        f"{profiles_file}: ok (5 profiles, 2 sizes, 1 GPU type)\n",
+        "",
+    )
+    warned = run_cli("validate", warn)
+    assert warned.returncode == 0
+    assert f"{warn}: warning: ui: 'ui' is not supported and is ignored" in warned.stdout
+    failed = run_cli("validate", profiles_file, bad)
+    assert failed.returncode == 1
+    assert failed.stdout.splitlines() == [
+        f"{profiles_file}: ok (5 profiles, 2 sizes, 1 GPU type)",
+        f"{bad}:3:3: error: profile 'a': unknown key 'resouces' (did you mean 'resources'?)",
+        "1 error, 0 warnings in 2 files",
+    ]
+
+
+def test_validate_json_through_python_m(write_yaml: Callable[..., str]) -> None:
+    bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n", "bad.yaml")
+    result = run_cli("validate", "--format", "json", bad)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)[0]["message"] == (
+        f"{bad}: profile 'a': unknown key 'resouces' (did you mean 'resources'?)"
+    )
+
+
+def test_render_demo_command() -> None:
+    """The README's ``make demo``: run from the checkout, as written there."""
+    result = run_cli(*DEMO)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("apiVersion: v1\nkind: Pod\nmetadata:\n")
+    pod = load_yaml(result.stdout)
+    container = notebook(pod)
+    env = {var["name"]: var for var in container["env"]}
+    assert container["image"] == SPARK_IMAGE
+    assert container["resources"] == {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "2", "memory": "4Gi"},
+    }
+    assert env["SPARK_MASTER"] == {"name": "SPARK_MASTER", "value": "<hidden>"}
+    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "notebook-s3-credentials"
+    assert env["MEM_LIMIT"]["value"] == str(4 * 2**30)
+    assert env["CPU_GUARANTEE"]["value"] == "1.0"
+    assert pod["metadata"]["labels"]["team"] == "data-science"
+    mount = {"name": "datasets", "mountPath": "/opt/app-root/src/datasets", "readOnly": True}
+    assert mount in container["volumeMounts"]
+
+
+def test_render_refused_spawn_through_python_m(profiles_file: str) -> None:
+    result = run_cli("render", profiles_file, "--user", "carol", "--size", "Huge")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: the hub would refuse this spawn for carol: size: size 'Huge' is not available; "
+        "choose one of: 'Default', 'Small'\n"
+    )
+
+
+def test_render_invalid_file_through_python_m(write_yaml: Callable[..., str], profiles_file: str) -> None:
+    bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n", "bad.yaml")
+    result = run_cli("render", profiles_file, bad, "--user", "alice")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"{bad}:3:3: error: profile 'a': unknown key 'resouces' (did you mean 'resources'?)",
+        f"error: {bad} is invalid: the hub would reject it and use none of it",
+    ]
+
+
+def test_explain_through_python_m(profiles_file: str) -> None:
+    ok = run_cli("explain", profiles_file, "--user", "alice", "--image", "x/s2i-spark-notebook")
+    assert ok.returncode == 0, ok.stderr
+    assert "  + profile 'Spark'" in ok.stdout
+    refused = run_cli("explain", profiles_file, "--user", "alice", "--size", "Large")
+    assert refused.returncode == 1
+    assert "size 'Large' is not available; choose one of: 'Default', 'Small'" in refused.stderr
+
+
+def test_schema_through_python_m() -> None:
+    result = run_cli("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == load_schema()
+
+
+def test_version_through_python_m() -> None:
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"profilespawner {__version__}")
+
+
+def test_usage_errors_through_python_m(tmp_path: Path) -> None:
+    no_user = run_cli("render", "x.yaml", cwd=tmp_path)
+    assert no_user.returncode == 2
+    assert "the following arguments are required: --user" in no_user.stderr
+    no_command = run_cli(cwd=tmp_path)
+    assert no_command.returncode == 2

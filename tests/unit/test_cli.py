@@ -1,0 +1,608 @@
+"""The ``profilespawner`` command.
+
+The tables of cases (messages, lines, refusals, exit codes) call ``main()`` in
+process; tests/cli runs every command through its real entry point
+(``python -m profilespawner`` in a subprocess), which takes seconds a run. Profiles are YAML files in
+tmp_path. The pure helpers behind the commands (:mod:`profilespawner.check`,
+:mod:`profilespawner.explain`) have tests at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubespawner import KubeSpawner
+from ruamel.yaml import YAML
+
+import profilespawner
+from profilespawner.check import check_text
+from profilespawner.cli import main
+from profilespawner.errors import UserOptionError
+from profilespawner.explain import KUBESPAWNER, explain
+from profilespawner.validate import parse_document
+
+ROOT = Path(profilespawner.__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SPARK_IMAGE = "quay.io/thoth-station/s2i-spark-notebook:3.6"
+DEMO = [
+    "render", "examples/profiles.yaml", "--user", "alice", "--group", "data-science",
+    "--image", SPARK_IMAGE, "--size", "Small",
+]  # fmt: skip
+
+PROFILES = """\
+profiles:
+- name: globals
+  env:
+  - {name: GREETING, value: "hello {username}"}
+  - name: S3_SECRET
+    valueFrom: {secretKeyRef: {name: team-s3, key: secret}}
+  resources:
+    requests: {cpu: 500m, memory: 1Gi, ephemeral-storage: 1Gi}
+    limits: {cpu: "2", memory: 4Gi}
+- name: Spark
+  images: [s2i-spark-notebook]
+  env:
+  - {name: SPARK_MASTER, value: "spark://{username}-cluster:7077"}
+  resources:
+    requests: {cpu: 250m}
+- name: Team
+  groups: [data-science]
+  labels: {team: ds}
+  node_selector: {disktype: ssd}
+- name: Bob only
+  users: [bob]
+  env: [{name: GREETING, value: "hi bob"}]
+- name: GPU
+  images: ["*-gpu-notebook"]
+  gpu: 1
+sizes:
+- name: Small
+  resources: {requests: {cpu: "1"}, limits: {cpu: "2"}}
+- name: Large
+  groups: [data-science]
+  resources: {requests: {cpu: "4"}, limits: {cpu: "8"}}
+gpuTypes:
+- type: a100
+  node_tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+"""
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m profilespawner ARGS`` with this checkout importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "profilespawner", *args],
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@dataclass
+class Result:
+    """What a run of the command gave: as ``subprocess.CompletedProcess``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Result]]:
+    """Run ``main(args)`` in process; the logging it configures is undone after the test."""
+    monkeypatch.chdir(ROOT)
+    loggers = {name: logging.getLogger(name).level for name in ("profilespawner", "traitlets")}
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse
+            code = int(e.code or 0)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    yield run
+    for name, level in loggers.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def load_yaml(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def notebook(pod: dict[str, Any]) -> dict[str, Any]:
+    (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "notebook"]
+    return container
+
+
+@pytest.fixture
+def profiles_file(write_yaml: Callable[..., str]) -> str:
+    return write_yaml(PROFILES)
+
+
+# -- validate: the messages (in process) ------------------------------------------------
+
+# (id, YAML, exit code, beginnings of stdout lines; {f} is the file's path)
+VALIDATE_CASES = [
+    ("clean", PROFILES, 0, ["{f}: ok (5 profiles, 2 sizes, 1 GPU type)"]),
+    ("unknown-key-with-line", "profiles:\n- name: a\n  resouces: {}\n", 1,
+     ["{f}:3:3: error: profile 'a': unknown key 'resouces' (did you mean 'resources'?)",
+      "1 error, 0 warnings in 1 file"]),
+    ("every-error-of-the-document", textwrap.dedent("""\
+        profiles:
+        - name: a
+          env:
+          - {name: A, value: 1}
+        - name: b
+          gpu: -1
+        sizes:
+        - name: Small
+          resources: {limit: {}}
+        """), 1,
+     ["{f}:4:15: error: profile 'a': env[0].value: must be a string, not an integer",
+      "{f}:6:3: error: profile 'b': gpu: must be at least 0",
+      "{f}:9:15: error: size 'Small': resources: unknown key 'limit' (did you mean 'limits'?)",
+      "3 errors, 0 warnings in 1 file"]),
+    ("every-semantic-error",
+     "profiles:\n- name: a\n  env: [{name: JPY_X, value: x}]\nsizes:\n- name: Default\n", 1,
+     ["{f}:3:9: error: profile 'a': env[0]: 'JPY_X' is reserved for JupyterHub (JUPYTERHUB_*, JPY_*)",
+      "{f}:5:3: error: size 'Default': name: 'Default' is reserved for 'no size'"]),
+    ("key-with-dots", "profiles:\n- name: a\n  node_selector:\n    kubernetes.io/arch: 'no way'\n", 1,
+     ["{f}:4:5: error: profile 'a': node_selector.kubernetes.io/arch: is not a valid label value"]),
+    ("request-above-limit", "profiles:\n- name: a\n  resources:\n    requests: {cpu: '2'}\n"
+     "    limits: {cpu: '1'}\n", 1,
+     ["{f}:4:16: error: profile 'a': resources.requests.cpu: the request of 'cpu' is above its limit"]),
+    ("syntax-error-line-column", "profiles:\n- name: a\n  env: [\n", 1,
+     ["{f}:4:1: error: expected the node content"]),
+    ("duplicate-key", "profiles: []\nprofiles: []\n", 1, ["{f}:2:1: error: duplicate key 'profiles'"]),
+    ("not-utf8", b"profiles: [{name: \xff}]\n", 1, ["{f}: error: the document is not valid UTF-8"]),
+    ("empty", "", 1, ["{f}: error: the document is empty"]),
+    ("legacy-keys-warn-only", "ui: {}\nprofiles:\n- name: a\n  services: {}\n", 0,
+     ["{f}: warning: ui: 'ui' is not supported and is ignored",
+      "{f}: warning: profile 'a': services: 'services' is not supported and is ignored",
+      "{f}: ok (1 profile, 0 sizes, 0 GPU types)", "0 errors, 2 warnings in 1 file"]),
+    ("legacy-list-form", "- name: a\n  env: {A: 1}\n", 0, ["{f}: ok (1 profile, 0 sizes, 0 GPU types)"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "expected"),
+    [pytest.param(*case[1:], id=case[0]) for case in VALIDATE_CASES],
+)
+def test_validate(
+    cli: Callable[..., Result], tmp_path: Path, text: str | bytes, code: int, expected: list[str]
+) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = cli("validate", str(path))
+    assert result.returncode == code, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for start in expected:
+        start = start.format(f=path)
+        assert any(line.startswith(start) for line in lines), result.stdout
+
+
+def test_validate_several_files_one_missing(
+    cli: Callable[..., Result], write_yaml: Callable[..., str], tmp_path: Path
+) -> None:
+    good = write_yaml("profiles: []\n", "good.yaml")
+    missing = str(tmp_path / "missing.yaml")
+    result = cli("validate", good, missing)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{good}: ok (0 profiles, 0 sizes, 0 GPU types)",
+        f"{missing}: error: cannot be read (No such file or directory)",
+        "1 error, 0 warnings in 2 files",
+    ]
+
+
+def test_validate_json_lists_every_problem(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n- name: b\n  gpu: x\n", "bad.yaml")
+    warn = write_yaml("ui: {}\nprofiles: []\n", "warn.yaml")
+    result = cli("validate", "--format", "json", bad, warn)
+    assert result.returncode == 1
+    problems = json.loads(result.stdout)
+    assert [(p["severity"], p["source"], p["profile"], p["field"], p["line"]) for p in problems] == [
+        ("error", bad, "profile 'a'", "", 3),
+        ("error", bad, "profile 'b'", "gpu", 5),
+        ("warning", warn, "", "", None),
+    ]
+    assert problems[0]["problem"] == "unknown key 'resouces' (did you mean 'resources'?)"
+    assert problems[0]["column"] == 3
+    assert problems[2]["message"] == f"{warn}: ui: 'ui' is not supported and is ignored"
+
+
+MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: team-profiles
+  labels: {jupyterhub: singleuser-profiles}
+data:
+  jupyterhub-singleuser-profiles.yaml: |
+    profiles:
+    - name: a
+      resouces: {}
+"""
+
+
+def test_validate_configmap_manifest(cli: Callable[..., Result], write_yaml: Callable[..., str]) -> None:
+    bad = write_yaml(MANIFEST, "bad-cm.yaml")
+    good = write_yaml(MANIFEST.replace("resouces", "resources"), "cm.yaml")
+    other_key = write_yaml(
+        MANIFEST.replace("jupyterhub-singleuser-profiles.yaml:", "profiles.yaml:"), "key.yaml"
+    )
+    result = cli("validate", bad, good, other_key)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        # the line and column inside the manifest, where the editor shows the key
+        f"{bad}:10:7: error: profile 'a': unknown key 'resouces' (did you mean 'resources'?)",
+        f"{good}: ok, ConfigMap 'team-profiles' (1 profile, 0 sizes, 0 GPU types)",
+        f"{other_key}:7:3: error: data: no key 'jupyterhub-singleuser-profiles.yaml' "
+        "(SingleuserProfiles.configmap_key); the ConfigMap has 'profiles.yaml'",
+        "2 errors, 0 warnings in 3 files",
+    ]
+    config = write_yaml("c = get_config()\nc.SingleuserProfiles.configmap_key = 'profiles.yaml'\n", "hub.py")
+    with_key = cli("validate", other_key, "--config", config)  # the key is found: its problem shows
+    assert with_key.stdout.startswith(f"{other_key}:10:7: error: profile 'a': unknown key 'resouces'")
+
+
+def test_render_refuses_a_configmap_manifest(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    path = write_yaml(MANIFEST.replace("resouces", "resources"), "cm.yaml")
+    result = cli("render", path, "--user", "alice")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert f"error: {path} is a ConfigMap manifest; give the profiles YAML of its data key" in result.stderr
+
+
+def test_validate_json_clean_is_an_empty_list(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli("validate", "--format", "json", profiles_file)
+    assert (result.returncode, json.loads(result.stdout)) == (0, [])
+
+
+def test_validate_never_prints_values(cli: Callable[..., Result], write_yaml: Callable[..., str]) -> None:
+    path = write_yaml("profiles:\n- name: a\n  env:\n  - {name: 'BAD NAME', value: s3cr3t-value}\n")
+    for fmt in ("text", "json"):
+        result = cli("validate", "--format", fmt, path)
+        assert result.returncode == 1
+        assert "BAD NAME" in result.stdout
+        assert "s3cr3t" not in result.stdout + result.stderr
+
+
+def test_example_profiles_are_valid(cli: Callable[..., Result]) -> None:
+    result = cli("validate", "examples/profiles.yaml", "--config", "examples/jupyterhub_config.py")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == "examples/profiles.yaml: ok (4 profiles, 3 sizes, 1 GPU type)\n"
+
+
+# -- render (in process) ----------------------------------------------------------------
+
+
+def test_render_applies_profiles_in_order(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli(
+        "render", profiles_file, "--user", "bob", "-g", "data-science", "--image",
+        "quay.io/x/s2i-spark-notebook", "--size", "Large", "--show-values",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    pod = load_yaml(result.stdout)
+    container = notebook(pod)
+    env = {var["name"]: var.get("value") for var in container["env"]}
+    assert env["GREETING"] == "hi bob"  # replaced by the later profile, by name
+    assert env["SPARK_MASTER"] == "spark://bob-cluster:7077"  # placeholders expanded
+    assert container["resources"] == {
+        "requests": {"cpu": "4", "memory": "1Gi", "ephemeral-storage": "1Gi"},  # the size wins per key
+        "limits": {"cpu": "8", "memory": "4Gi"},
+    }
+    assert pod["spec"]["nodeSelector"] == {"disktype": "ssd"}
+    assert pod["metadata"]["labels"]["team"] == "ds"
+
+
+def test_render_hides_env_values_by_default(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli("render", profiles_file, "--user", "bob", "--image", "x/s2i-spark-notebook")
+    assert result.returncode == 0, result.stderr
+    env = {var["name"]: var for var in notebook(load_yaml(result.stdout))["env"]}
+    assert env["GREETING"]["value"] == env["SPARK_MASTER"]["value"] == "<hidden>"
+    assert env["S3_SECRET"]["valueFrom"] == {"secretKeyRef": {"name": "team-s3", "key": "secret"}}
+    assert env["JUPYTERHUB_USER"]["value"] == "bob"  # JupyterHub's own
+    assert env["CPU_LIMIT"]["value"] == "2.0"  # mirrors resources, shown with them
+    assert "hi bob" not in result.stdout
+
+
+def test_render_prints_yaml_as_kubectl_does(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    path = write_yaml(
+        "profiles:\n- {name: a, labels: {flag: 'yes', mode: '0777'}, node_selector: {on: 'on'}}\n"
+    )
+    result = cli("render", path, "--user", "bob")
+    assert result.returncode == 0, result.stderr
+    assert not result.stdout.startswith("%YAML")
+    # YAML 1.1 readers (kubectl) would take these for a boolean and a number
+    assert "    flag: 'yes'\n" in result.stdout
+    assert "    mode: '0777'\n" in result.stdout
+    assert "    'on': 'on'\n" in result.stdout
+    assert "  containers:\n  - env:\n" in result.stdout  # lists as kubectl indents them
+
+
+def test_render_gpu_profile_gets_gpu_and_tolerations(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli("render", profiles_file, "--user", "bob", "--image", "reg/s2i-tf-gpu-notebook:1")
+    assert result.returncode == 0, result.stderr
+    pod = load_yaml(result.stdout)
+    assert notebook(pod)["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["spec"][
+        "tolerations"
+    ]
+
+
+def test_render_default_image_is_kubespawners(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli("render", profiles_file, "--user", "carol")
+    assert result.returncode == 0, result.stderr
+    assert notebook(load_yaml(result.stdout))["image"] == KubeSpawner.class_traits()["image"].default()
+
+
+def test_render_with_jupyterhub_config(
+    cli: Callable[..., Result], write_yaml: Callable[..., str], profiles_file: str
+) -> None:
+    config = write_yaml(
+        """\
+        c = get_config()  # noqa: F821
+        c.KubeSpawner.image = "quay.io/example/s2i-spark-notebook:3.6"
+        c.KubeSpawner.mem_limit = "8G"
+        c.KubeSpawner.environment = {"FROM_CONFIG": "config-value"}
+        c.SingleuserProfiles.configmap_name = "must-not-be-read"
+        """,
+        "jupyterhub_config.py",
+    )
+    result = cli("render", profiles_file, "--user", "alice", "--config", config)
+    assert result.returncode == 0, result.stderr
+    container = notebook(load_yaml(result.stdout))
+    env = {var["name"]: var.get("value") for var in container["env"]}
+    assert container["image"] == "quay.io/example/s2i-spark-notebook:3.6"
+    assert "SPARK_MASTER" in env  # the Spark profile matched the configured image
+    assert env["FROM_CONFIG"] == "<hidden>"
+    assert container["resources"]["limits"]["memory"] == "4Gi"  # the profile replaced KubeSpawner's 8G
+
+
+def test_render_files_from_the_example_config(cli: Callable[..., Result]) -> None:
+    result = cli(
+        "render", "--config", "examples/jupyterhub_config.py", "--user", "alice",
+        "--image", "s2i-spark-notebook:3.6",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    env = {var["name"] for var in notebook(load_yaml(result.stdout))["env"]}
+    assert {"SPARK_MASTER", "AWS_SECRET_ACCESS_KEY"} <= env
+
+
+# (id, extra arguments, the text of a jupyterhub_config.py or None, fragment of stderr)
+REFUSED_SPAWNS = [
+    ("unknown-size", ["--size", "Huge"], None,
+     "size 'Huge' is not available; choose one of: 'Default', 'Small'\n"),
+    ("size-of-another-group", ["--size", "Large"], None,
+     "size 'Large' is not available; choose one of: 'Default', 'Small'\n"),
+    ("unknown-gpu-type", ["--image", "x/a-gpu-notebook", "--gpu-type", "h100"], None,
+     "GPU type 'h100' is not available; choose one of: 'a100'\n"),
+    ("request-above-kubespawner-limit", [],
+     "c = get_config()\nc.KubeSpawner.extra_resource_limits = {'ephemeral-storage': '500Mi'}\n",
+     "resources.requests.ephemeral-storage: the request of 'ephemeral-storage' ends up above its limit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["render", "explain"])
+@pytest.mark.parametrize(
+    ("extra", "config", "fragment"),
+    [pytest.param(*case[1:], id=case[0]) for case in REFUSED_SPAWNS],
+)
+def test_refused_spawn_exits_1(
+    cli: Callable[..., Result],
+    write_yaml: Callable[..., str],
+    profiles_file: str,
+    command: str,
+    extra: list[str],
+    config: str | None,
+    fragment: str,
+) -> None:
+    args = [command, profiles_file, "--user", "carol", *extra]
+    if config:
+        args += ["--config", write_yaml(config, "jupyterhub_config.py")]
+    result = cli(*args)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: the hub would refuse this spawn for carol: ")
+    assert fragment in result.stderr
+
+
+# (id, arguments, fragment of stderr)
+USAGE_ERRORS = [
+    ("no-command", [], "the following arguments are required: COMMAND"),
+    ("no-user", ["render", "x.yaml"], "the following arguments are required: --user"),
+    ("no-files", ["render", "--user", "alice"], "no profile files"),
+    ("bad-format", ["validate", "--format", "xml", "x.yaml"], "invalid choice: 'xml'"),
+    ("config-missing", ["explain", "x.yaml", "--user", "a", "--config", "nope.py"], "cannot load nope.py"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "fragment"), [pytest.param(*c[1:], id=c[0]) for c in USAGE_ERRORS])
+def test_usage_errors_exit_2(cli: Callable[..., Result], args: list[str], fragment: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+
+
+def test_broken_config_exits_2(cli: Callable[..., Result], write_yaml: Callable[..., str]) -> None:
+    config = write_yaml("c = get_config()  # noqa: F821\n1 / 0\n", "jupyterhub_config.py")
+    result = cli("render", "x.yaml", "--user", "a", "--config", config)
+    assert result.returncode == 2
+    assert "ZeroDivisionError" in result.stderr
+
+
+def test_invalid_kubespawner_setting_exits_1_without_its_value(
+    cli: Callable[..., Result], write_yaml: Callable[..., str], profiles_file: str
+) -> None:
+    config = write_yaml("c = get_config()  # noqa: F821\nc.KubeSpawner.environment = 's3cr3t'\n", "hub.py")
+    result = cli("render", profiles_file, "--user", "a", "--config", config)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "error: the configuration is not valid: The 'environment' trait" in result.stderr
+    assert "s3cr3t" not in result.stderr
+
+
+# -- explain (in process) ---------------------------------------------------------------
+
+
+def test_explain(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli(
+        "explain", profiles_file, "--user", "alice", "--group", "data-science", "--image",
+        "quay.io/odh/s2i-spark-notebook:3.6", "--size", "Small",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for line in [
+        f"  + profile 'globals'  [{profiles_file} #1]",
+        "      who:   yes, everyone (no users or groups listed)",
+        "      image: yes, pattern 's2i-spark-notebook' matches",
+        "      who:   yes, member of group 'data-science'",
+        f"  - profile 'Bob only'  [{profiles_file} #4]",
+        "      who:   no,  only for users 'bob'",
+        "      image: no,  no pattern matches ('*-gpu-notebook')",
+        f"Size:   'Small' [{profiles_file}], applied after the profiles",
+        "        alice may pick: Default, Small, Large",
+        "GPU:    none requested by a profile or size",
+    ]:
+        assert line in out.splitlines(), out
+    rows = {" ".join(line.split()) for line in out.splitlines()}
+    for row in [
+        "GREETING <- profile 'globals' literal value",
+        "S3_SECRET <- profile 'globals' from Secret 'team-s3', key 'secret'",
+        "SPARK_MASTER <- profile 'Spark' literal value",
+        "CPU_GUARANTEE <- size 'Small' mirrors resources requests.cpu",
+        "requests.cpu 1 <- size 'Small' (replaces profile 'globals', profile 'Spark')",
+        "requests.memory 1Gi <- profile 'globals'",
+        "disktype = ssd <- profile 'Team'",
+        "team = ds <- profile 'Team'",
+    ]:
+        assert row in rows, out
+    assert "JUPYTERHUB_USER" in out  # KubeSpawner's variables are listed by name
+    for value in ("hello", "spark://"):
+        assert value not in out  # env values are never printed
+
+
+def test_explain_gpu(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli(
+        "explain", profiles_file, "--user", "bob", "--image", "r/x-gpu-notebook", "--gpu-type", "a100"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {" ".join(line.split()) for line in result.stdout.splitlines()}
+    assert "GPU: 1, set by profile 'GPU'; tolerations of gpuTypes: 'a100'" in rows
+    assert "limits.nvidia.com/gpu 1 <- profile 'GPU' (gpu: 1)" in rows
+    assert "nvidia.com/gpu exists:NoSchedule <- gpuType 'a100' (gpu: 1)" in rows
+
+
+# -- the helpers behind the commands (in process) ---------------------------------------
+
+
+def test_check_text_points_at_keys_with_dots_and_legacy_env() -> None:
+    text = textwrap.dedent(
+        """\
+        - name: a
+          env:
+            GOOD: 1
+            'BAD NAME': x
+          node_selector:
+            example.com/zone: 'a b'
+        """
+    )
+    report = check_text(text, source="s")
+    assert [(p.field, p.line, p.column) for p in report.errors] == [
+        ("env.BAD NAME", 4, 5),
+        ("node_selector.example.com/zone", 6, 5),
+    ]
+
+
+def test_check_text_counts_profiles_by_index_when_unnamed() -> None:
+    report = check_text("profiles:\n- name: a\n- {env: []}\n", source="s")
+    (problem,) = report.errors
+    assert (problem.profile, problem.line, str(problem)) == (
+        "profile #2",
+        3,
+        "s:3:3: error: profile #2: missing required key 'name'",
+    )
+
+
+def _set(text: str) -> Any:
+    return parse_document(textwrap.dedent(text), source="f.yaml").profile_set
+
+
+def test_explain_verdicts_agree_with_the_spawner() -> None:
+    profile_set = _set(PROFILES)
+    result = explain(
+        profile_set, user="bob", groups=["data-science"], image="x/s2i-spark-notebook:1", size="Large"
+    )
+    applies = {v.label: v.applies for v in result.verdicts}
+    assert applies == {
+        "profile 'globals'": True,
+        "profile 'Spark'": True,
+        "profile 'Team'": True,
+        "profile 'Bob only'": True,
+        "profile 'GPU'": False,
+    }
+    greeting = next(o for o in result.of("env") if o.key == "GREETING")
+    assert (greeting.set_by, greeting.replaced) == ("profile 'Bob only'", ("profile 'globals'",))
+    assert result.size == "Large"
+    assert result.allowed_sizes == ("Default", "Small", "Large")
+
+
+def test_explain_names_colliding_profiles_by_source() -> None:
+    profile_set = _set("profiles:\n- {name: x, env: [{name: A, value: '1'}]}\n- {name: x, gpu: 0}\n")
+    labels = [v.label for v in explain(profile_set, user="u", image="i").verdicts]
+    assert labels == ["profile 'x' (f.yaml #1)", "profile 'x' (f.yaml #2)"]
+
+
+def test_explain_attributes_kubespawners_own_fields() -> None:
+    profile_set = _set(
+        "profiles:\n- {name: p, env: [{name: A, value: '1'}], resources: {limits: {cpu: '2'}}}\n"
+    )
+    base = {
+        "spec": {
+            "containers": [
+                {"name": "notebook", "env": [{"name": "A", "value": "0"}, {"name": "B", "value": "0"}],
+                 "resources": {"limits": {"cpu": "1", "memory": "1G"}}}
+            ]
+        }
+    }  # fmt: skip
+    pod = {
+        "spec": {
+            "containers": [
+                {"name": "notebook", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "0"}],
+                 "resources": {"limits": {"cpu": "2", "memory": "1G"}}}
+            ]
+        }
+    }  # fmt: skip
+    result = explain(profile_set, user="u", image="i", base_pod=base, pod=pod)
+    origins = {(o.field, o.key): (o.set_by, o.replaced) for o in result.origins}
+    assert origins[("env", "A")] == ("profile 'p'", (KUBESPAWNER,))
+    assert origins[("env", "B")] == (KUBESPAWNER, ())
+    assert origins[("resources", "limits.cpu")] == ("profile 'p'", (KUBESPAWNER,))
+    assert origins[("resources", "limits.memory")] == (KUBESPAWNER, ())
+
+
+def test_explain_refuses_what_the_spawner_refuses() -> None:
+    with pytest.raises(UserOptionError, match="size 'Large' is not available"):
+        explain(_set(PROFILES), user="alice", image="i", size="Large")
