@@ -33,6 +33,7 @@ from .resolve import Resolution, resolve
 from .sources import ON_API_UNAVAILABLE, ConfigMapSource, FileSource
 from .sources.kubeapi import shared_core_api
 from .validate import DEFAULT_MOUNT_PATH
+from .validate import prepare as prepare_validator
 
 if TYPE_CHECKING:
     from kubespawner import KubeSpawner
@@ -271,6 +272,8 @@ class SingleuserProfiles(SingletonConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # Spawns must not wait for the schema validator to be built.
+        prepare_validator()
         self._files = FileSource(self.files, default_mount_path=self.default_mount_path, log=self.log)
         self._configmaps: ConfigMapSource | None = None
         self._configmaps_lock = asyncio.Lock()

@@ -41,6 +41,7 @@ __all__ = [
     "ParsedDocument",
     "load_schema",
     "parse_document",
+    "prepare",
 ]
 
 DEFAULT_MOUNT_PATH = "/opt/app-root/src"
@@ -100,6 +101,15 @@ def load_schema() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("schema/profiles.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def prepare() -> None:
+    """Build the validator now, so the first document does not wait for it.
+
+    Importing jsonschema can take seconds in a process that has not imported
+    it yet (a JupyterHub has, at start-up).
+    """
+    _document_validator()
 
 
 @cache

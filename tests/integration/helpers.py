@@ -1,0 +1,163 @@
+"""Helpers for the ConfigMap integration tests: edit ConfigMaps through the API,
+poll a spawn's profiles against a deadline, read the API server's metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.controlplane.harness import ControlPlane
+
+ROOT = Path(__file__).resolve().parents[2]
+JSP07 = ROOT / "tests" / "unit" / "data" / "jsp07" / "example-configmap.yaml"
+RBAC_DOC = ROOT / "docs" / "rbac.md"
+KEY = "jupyterhub-singleuser-profiles.yaml"
+LABELS = {"jupyterhub": "singleuser-profiles"}
+CHANGE_DEADLINE = 2.0  # seconds for a change to reach the next spawn
+RECOVERY_DEADLINE = 60.0  # seconds to get back after an API server restart
+
+T = TypeVar("T")
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def profile_yaml(*profiles: tuple[str, str]) -> str:
+    """Profiles named ``name`` setting ``WHO=value``: enough to see who won."""
+    lines = ["profiles:"]
+    for name, value in profiles:
+        lines += [f"- name: {name}", f"  env: [{{name: WHO, value: {json.dumps(value)}}}]"]
+    return "\n".join(lines) + "\n"
+
+
+class ConfigMaps:
+    """Create, edit, relabel and delete ConfigMaps through the API (admin token)."""
+
+    def __init__(self, cp: ControlPlane, namespace: str) -> None:
+        self.cp = cp
+        self.namespace = namespace
+        self.base = f"/api/v1/namespaces/{namespace}/configmaps"
+
+    async def _call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201)) -> Any:
+        kwargs: dict[str, Any] = {}
+        if method == "PATCH":
+            kwargs["content_type"] = "application/merge-patch+json"
+        status, answer = await asyncio.to_thread(self.cp.request, method, path, body, **kwargs)
+        assert status in ok, (method, path, status, answer)
+        return answer
+
+    async def create(
+        self, name: str, text: str | None = None, *, labels: dict[str, str] | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": labels or {}},
+            **({"data": {KEY: text}} if text is not None else {}),
+            **fields,
+        }
+        answer: dict[str, Any] = await self._call("POST", self.base, body)
+        return answer
+
+    async def create_manifest(self, manifest: dict[str, Any]) -> None:
+        await self._call("POST", self.base, manifest)
+
+    async def edit(self, name: str, text: str) -> None:
+        await self._call("PATCH", f"{self.base}/{name}", {"data": {KEY: text}})
+
+    async def replace(self, name: str, text: str | None = None, **fields: Any) -> None:
+        """Replace the whole ConfigMap (its labels are kept)."""
+        current = await self._call("GET", f"{self.base}/{name}")
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": current["metadata"].get("labels", {})},
+            **({"data": {KEY: text}} if text is not None else {}),
+            **fields,
+        }
+        await self._call("PUT", f"{self.base}/{name}", body)
+
+    async def label(self, name: str, labels: dict[str, str | None]) -> None:
+        await self._call("PATCH", f"{self.base}/{name}", {"metadata": {"labels": labels}})
+
+    async def delete(self, name: str) -> None:
+        await self._call("DELETE", f"{self.base}/{name}")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], *, timeout: float = CHANGE_DEADLINE
+) -> T:
+    """Poll ``probe`` until ``check`` holds; fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout} s; last value: {value!r}")
+        await asyncio.sleep(0.02)
+
+
+def configmap_requests(metrics: str) -> dict[str, float]:
+    """``apiserver_request_total`` for configmaps, per verb (LIST, GET, WATCH)."""
+    counts = {"LIST": 0.0, "GET": 0.0, "WATCH": 0.0}
+    for line in metrics.splitlines():
+        if not line.startswith("apiserver_request_total{") or 'resource="configmaps"' not in line:
+            continue
+        if 'subresource=""' not in line and "subresource=" in line:
+            continue
+        verb = re.search(r'verb="([A-Z]+)"', line)
+        if verb and verb.group(1) in counts:
+            counts[verb.group(1)] += float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def documented_roles() -> list[list[dict[str, Any]]]:
+    """The ``rules`` of every Role (or bare rules list) in docs/rbac.md's YAML blocks."""
+    found = []
+    for block in re.findall(r"```yaml\n(.*?)```", RBAC_DOC.read_text(), flags=re.S):
+        for doc in YAML(typ="safe").load_all(block):
+            if isinstance(doc, dict) and (doc.get("kind") == "Role" or set(doc) == {"rules"}):
+                found.append(doc["rules"])
+    return found
+
+
+async def who(spawner: Any) -> list[tuple[str, str]]:
+    """(profile source, WHO) of every profile that applies, in order."""
+    resolution = await spawner.singleuser_profiles.resolve(spawner)
+    return [
+        (p.source.rsplit("/", 1)[-1], e["value"])
+        for p in resolution.profiles
+        for e in p.settings.env
+        if e["name"] == "WHO"
+    ]
+
+
+async def winner(spawner: Any) -> str | None:
+    """The value of WHO after merging: the last source wins."""
+    resolution = await spawner.singleuser_profiles.resolve(spawner)
+    values = [e["value"] for e in resolution.settings.env if e["name"] == "WHO"]
+    return values[0] if values else None
+
+
+async def now(value: T) -> T:
+    """``value``, to poll state with :func:`eventually`."""
+    return value
+
+
+def messages(caplog: pytest.LogCaptureFixture, fragment: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if fragment in r.getMessage()]
+
+
+async def logged(caplog: pytest.LogCaptureFixture, fragment: str) -> list[logging.LogRecord]:
+    """:func:`messages`, to poll with :func:`eventually`."""
+    return messages(caplog, fragment)
