@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help venv controlplane test unit demo lint docs clean
+.PHONY: help venv controlplane node test unit e2e demo render lint docs clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(BIN)/tox: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,25 @@ venv: $(BIN)/tox  ## a development virtualenv in .venv (the package, test deps, 
 controlplane:  ## build kube-apiserver and etcd from Go modules (cached; seconds when built)
 	bash tests/controlplane/build.sh
 
-test: venv controlplane  ## everything CI runs: unit + integration tests, lint, types, docs
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund
+	@touch $@
+
+node: tests/e2e/node_modules/.package-lock.json  ## configurable-http-proxy for the e2e tests and the demo (npm ci)
+
+test: venv controlplane node  ## everything CI runs: unit + integration + e2e tests, lint, types, docs
 	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/tox run
 
 unit: venv  ## the unit suite alone (no cluster, under a minute)
 	$(BIN)/pytest tests/unit -q
 
-demo: venv  ## the main job: the pod a user gets from examples/profiles.yaml
+e2e: venv controlplane node  ## the end-to-end suite alone: a real JupyterHub, the test kubelet, Chromium
+	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/pytest tests/e2e -q
+
+demo: venv controlplane node  ## the main job: JupyterHub with profilespawner at http://127.0.0.1:8000 (Ctrl-C stops)
+	$(BIN)/python -m tests.e2e.demo
+
+render: venv  ## without a cluster: the pod a user gets from examples/profiles.yaml
 	$(BIN)/profilespawner render examples/profiles.yaml \
 		--user alice --group data-science \
 		--image quay.io/thoth-station/s2i-spark-notebook:3.6 --size Small

@@ -1,0 +1,216 @@
+"""pytest fixtures for the end-to-end tests: a real JupyterHub on the real control plane.
+
+* ``stack`` (session): one :class:`~tests.e2e.stack.LocalStack` -- its own
+  namespace of the session's control plane (``control_plane`` from
+  ``tests/integration/conftest.py``), the profile ConfigMaps and Secret of
+  :data:`MANIFESTS`, the test kubelet and the hub. Tests use users of their
+  own, so they do not depend on each other's servers.
+* ``control_plane`` and ``namespace``: those of the integration tests.
+* ``browser`` (session) and ``page``: headless Chromium (Debian's
+  ``/usr/bin/chromium``) through Playwright.
+
+What is missing (control plane binaries, ``npm ci --prefix tests/e2e``,
+jupyter_server, chromium, playwright) skips the tests with the reason; with
+``PROFILESPAWNER_REQUIRE_K8S=1`` they fail instead. A failing test leaves the
+hub, kubelet and server logs, and for browser tests a screenshot, under
+``test-artifacts/e2e/<test>/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.controlplane.harness import ControlPlane
+
+# The session's control plane and a fresh namespace per test, as the integration tests have them.
+from tests.integration.conftest import _unavailable, control_plane, namespace  # noqa: F401
+
+from .stack import CHP_HINT, REPO_ROOT, LocalStack, chp_path
+
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+#: user -> JupyterHub groups; each test uses its own users.
+USERS = {
+    "dana": ["data-science"],  # REST spawn with the team profile
+    "eve": [],  # forged sizes
+    "frank": [],  # ConfigMap edits
+    "gina": ["data-science"],  # broken ConfigMap
+    "hal": [],  # browser
+}
+
+CONFIGMAP_KEY = "jupyterhub-singleuser-profiles.yaml"
+PROFILE_LABEL = {"jupyterhub": "singleuser-profiles"}
+
+BASE_PROFILES = """\
+profiles:
+- name: everyone
+  env:
+  - {name: SITE, value: e2e}
+  - name: POD_NAME
+    valueFrom: {fieldRef: {fieldPath: metadata.name}}
+  resources:
+    requests: {cpu: 100m, memory: 256Mi}
+    limits: {cpu: 500m, memory: 512Mi}
+sizes:
+- name: Small
+  resources: {requests: {cpu: 250m, memory: 512Mi}, limits: {cpu: "1", memory: 1Gi}}
+- name: Medium
+  resources: {requests: {cpu: "1", memory: 2Gi}, limits: {cpu: "2", memory: 4Gi}}
+- name: Large
+  groups: [data-science]
+  resources: {requests: {cpu: "4", memory: 16Gi}, limits: {cpu: "8", memory: 32Gi}}
+"""
+
+TEAM_PROFILES = """\
+profiles:
+- name: data science
+  groups: [data-science]
+  env:
+  - {name: TEAM, value: data-science}
+  - name: AWS_SECRET_ACCESS_KEY
+    valueFrom: {secretKeyRef: {name: team-s3, key: secret-key}}
+  envFrom:
+  - configMapRef: {name: ds-settings}
+  resources:
+    requests: {cpu: 500m, memory: 1Gi}
+    limits: {cpu: "2", memory: 2Gi}
+"""
+
+#: Generated per session; it only ever appears in an assertion's comparison.
+S3_SECRET = secrets.token_urlsafe(24)
+
+
+def configmap(name: str, profiles: str, *, labelled: bool = True) -> dict[str, Any]:
+    """A profile ConfigMap manifest (labelled unless ``labelled`` is false)."""
+    metadata: dict[str, Any] = {"name": name}
+    if labelled:
+        metadata["labels"] = dict(PROFILE_LABEL)
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {CONFIGMAP_KEY: profiles}}
+
+
+MANIFESTS = [
+    configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False),
+    configmap("profiles-data-science", TEAM_PROFILES),
+    {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "ds-settings"},
+        "data": {"MLFLOW_TRACKING_URI": "http://mlflow.example:5000"},
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "team-s3"},
+        "stringData": {"secret-key": S3_SECRET},
+    },
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.path)).resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed:
+        item.stash.setdefault(_FAILED, set()).add(report.when)
+    return report
+
+
+_FAILED = pytest.StashKey[set[str]]()
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    return bool(request.node.stash.get(_FAILED, set()))
+
+
+def _artifacts(request: pytest.FixtureRequest) -> Path:
+    path: Path = ARTIFACTS / request.node.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def e2e_ready(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
+    """The control plane, once everything a stack needs is known to be there."""
+    if not control_plane.managed:
+        pytest.skip("end-to-end tests need the local control plane (the test kubelet would race a scheduler)")
+    if chp_path() is None:
+        _unavailable(f"configurable-http-proxy is not installed: {CHP_HINT}")
+    if importlib.util.find_spec("jupyter_server") is None:
+        _unavailable("jupyter_server is not installed: pip install -e '.[test]'")
+    return control_plane
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_ready: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with LocalStack(
+        tmp_path_factory.mktemp("e2e"), control_plane=e2e_ready, manifests=MANIFESTS, users=USERS
+    ) as local_stack:
+        yield local_stack
+
+
+@pytest.fixture(autouse=True)
+def _keep_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if _failed(request) and "stack" in request.fixturenames:
+        local_stack: LocalStack = request.getfixturevalue("stack")
+        target = _artifacts(request)
+        for log in local_stack.logs():
+            name = log.name if log.parent == local_stack.workdir else f"{log.parent.name}.log"
+            shutil.copy(log, target / name)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -e '.[test]'")
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"{CHROMIUM} not found: apt-get install chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        if _failed(request):
+            target = _artifacts(request)
+            try:
+                page.screenshot(path=str(target / "screenshot.png"), full_page=True)
+            except Exception as error:  # keep the test's own failure in front
+                (target / "screenshot-failed.txt").write_text(f"{page.url}: {error}\n")
+        context.close()

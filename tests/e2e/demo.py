@@ -1,0 +1,156 @@
+"""``make demo``: JupyterHub with profilespawner on a local control plane, until Ctrl-C.
+
+Starts (see :class:`tests.e2e.stack.LocalStack`) the control plane, namespace
+``demo`` with the ConfigMaps and the Secret of ``examples/configmaps.yaml``,
+the test kubelet, and a hub at http://127.0.0.1:8000 configured by
+``examples/jupyterhub_config.py`` (profiles from ``examples/profiles.yaml``,
+then the ConfigMaps), plus what a laptop needs: users with one shared
+password, a choice of two images, every address on loopback. Prints what to
+open and how to log in; Ctrl-C (or SIGTERM) stops everything.
+
+Run from the repository root: ``python -m tests.e2e.demo [--port 8000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.controlplane.harness import BUILD_HINT, ControlPlane, ControlPlaneError, find_binaries
+
+from .stack import CHP_HINT, REPO_ROOT, LocalStack, StackError, chp_path, load_manifests
+
+__all__ = ["DEMO_USERS", "demo_stack", "main"]
+
+EXAMPLES = REPO_ROOT / "examples"
+NAMESPACE = "demo"
+PASSWORD = "profiles-demo"
+
+#: user -> JupyterHub groups, as the example profiles use them.
+DEMO_USERS = {
+    "alice": ["data-science"],
+    "bob": ["analytics"],
+    "carol": [],
+}
+
+#: Two images to pick from, so that the image-matched "Spark" profile of
+#: examples/profiles.yaml can be seen; the test kubelet runs the same local
+#: jupyterhub-singleuser for both.
+IMAGE_CHOICE = """
+c.KubeSpawner.profile_list = [
+    {
+        "display_name": "Minimal notebook",
+        "slug": "minimal",
+        "default": True,
+        "kubespawner_override": {"image": "quay.io/thoth-station/s2i-minimal-notebook:3.6"},
+    },
+    {
+        "display_name": "Spark notebook",
+        "slug": "spark",
+        "kubespawner_override": {"image": "quay.io/thoth-station/s2i-spark-notebook:3.6"},
+    },
+]
+"""
+
+
+def demo_stack(
+    workdir: Path,
+    *,
+    port: int = 8000,
+    password: str = PASSWORD,
+    control_plane: ControlPlane | None = None,
+    namespace: str = NAMESPACE,
+) -> LocalStack:
+    """The demo's stack (not started): examples/ configuration, users and ConfigMaps."""
+    return LocalStack(
+        workdir,
+        control_plane=control_plane,
+        namespace=namespace,
+        manifests=load_manifests(EXAMPLES / "configmaps.yaml"),
+        users=DEMO_USERS,
+        password=password,
+        port=port,
+        base_config=str(EXAMPLES / "jupyterhub_config.py"),
+        extra_config=IMAGE_CHOICE,
+    )
+
+
+def _instructions(stack: LocalStack) -> str:
+    width = max(len(user) for user in DEMO_USERS)
+    users = "\n".join(
+        f"    {user:<{width}}  groups: {', '.join(groups) or '(none)'}" for user, groups in DEMO_USERS.items()
+    )
+    return f"""
+JupyterHub with profilespawner is running.
+
+  Open      {stack.url}/
+  Log in as one of these users, password: {stack.password}
+{users}
+
+  The spawn form offers two images and the sizes each user may pick. Profiles
+  come from examples/profiles.yaml, then the ConfigMaps of examples/configmaps.yaml
+  in namespace "{stack.namespace}". Edit a ConfigMap while the hub runs; the
+  next server start uses it:
+
+    KUBECONFIG={stack.control_plane.kubeconfig_path if stack.control_plane else "?"}
+    (kubectl edit -n {stack.namespace} configmap jupyter-singleuser-profiles, if you have kubectl)
+
+  Logs: {stack.hub_log}
+        {stack.kubelet_log}
+        {stack.pods_dir}/*/container.log
+
+Ctrl-C stops everything.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo until Ctrl-C; 1 if a part could not start."""
+    parser = argparse.ArgumentParser(prog="python -m tests.e2e.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="the hub's port on 127.0.0.1 (default: 8000)")
+    parser.add_argument("--password", default=PASSWORD, help=f"the users' password (default: {PASSWORD})")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) at the end")
+    args = parser.parse_args(argv)
+
+    missing = []
+    if find_binaries() is None:
+        missing.append(f"kube-apiserver and etcd: {BUILD_HINT} (make controlplane)")
+    if chp_path() is None:
+        missing.append(f"configurable-http-proxy: {CHP_HINT}")
+    if missing:
+        print("Cannot start the demo; missing:\n  " + "\n  ".join(missing), file=sys.stderr)
+        return 1
+
+    # SIGTERM ends the demo like Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    workdir = Path(tempfile.mkdtemp(prefix="profilespawner-demo-"))
+    print(f"Starting the control plane, the test kubelet and JupyterHub (work directory {workdir}) ...")
+    try:
+        with demo_stack(workdir, port=args.port, password=args.password) as stack:
+            print(_instructions(stack), flush=True)
+            try:
+                while True:
+                    signal.pause()
+            except KeyboardInterrupt:
+                print("\nStopping: servers, JupyterHub, the test kubelet, the control plane ...", flush=True)
+    except KeyboardInterrupt:
+        print("\nInterrupted while starting; stopped.", file=sys.stderr)
+        return 130
+    except (StackError, ControlPlaneError) as error:
+        print(f"The demo could not start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep:
+            print(f"Logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

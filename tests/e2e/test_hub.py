@@ -1,0 +1,177 @@
+"""End to end through the hub's REST API: profiles from ConfigMaps reach the
+running server process and its pod, changes apply without a restart, bad
+input is refused with 400 and a bad ConfigMap breaks nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import BASE_PROFILES, S3_SECRET, configmap
+from .stack import LocalStack
+
+
+def process_environment(pid: int) -> dict[str, str]:
+    """The environment a process started with, from ``/proc/<pid>/environ``."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    pairs = (entry.decode().partition("=") for entry in raw.split(b"\0") if entry)
+    return {name: value for name, _, value in pairs}
+
+
+def notebook_resources(pod: dict[str, Any]) -> dict[str, Any]:
+    container = next(c for c in pod["spec"]["containers"] if c["name"] == "notebook")
+    return dict(container.get("resources") or {})
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll ``check`` (state outside this process: a log, a watch cache)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def spawn(stack: LocalStack) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Start a user's server through the REST API and wait until it is ready;
+    every server started is stopped at the end, and its pod must go."""
+    started: set[str] = set()
+
+    def start(user: str, **options: Any) -> dict[str, Any]:
+        status, body = stack.api("POST", f"/users/{user}/server", options)
+        assert status in (201, 202), (status, body)
+        started.add(user)
+        return stack.wait_for_server(user)
+
+    yield start
+    for user in started:
+        stack.stop_server(user)
+
+
+def spawn_form(stack: LocalStack, user: str) -> str:
+    """The spawn page ``user`` sees, as HTML."""
+    with stack.login(user).open(f"{stack.url}/hub/spawn", timeout=30) as response:
+        return str(response.read().decode())
+
+
+def size_names(form: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="size".*?</select>', form, re.S)
+    return re.findall(r'<option value="([^"]*)"', select.group(0)) if select else []
+
+
+def test_rest_spawn_gets_the_profiles(stack: LocalStack, spawn: Callable[..., dict[str, Any]]) -> None:
+    spawn("dana")
+    pod = stack.pod_of("dana")
+    assert pod is not None
+    pid = stack.server_pid("dana")
+    env = process_environment(pid)
+
+    assert env["JUPYTERHUB_USER"] == "dana"
+    assert env["SITE"] == "e2e"  # the named ConfigMap, for everyone
+    assert env["TEAM"] == "data-science"  # the labelled ConfigMap, for the group
+    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow.example:5000"  # envFrom a ConfigMap
+    assert env["POD_NAME"] == pod["metadata"]["name"]  # fieldRef
+    # Compared without showing either value, should it fail.
+    has_credential = env.get("AWS_SECRET_ACCESS_KEY") == S3_SECRET
+    assert has_credential, "AWS_SECRET_ACCESS_KEY of the server is not the value of Secret team-s3"
+    assert notebook_resources(pod) == {
+        "requests": {"cpu": "500m", "memory": "1Gi"},
+        "limits": {"cpu": "2", "memory": "2Gi"},
+    }
+    # KubeSpawner's copies of the resources follow the profile (SPEC §6).
+    assert env["MEM_LIMIT"] == str(2 * 1024**3)
+    assert float(env["CPU_LIMIT"]) == 2.0
+
+    stack.stop_server("dana")
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+@pytest.mark.parametrize(
+    ("size", "why"),
+    [("Huge", "not defined"), ("Large", "only for the data-science group")],
+)
+def test_forged_size_is_refused(stack: LocalStack, size: str, why: str) -> None:
+    status, body = stack.api("POST", "/users/eve/server", {"size": size})
+
+    assert status == 400, (status, body)
+    message = body["message"]
+    assert "Small" in message and "Medium" in message, message  # the sizes eve may pick
+    assert stack.pod_of("eve") is None
+    status, user = stack.api("GET", "/users/eve")
+    assert "" not in user["servers"]
+
+
+def test_configmap_edit_applies_to_the_next_spawn(
+    stack: LocalStack, spawn: Callable[..., dict[str, Any]]
+) -> None:
+    def profiles(mark: str, size: str, cpu: str) -> str:
+        return (
+            f"profiles:\n- name: edited\n  users: [frank]\n  env:\n  - {{name: EDIT_MARK, value: {mark}}}\n"
+            f"sizes:\n- name: {size}\n  users: [frank]\n"
+            f"  resources: {{requests: {{cpu: {cpu}}}, limits: {{cpu: {cpu}}}}}\n"
+        )
+
+    try:
+        stack.apply(configmap("profiles-zz-edit", profiles("one", "Before", "300m")))
+        wait_until("size Before in the form", lambda: "Before" in size_names(spawn_form(stack, "frank")))
+        spawn("frank", size="Before")
+        env = process_environment(stack.server_pid("frank"))
+        assert env["EDIT_MARK"] == "one"
+        pod = stack.pod_of("frank")
+        assert pod is not None
+        assert notebook_resources(pod)["limits"]["cpu"] == "300m"
+        stack.stop_server("frank")
+
+        # The labelled ConfigMap changes, and the named one (from the start) gets a size.
+        stack.apply(configmap("profiles-zz-edit", profiles("two", "After", "700m")))
+        extra = "- name: Extra\n  users: [frank]\n  resources: {limits: {cpu: 100m}}\n"
+        stack.apply(configmap("jupyter-singleuser-profiles", BASE_PROFILES + extra, labelled=False))
+        wait_until(
+            "sizes After and Extra in the form",
+            lambda: {"After", "Extra"} <= set(size_names(spawn_form(stack, "frank"))),
+        )
+        assert "Before" not in size_names(spawn_form(stack, "frank"))
+        status, _ = stack.api("POST", "/users/frank/server", {"size": "Before"})
+        assert status == 400
+        spawn("frank", size="After")
+        env = process_environment(stack.server_pid("frank"))
+        assert env["EDIT_MARK"] == "two"
+        pod = stack.pod_of("frank")
+        assert pod is not None
+        assert notebook_resources(pod)["limits"]["cpu"] == "700m"
+    finally:
+        stack.delete("ConfigMap", "profiles-zz-edit")
+        stack.apply(configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("profiles: [name: broken\n", id="yaml-syntax"),
+        pytest.param("profiles:\n- name: typo\n  resouces: {limits: {cpu: '1'}}\n", id="unknown-key"),
+    ],
+)
+def test_broken_configmap_breaks_nothing(
+    stack: LocalStack, spawn: Callable[..., dict[str, Any]], content: str
+) -> None:
+    name = "profiles-broken"
+    rejected = re.compile(rf"Rejected profile source {re.escape(stack.namespace)}/{name}\b")
+    seen = len(rejected.findall(stack.hub_log.read_text()))
+    try:
+        stack.apply(configmap(name, content))
+        wait_until(
+            "the hub to reject the ConfigMap", lambda: len(rejected.findall(stack.hub_log.read_text())) > seen
+        )
+        spawn("gina")
+        env = process_environment(stack.server_pid("gina"))
+        assert env["SITE"] == "e2e"
+        assert env["TEAM"] == "data-science"
+    finally:
+        stack.delete("ConfigMap", name)

@@ -1,0 +1,129 @@
+"""The test kubelet does what the end-to-end tests rely on: a kubelet's
+environment, ``CreateContainerConfigError`` until a Secret exists, and a
+graceful deletion that ends only when the process is gone."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from tests.controlplane.harness import ControlPlane
+
+from .kubelet import ContainerConfigError, KubeClient, resolve_env
+from .stack import LocalStack
+from .test_hub import process_environment, wait_until
+
+#: A container that only SIGKILL stops.
+IGNORE_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+
+
+def _pod(ns: str, container: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "p", "namespace": ns, "uid": "u-1"},
+        "spec": {"containers": [{"name": "notebook", **container}]},
+    }
+
+
+def test_resolve_env_as_a_kubelet(control_plane: ControlPlane, namespace: str) -> None:
+    base = f"/api/v1/namespaces/{namespace}"
+    for path, obj in [
+        (f"{base}/configmaps", {"metadata": {"name": "cm"}, "data": {"A": "from-cm", "B": "b"}}),
+        (f"{base}/secrets", {"metadata": {"name": "sec"}, "stringData": {"token": "t0k"}}),
+    ]:
+        status, body = control_plane.request("POST", path, obj)
+        assert status == 201, body
+    client = KubeClient(control_plane.kubeconfig_path)
+    container = {
+        "envFrom": [{"configMapRef": {"name": "cm"}}, {"secretRef": {"name": "sec"}, "prefix": "S_"}],
+        "env": [
+            {"name": "A", "value": "literal wins over envFrom"},
+            {"name": "REF", "value": "$(B)-$(MISSING)-$$(B)"},
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "token"}}},
+            {"name": "FROM_CM", "valueFrom": {"configMapKeyRef": {"name": "cm", "key": "B"}}},
+            {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "OPT", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k", "optional": True}}},
+        ],
+    }
+
+    env = resolve_env(client, _pod(namespace, container), container)
+
+    assert env == {
+        "A": "literal wins over envFrom",
+        "B": "b",
+        "S_token": "t0k",
+        "REF": "b-$(MISSING)-$(B)",
+        "TOKEN": "t0k",
+        "FROM_CM": "b",
+        "NS": namespace,
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"secretKeyRef": {"name": "nope", "key": "k"}}, "Secret 'nope' not found"),
+        ({"configMapKeyRef": {"name": "nope", "key": "k"}}, "ConfigMap 'nope' not found"),
+        ({"resourceFieldRef": {"resource": "limits.cpu"}}, "not supported"),
+    ],
+)
+def test_unresolvable_env_is_a_config_error(
+    control_plane: ControlPlane,
+    namespace: str,
+    env: dict[str, Any],
+    message: str,
+) -> None:
+    container = {"env": [{"name": "X", "valueFrom": env}]}
+    with pytest.raises(ContainerConfigError, match=message):
+        resolve_env(KubeClient(control_plane.kubeconfig_path), _pod(namespace, container), container)
+
+
+def test_pod_waits_for_its_secret_and_deletion_waits_for_the_process(stack: LocalStack) -> None:
+    assert stack.control_plane is not None
+    cp, pods = stack.control_plane, f"/api/v1/namespaces/{stack.namespace}/pods"
+    pod = {
+        "metadata": {"name": "sleeper"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "notebook",
+                    "image": "local/sleeper",
+                    "command": [os.path.basename(sys.executable), "-c", IGNORE_SIGTERM],
+                    "env": [{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "late", "key": "k"}}}],
+                }
+            ]
+        },
+    }
+    status, body = cp.request("POST", pods, pod)
+    assert status == 201, body
+
+    def state() -> dict[str, Any]:
+        status, body = cp.request("GET", f"{pods}/sleeper")
+        return body if status == 200 else {}
+
+    def waiting_reason() -> str:
+        statuses = state().get("status", {}).get("containerStatuses") or [{}]
+        return str(statuses[0].get("state", {}).get("waiting", {}).get("reason", ""))
+
+    try:
+        wait_until("CreateContainerConfigError", lambda: waiting_reason() == "CreateContainerConfigError")
+        late = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "late"}, "stringData": {"k": "v"}}
+        stack.apply(late)
+        wait_until("Running", lambda: state().get("status", {}).get("phase") == "Running")
+        pid = int(state()["status"]["containerStatuses"][0]["containerID"].removeprefix("pid://"))
+        assert process_environment(pid)["KEY"] == "v"
+
+        status, body = cp.request("DELETE", f"{pods}/sleeper", {"gracePeriodSeconds": 2})
+        assert status == 200, body
+        # Terminating while the process runs out its grace period (it ignores
+        # SIGTERM); gone once SIGKILL ended it and the kubelet confirmed.
+        assert state()["metadata"]["deletionTimestamp"]
+        os.kill(pid, 0)
+        wait_until("the pod to be gone", lambda: not state())
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    finally:
+        cp.request("DELETE", f"{pods}/sleeper", {"gracePeriodSeconds": 0})
+        stack.delete("Secret", "late")
