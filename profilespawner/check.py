@@ -10,8 +10,9 @@ document again with ruamel.yaml's round-trip loader, which keeps positions.
 A file may also be a ConfigMap manifest (``kind: ConfigMap``), as kept in git
 for ``kubectl apply``: then the profiles YAML under ``data[configmap_key]`` is
 checked, as the hub will read it from the cluster, and lines point into the
-manifest. Like every message of the package, a problem quotes keys and names,
-never values.
+manifest. A ConfigMap read from the cluster (:func:`check_configmap`) is named
+``namespace/name``, and its lines count in the profiles YAML of its key. Like
+every message of the package, a problem quotes keys and names, never values.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .errors import ProfileError, ProfileSyntaxError, ProfileValidationError
 from .model import ProfileSet
 from .validate import DEFAULT_MOUNT_PATH, parse_document
 
-__all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_file", "check_text"]
+__all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_configmap", "check_file", "check_text"]
 
 #: ``SingleuserProfiles.configmap_key``'s default: where a ConfigMap holds the profiles.
 DEFAULT_CONFIGMAP_KEY = "jupyterhub-singleuser-profiles.yaml"
@@ -113,6 +114,32 @@ def check_text(
     manifest = _configmap_manifest(text)
     if manifest is not None:
         return _check_manifest(manifest, text, source, default_mount_path, configmap_key)
+    return _check_profiles(text, source, default_mount_path)
+
+
+def check_configmap(
+    configmap: Mapping[str, Any],
+    *,
+    source: str,
+    key: str = DEFAULT_CONFIGMAP_KEY,
+    default_mount_path: str = DEFAULT_MOUNT_PATH,
+) -> FileReport:
+    """Validate a ConfigMap as read from the cluster (a JSON dict), as the hub does.
+
+    ``source`` is its ``namespace/name``. Lines and columns count in the
+    profiles YAML under ``data[key]``.
+    """
+    from .sources.configmaps import profile_text  # imports the Kubernetes client
+
+    try:
+        text = profile_text(configmap, key=key, source=source)
+    except ProfileError as e:
+        return FileReport(source, (Problem("error", source, e.problem, field=e.field),))
+    return _check_profiles(text, source, default_mount_path)
+
+
+def _check_profiles(text: str | bytes, source: str, default_mount_path: str) -> FileReport:
+    """Every problem of a profiles document (never read as a manifest: the hub does not)."""
     try:
         parsed = parse_document(text, source=source, default_mount_path=default_mount_path)
     except ProfileSyntaxError as e:
@@ -194,7 +221,7 @@ def _check_manifest(
             (Problem("error", source, e.problem, field=e.field, line=line, column=column),),
             configmap=name,
         )
-    report = check_text(profiles, source=source, default_mount_path=default_mount_path, configmap_key=key)
+    report = _check_profiles(profiles, source, default_mount_path)
     data = manifest["data"]
     where = _where(data, key)
     if isinstance(data[key], LiteralScalarString) and where is not None:

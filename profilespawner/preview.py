@@ -3,8 +3,9 @@
 For tools (the CLI) and tests: a :class:`~profilespawner.ProfileKubeSpawner`
 made by :func:`~profilespawner.offline.offline_spawner`, configured like the hub
 (optionally from its ``jupyterhub_config.py``) but reading profiles from files
-only -- ``configmap_name`` and ``label_selector`` are forced to ``""``, so
-nothing talks to Kubernetes. The steps are the spawner's own:
+and from profile sets the caller already has (ConfigMaps the CLI read, say)
+-- ``configmap_name`` and ``label_selector`` are forced to ``""``, so nothing
+here talks to Kubernetes. The steps are the spawner's own:
 ``load_user_options()``, ``get_pod_manifest()``, then ``modify_pod_hook`` as
 ``KubeSpawner.start`` calls it. Each call replaces the process's
 :class:`~profilespawner.SingleuserProfiles` instance, so this is not for use
@@ -27,7 +28,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from .errors import UserOptionError
 from .explain import Explanation, explain
 from .kubemodel import to_json
-from .model import JSON
+from .model import JSON, ProfileSet
 from .offline import offline_spawner
 from .profiles import SingleuserProfiles
 from .spawner import ProfileKubeSpawner
@@ -67,6 +68,23 @@ def profile_files(files: Sequence[str], config: Config | None) -> list[str]:
     return []
 
 
+class _PreviewProfiles(SingleuserProfiles):
+    """The files' profiles, then ``extra`` (profile sets given by the caller),
+    as if they came from the ConfigMaps."""
+
+    extra: tuple[ProfileSet, ...] = ()
+
+    async def load_profiles(self, spawner: KubeSpawner | None = None) -> ProfileSet:
+        files = await super().load_profiles(spawner)
+        return ProfileSet.combine([files, *self.extra])
+
+
+def _clear_instances() -> None:
+    # _PreviewProfiles.clear_instance() also clears SingleuserProfiles' (its parent's)
+    _PreviewProfiles.clear_instance()
+    SingleuserProfiles.clear_instance()
+
+
 def _offline_config(files: Sequence[str], config: Config | None) -> Config:
     cfg = copy.deepcopy(config) if config is not None else Config()
     cfg.SingleuserProfiles.files = list(files)
@@ -84,8 +102,10 @@ async def preview_spawn(
     size: str | None = None,
     gpu_type: str | None = None,
     config: Config | None = None,
+    profile_sets: Sequence[ProfileSet] = (),
 ) -> Preview:
-    """Build the pod ``user`` would get from ``files``; call inside an event loop.
+    """Build the pod ``user`` would get from ``files``, then ``profile_sets``
+    (valid sets in precedence order, as from ConfigMaps); call inside an event loop.
 
     ``image`` overrides the configured one (default: KubeSpawner's own).
     Raises :class:`~profilespawner.errors.UserOptionError` for a size or GPU
@@ -94,8 +114,11 @@ async def preview_spawn(
     up above its limit -- the spawns the hub would refuse.
     """
     options = {k: v for k, v in (("size", size), ("gpu_type", gpu_type)) if v is not None}
-    SingleuserProfiles.clear_instance()
+    _clear_instances()
     try:
+        # created before the spawner asks SingleuserProfiles.instance(), so that it gets this one
+        profiles = _PreviewProfiles.instance(config=_offline_config(files, config))
+        profiles.extra = tuple(profile_sets)
         return await _preview(files, user, groups, image, options, config)
     except web.HTTPError as e:
         # the spawner turns a bad choice into HTTP 400 for JupyterHub; tools want the cause
@@ -103,7 +126,7 @@ async def preview_spawn(
             raise e.__cause__ from None
         raise
     finally:
-        SingleuserProfiles.clear_instance()
+        _clear_instances()
 
 
 async def _preview(

@@ -1,10 +1,14 @@
-"""Every call profilespawner makes to the Kubernetes API: list and watch ConfigMaps.
+"""Every call profilespawner makes to the Kubernetes API: list and watch
+ConfigMaps (the hub and the CLI), and create pods as server-side dry runs (the
+CLI's ``validate --server-dry-run``).
 
-No other module calls the API. The client is KubeSpawner's own
+No other module calls the API. In the hub the client is KubeSpawner's own
 (``kubespawner.clients.load_config`` + ``shared_client("CoreV1Api")``), so
 ``KubeSpawner.k8s_api_host``, in-cluster configuration and kubeconfig files work
 exactly as they do for the spawner. A ``ConfigMapSource`` takes any ``CoreV1Api``
-(one built from another kubeconfig, for instance).
+(one built from another kubeconfig, for instance). Tools get a client of their
+own from :func:`connect` (a kubeconfig as kubectl finds it, or in-cluster),
+which never touches KubeSpawner's shared configuration.
 
 Rules:
 
@@ -22,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+import os
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +35,16 @@ import aiohttp
 from kubespawner.clients import load_config, shared_client
 
 __all__ = [
+    "ClusterClient",
     "ConfigMapQuery",
+    "DryRunAnswer",
     "KubeApiError",
+    "KubeConfigError",
     "Listing",
     "WatchEvent",
     "WatchExpired",
+    "connect",
+    "dry_run_create_pod",
     "list_configmaps",
     "shared_core_api",
     "watch_configmaps",
@@ -51,6 +61,11 @@ WATCH_READ_GRACE = 30.0
 THREAD_DECODE_BYTES = 64 * 1024
 #: Longest API server message quoted in an error.
 MAX_MESSAGE = 256
+#: Longest reason quoted for a pod a dry run rejected: admission messages
+#: (Pod Security lists every violation) are the point of the check.
+MAX_REJECTION_MESSAGE = 1024
+#: Where a pod finds its ServiceAccount's namespace (in-cluster configuration).
+INCLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 class KubeApiError(Exception):
@@ -254,5 +269,149 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- a client of its own, for tools -------------------------------------------------
+
+
+class KubeConfigError(Exception):
+    """No client configuration could be loaded (no kubeconfig, a broken one,
+    not in a cluster)."""
+
+
+@dataclass(frozen=True)
+class ClusterClient:
+    """A ``CoreV1Api`` with its own configuration, and where it came from.
+
+    ``namespace`` is the namespace of the kubeconfig's current context (or, in
+    a cluster, of the pod's ServiceAccount); ``""`` when it names none.
+    Call :meth:`close` when done.
+    """
+
+    api: Any
+    namespace: str
+    origin: str
+
+    async def close(self) -> None:
+        await self.api.api_client.close()
+
+
+def _kubeconfig_path(kubeconfig: str | None) -> str | None:
+    """The kubeconfig to use, as kubectl picks it: ``kubeconfig``, else
+    ``$KUBECONFIG`` (a list of paths, one of which must exist), else
+    ``~/.kube/config``; None for the in-cluster configuration (in a pod, when
+    there is no kubeconfig). Raises :class:`KubeConfigError` when there is none."""
+    # Read the environment now: kubernetes_asyncio's KUBE_CONFIG_DEFAULT_LOCATION
+    # is fixed at import, and offline spawners repoint it.
+    path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    paths = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
+    if any(os.path.isfile(p) for p in paths):
+        return path
+    if not kubeconfig and not os.environ.get("KUBECONFIG") and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    raise KubeConfigError(f"no kubeconfig at {path}")
+
+
+async def connect(kubeconfig: str | None = None) -> ClusterClient:
+    """A new ``CoreV1Api`` from ``kubeconfig``, ``$KUBECONFIG``,
+    ``~/.kube/config`` or the in-cluster configuration, in that order.
+
+    Does not change KubeSpawner's shared client configuration. Loading a
+    kubeconfig may run its credential plugins, as kubectl would. Raises
+    :class:`KubeConfigError` when nothing can be loaded.
+    """
+    from kubernetes_asyncio import client, config
+
+    path = await asyncio.to_thread(_kubeconfig_path, kubeconfig)
+    configuration = client.Configuration()
+    try:
+        if path is None:
+            await asyncio.to_thread(config.load_incluster_config, client_configuration=configuration)
+            namespace = await asyncio.to_thread(_read_text, INCLUSTER_NAMESPACE_FILE)
+            origin = "the in-cluster configuration"
+        else:
+            loader = await config.load_kube_config(
+                config_file=path, client_configuration=configuration, persist_config=False
+            )
+            context = loader.current_context or {}
+            namespace = str((context.get("context") or {}).get("namespace") or "")
+            origin = f"kubeconfig {path}"
+    except Exception as e:  # the loaders raise anything from ConfigException to KeyError
+        where = f"kubeconfig {path}" if path is not None else "the in-cluster configuration"
+        raise KubeConfigError(f"cannot load {where}: {_cut(_describe(e))}") from e
+    return ClusterClient(client.CoreV1Api(client.ApiClient(configuration)), namespace.strip(), origin)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# -- server-side dry runs ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DryRunAnswer:
+    """What the API server answered to a dry-run create: accepted (2xx), or
+    rejected by validation or admission (4xx) with its ``reason`` (``Forbidden``,
+    ``Invalid``, ...) and ``message`` (cut to 1024 characters)."""
+
+    status: int
+    reason: str = ""
+    message: str = ""
+    name: str = ""  # the pod's name as the server gave it (generateName)
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+
+async def dry_run_create_pod(api: Any, namespace: str, pod: Mapping[str, Any]) -> DryRunAnswer:
+    """Submit ``pod`` (a JSON dict) as ``POST /api/v1/namespaces/NS/pods?dryRun=All``.
+
+    The API server validates it and runs every admission step (LimitRange,
+    ResourceQuota, Pod Security, webhooks) without storing anything. Returns
+    its verdict on the pod. Raises :class:`KubeApiError` when it gave none:
+    no answer, credentials or RBAC refused the request itself (dry runs need
+    the ``create`` verb on pods), the namespace does not exist, or a server
+    error.
+    """
+    what = f"create pod in {namespace} (dry run)"
+    try:
+        response = await api.create_namespaced_pod(
+            namespace,
+            dict(pod),
+            dry_run="All",
+            _preload_content=False,
+            _request_timeout=aiohttp.ClientTimeout(total=LIST_TIMEOUT, sock_connect=CONNECT_TIMEOUT),
+        )
+        async with response:
+            body = await response.read()
+            status = response.status
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        raise KubeApiError(what, message=_describe(e)) from e
+    if 200 <= status < 300:
+        return DryRunAnswer(status)
+    reason, message, name = "", "", ""
+    try:
+        data = json.loads(body[:65536])
+        if isinstance(data, dict):
+            reason, message = str(data.get("reason") or ""), str(data.get("message") or "")
+            details = data.get("details")
+            name = str(details.get("name") or "") if isinstance(details, dict) else ""
+    except ValueError:
+        pass
+    refused_request = (
+        status in (401, 404)
+        or status >= 500
+        # RBAC's own wording: the request was not allowed, the pod was not judged
+        or (status == 403 and "cannot create resource" in message)
+    )
+    if refused_request:
+        raise KubeApiError(what, status=status, message=message)
+    return DryRunAnswer(status, reason, _cut(message, MAX_REJECTION_MESSAGE), name)

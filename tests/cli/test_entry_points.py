@@ -2,7 +2,9 @@
 subprocess, as a user or a CI job runs it: exit codes, stdout and stderr.
 
 Each run starts Python and imports KubeSpawner (seconds), so these live apart
-from the unit suite; the tables of cases are in tests/unit/test_cli.py.
+from the unit suite; the tables of cases are in tests/unit/test_cli.py, and
+the cluster options run against a real API server in
+tests/integration/test_cli_cluster.py.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from profilespawner import __version__
+from profilespawner.offline import offline_kubeconfig
 from profilespawner.validate import load_schema
 from tests.unit.test_cli import DEMO, SPARK_IMAGE, load_yaml, notebook, run_cli
 
@@ -115,3 +118,13 @@ def test_usage_errors_through_python_m(tmp_path: Path) -> None:
     assert "the following arguments are required: --user" in no_user.stderr
     no_command = run_cli(cwd=tmp_path)
     assert no_command.returncode == 2
+
+
+def test_unreachable_cluster_through_python_m() -> None:
+    """Exit 3 when the cluster cannot be asked; nothing listens at the offline kubeconfig's address."""
+    result = run_cli("validate", "--configmaps", "--kubeconfig", offline_kubeconfig(), "--namespace", "hub")
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr.startswith(
+        "error: cannot ask the cluster: list hub/configmaps?metadata.name=jupyter-singleuser-profiles: "
+        "no answer: "
+    )

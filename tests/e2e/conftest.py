@@ -183,8 +183,11 @@ def _keep_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
             shutil.copy(log, target / name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an event loop
+    # running in this thread until it stops, which breaks every asyncio test
+    # that pytest runs after it in the same process.
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -25,10 +25,14 @@ from kubespawner import KubeSpawner
 from ruamel.yaml import YAML
 
 import profilespawner
-from profilespawner.check import check_text
+from profilespawner import SingleuserProfiles
+from profilespawner.check import check_configmap, check_text
 from profilespawner.cli import main
+from profilespawner.cluster import dry_run_pod
 from profilespawner.errors import UserOptionError
 from profilespawner.explain import KUBESPAWNER, explain
+from profilespawner.offline import offline_kubeconfig
+from profilespawner.preview import preview_spawn
 from profilespawner.validate import parse_document
 
 ROOT = Path(profilespawner.__file__).resolve().parent.parent
@@ -437,6 +441,24 @@ USAGE_ERRORS = [
     ("no-files", ["render", "--user", "alice"], "no profile files"),
     ("bad-format", ["validate", "--format", "xml", "x.yaml"], "invalid choice: 'xml'"),
     ("config-missing", ["explain", "x.yaml", "--user", "a", "--config", "nope.py"], "cannot load nope.py"),
+    ("name-without-configmaps", ["validate", "x.yaml", "--configmap-name", "p"],
+     "--configmap-name needs --configmaps"),
+    ("selector-without-configmaps", ["render", "x.yaml", "-u", "a", "--label-selector", "a=b"],
+     "--label-selector needs --configmaps"),
+    ("namespace-without-cluster", ["validate", "x.yaml", "--namespace", "ns"],
+     "--namespace needs --configmaps or --server-dry-run"),
+    ("kubeconfig-without-cluster", ["explain", "x.yaml", "-u", "a", "--kubeconfig", "k"],
+     "--kubeconfig needs --configmaps"),
+    ("nothing-to-read", ["validate", "--configmaps", "--configmap-name", "", "--label-selector", ""],
+     "--configmaps: nothing to read"),
+    ("no-kubeconfig", ["validate", "--configmaps", "--kubeconfig", "nope.kubeconfig"],
+     "no kubeconfig at nope.kubeconfig"),
+    ("dry-run-without-sources", ["validate", "--server-dry-run"], "no profile files"),
+    ("image-without-dry-run", ["validate", "x.yaml", "--image", "a:1"], "--image needs --server-dry-run"),
+    ("cap-without-dry-run", ["validate", "x.yaml", "--max-combinations", "5"],
+     "--max-combinations needs --server-dry-run"),
+    ("dry-run-images-only-for-validate", ["render", "x.yaml", "-u", "a", "--max-combinations", "3"],
+     "unrecognized arguments: --max-combinations"),
 ]  # fmt: skip
 
 
@@ -462,6 +484,90 @@ def test_invalid_kubespawner_setting_exits_1_without_its_value(
     assert (result.returncode, result.stdout) == (1, "")
     assert "error: the configuration is not valid: The 'environment' trait" in result.stderr
     assert "s3cr3t" not in result.stderr
+
+
+# -- the cluster, when there is none (in process) ---------------------------------------
+
+
+def test_unreachable_cluster_exits_3(cli: Callable[..., Result], profiles_file: str) -> None:
+    """Nothing listens at the offline kubeconfig's address: the command says so, exit 3."""
+    kubeconfig = offline_kubeconfig()
+    for args in (
+        ["validate", "--configmaps", "--kubeconfig", kubeconfig, "-n", "hub"],
+        ["validate", profiles_file, "--server-dry-run", "--kubeconfig", kubeconfig],
+        ["render", profiles_file, "--configmaps", "--kubeconfig", kubeconfig, "--user", "a"],
+    ):
+        result = cli(*args)
+        assert (result.returncode, result.stdout) == (3, ""), args
+        assert result.stderr.startswith("error: cannot ask the cluster: "), result.stderr
+    assert (
+        "list hub/configmaps?metadata.name=jupyter-singleuser-profiles: no answer"
+        in cli("validate", "--configmaps", "--kubeconfig", kubeconfig, "-n", "hub").stderr
+    )
+
+
+def test_server_dry_run_refuses_too_many_combinations(cli: Callable[..., Result], profiles_file: str) -> None:
+    """Counted before anything is submitted: no cluster needed to be refused."""
+    args = ["validate", profiles_file, "--server-dry-run", "--kubeconfig", offline_kubeconfig()]
+    result = cli(*args, "--image", "a:1", "--image", "b:2", "--max-combinations", "10")
+    assert result.returncode == 2
+    # anyone, bob, data-science: 3 images x (2 + 2 + 3) sizes
+    assert (
+        "--server-dry-run: the profiles target 21 spawns (users and groups x images x sizes), more than "
+        "--max-combinations 10; raise it, or give fewer --image examples"
+    ) in result.stderr
+
+
+def test_server_dry_run_spawns_the_hub_refuses_are_errors(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    """A request above KubeSpawner's limit: refused by the hub, so never submitted (no cluster here)."""
+    profiles = write_yaml("profiles:\n- name: big\n  resources: {requests: {cpu: '4'}}\n")
+    config = write_yaml("c = get_config()  # noqa: F821\nc.KubeSpawner.cpu_limit = 2\n", "hub.py")
+    args = ["validate", profiles, "--server-dry-run", "--kubeconfig", offline_kubeconfig(), "-n", "hub"]
+    result = cli(*args, "--config", config)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1:] == [
+        "server dry run in hub: error: any user (as 'anyone'), the configured image, no size: the hub would "
+        "refuse the spawn: resources.requests.cpu: the request of 'cpu' ends up above its limit (profiles "
+        "'big'; size none; KubeSpawner's own resource settings count too)",
+        "server dry run in hub: 1 spawn tried, 0 accepted, 0 rejected, 1 refused by the hub",
+        "1 error, 0 warnings in 1 file and the server dry run",
+    ]
+
+
+def test_server_dry_run_with_an_invalid_setting_exits_1_without_its_value(
+    cli: Callable[..., Result], write_yaml: Callable[..., str], profiles_file: str
+) -> None:
+    config = write_yaml("c = get_config()  # noqa: F821\nc.KubeSpawner.environment = 's3cr3t'\n", "hub.py")
+    args = ["validate", profiles_file, "--server-dry-run", "--kubeconfig", offline_kubeconfig()]
+    result = cli(*args, "--config", config)
+    assert result.returncode == 1
+    assert "error: the configuration is not valid: The 'environment' trait" in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout
+
+
+def test_server_dry_run_is_skipped_when_a_source_is_invalid(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n")
+    result = cli("validate", bad, "--server-dry-run", "--kubeconfig", offline_kubeconfig(), "-n", "hub")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1:] == [
+        "server dry run in hub: not tried, the profiles have errors",
+        "1 error, 0 warnings in 1 file",
+    ]
+
+
+def test_kubeconfig_from_the_environment(
+    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    result = cli("validate", "--configmaps")
+    assert result.returncode == 2
+    assert f"no kubeconfig at {tmp_path / 'missing'}" in result.stderr
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(tmp_path / "missing"), offline_kubeconfig()]))
+    assert cli("validate", "--configmaps").returncode == 3  # one of the list exists: it is used
 
 
 # -- explain (in process) ---------------------------------------------------------------
@@ -606,3 +712,61 @@ def test_explain_attributes_kubespawners_own_fields() -> None:
 def test_explain_refuses_what_the_spawner_refuses() -> None:
     with pytest.raises(UserOptionError, match="size 'Large' is not available"):
         explain(_set(PROFILES), user="alice", image="i", size="Large")
+
+
+# (id, ConfigMap JSON, expected problems as (line, column, message))
+CONFIGMAP_CASES = [
+    ("valid", {"data": {"k.yaml": "profiles: []\n"}}, []),
+    ("syntax-error-lines-in-the-key", {"data": {"k.yaml": "profiles:\n- name: [a\n"}},
+     [(3, 1, "ns/cm: expected ',' or ']'")]),
+    ("validation-error-lines-in-the-key", {"data": {"k.yaml": "profiles:\n- name: a\n  resouces: {}\n"}},
+     [(3, 3, "ns/cm: profile 'a': unknown key 'resouces' (did you mean 'resources'?)")]),
+    ("no-key", {"data": {"other": "x"}},
+     [(None, None, "ns/cm: data: no key 'k.yaml' (SingleuserProfiles.configmap_key); the ConfigMap "
+                   "has 'other'")]),
+    ("binary", {"binaryData": {"k.yaml": "eA=="}},
+     [(None, None, "ns/cm: binaryData: the key 'k.yaml' is in binaryData; put the profiles YAML in data")]),
+    ("a-manifest-inside-is-not-unwrapped",
+     {"data": {"k.yaml": "apiVersion: v1\nkind: ConfigMap\ndata: {k.yaml: 'profiles: []'}\n"}},
+     [(1, 1, "ns/cm: unknown top-level key 'apiVersion'"), (2, 1, "ns/cm: unknown top-level key 'kind'"),
+      (3, 1, "ns/cm: unknown top-level key 'data'")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("configmap", "expected"), [pytest.param(*c[1:], id=c[0]) for c in CONFIGMAP_CASES])
+def test_check_configmap_as_the_hub_reads_it(
+    configmap: dict[str, Any], expected: list[tuple[int | None, int | None, str]]
+) -> None:
+    report = check_configmap(configmap, source="ns/cm", key="k.yaml")
+    assert report.configmap is None  # a cluster ConfigMap, not a manifest file
+    got = [(p.line, p.column, p.message) for p in report.errors]
+    assert [g[:2] for g in got] == [e[:2] for e in expected]
+    for (_, _, message), (_, _, fragment) in zip(got, expected, strict=True):
+        assert message.startswith(fragment)
+    assert (report.profile_set is not None) == (not expected)
+
+
+def test_dry_run_pod_is_named_by_the_server_in_the_namespace() -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "jupyter-alice", "labels": {"a": "b"}}}
+    submitted = dry_run_pod(pod, "hub")
+    assert submitted["metadata"] == {
+        "generateName": "jupyter-alice-",
+        "namespace": "hub",
+        "labels": {"a": "b"},
+    }
+    assert pod["metadata"]["name"] == "jupyter-alice"  # the pod given is not changed
+
+
+async def test_preview_takes_profile_sets_after_the_files(write_yaml: Callable[..., str]) -> None:
+    """ConfigMaps the CLI read come after the files, as in the hub; the shared instance is dropped."""
+    files = [write_yaml("profiles:\n- {name: f, env: [{name: WHO, value: file}]}\n")]
+    later = parse_document(
+        "profiles:\n- {name: c, env: [{name: WHO, value: configmap}]}\n", source="ns/cm"
+    ).profile_set
+    preview = await preview_spawn(files, user="a", profile_sets=[later])
+    env = {v["name"]: v.get("value") for v in notebook(preview.pod)["env"]}
+    assert env["WHO"] == "configmap"
+    assert [v.source for v in preview.explanation.verdicts] == [f"{files[0]} #1", "ns/cm #1"]
+    assert not SingleuserProfiles.initialized()
+    alone = await preview_spawn(files, user="a")  # nothing left over from the previous call
+    assert {v["name"]: v.get("value") for v in notebook(alone.pod)["env"]}["WHO"] == "file"
