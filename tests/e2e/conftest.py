@@ -86,6 +86,7 @@ profiles:
   groups: [data-science]
   env:
   - {name: TEAM, value: data-science}
+  - {name: TEAM_TOKEN, value: "@PROFILE_CANARY@"}
   - name: AWS_SECRET_ACCESS_KEY
     valueFrom: {secretKeyRef: {name: team-s3, key: secret-key}}
   envFrom:
@@ -97,6 +98,11 @@ profiles:
 
 #: Generated per session; it only ever appears in an assertion's comparison.
 S3_SECRET = secrets.token_urlsafe(24)
+#: Credential-like values written into a profile and into a ConfigMap the pod
+#: reads with envFrom: no log may ever contain them.
+PROFILE_CANARY = secrets.token_urlsafe(18)
+CONFIGMAP_CANARY = secrets.token_urlsafe(18)
+TEAM_PROFILES = TEAM_PROFILES.replace("@PROFILE_CANARY@", PROFILE_CANARY)
 
 
 def configmap(name: str, profiles: str, *, labelled: bool = True) -> dict[str, Any]:
@@ -114,7 +120,7 @@ MANIFESTS = [
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "ds-settings"},
-        "data": {"MLFLOW_TRACKING_URI": "http://mlflow.example:5000"},
+        "data": {"MLFLOW_TRACKING_URI": "http://mlflow.example:5000", "MLFLOW_TOKEN": CONFIGMAP_CANARY},
     },
     {
         "apiVersion": "v1",
@@ -166,8 +172,14 @@ def e2e_ready(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
 
 @pytest.fixture(scope="session")
 def stack(e2e_ready: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # The hub logs at DEBUG, so that the test that no log holds a credential
+    # covers everything the hub and profilespawner can say.
     with LocalStack(
-        tmp_path_factory.mktemp("e2e"), control_plane=e2e_ready, manifests=MANIFESTS, users=USERS
+        tmp_path_factory.mktemp("e2e"),
+        control_plane=e2e_ready,
+        manifests=MANIFESTS,
+        users=USERS,
+        extra_config="c.JupyterHub.log_level = 'DEBUG'",
     ) as local_stack:
         yield local_stack
 

@@ -323,6 +323,7 @@ class LocalStack:
         # confirm the pod deletions: give it time before the kubelet goes.
         _stop(self._hub, grace=30.0)
         self._hub = None
+        self._stop_leftover_proxy()
         _stop(self._kubelet, grace=10.0)
         self._kubelet = None
         if self.control_plane is not None:
@@ -333,6 +334,13 @@ class LocalStack:
                 with contextlib.suppress(Exception):
                     self.control_plane.delete_namespace(self.namespace)
         self._namespace_created = False
+
+    def _stop_leftover_proxy(self) -> None:
+        # A JupyterHub that is killed leaves its proxy running, on purpose (users
+        # keep their connections); here nothing may outlive the stack.
+        pid_file = self.workdir / "proxy.pid"
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)

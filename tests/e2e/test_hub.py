@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import BASE_PROFILES, S3_SECRET, configmap
+from .conftest import BASE_PROFILES, CONFIGMAP_CANARY, PROFILE_CANARY, S3_SECRET, configmap
 from .stack import LocalStack
 
 
@@ -175,3 +175,19 @@ def test_broken_configmap_breaks_nothing(
         assert env["TEAM"] == "data-science"
     finally:
         stack.delete("ConfigMap", name)
+
+
+def test_no_log_holds_a_credential(stack: LocalStack, spawn: Callable[..., dict[str, Any]]) -> None:
+    """At DEBUG, after the spawns of this module: no credential value from a
+    Secret, a profile or a ConfigMap appears in any log of the stack."""
+    spawn("dana")  # a member of data-science: gets all three values
+    env = process_environment(stack.server_pid("dana"))
+    delivered = [env.get("AWS_SECRET_ACCESS_KEY"), env.get("TEAM_TOKEN"), env.get("MLFLOW_TOKEN")]
+    assert delivered == [S3_SECRET, PROFILE_CANARY, CONFIGMAP_CANARY], "the values must reach the server"
+    logs = list(stack.logs())
+    assert any("[D " in log.read_text(errors="replace") for log in logs), "the hub should log at DEBUG"
+    values = {"Secret": S3_SECRET, "profile": PROFILE_CANARY, "ConfigMap": CONFIGMAP_CANARY}
+    for log in logs:
+        text = log.read_text(errors="replace")
+        for where, value in values.items():
+            assert value not in text, f"{log.name} contains the {where} value"
