@@ -9,9 +9,10 @@ reference; a pattern without a tag or digest matches every tag and digest;
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from .model import Profile, Who
 
@@ -52,8 +53,12 @@ class ImageRef:
         return ImageRef(self.name.rsplit("/", 1)[-1], self.tag, self.digest)
 
 
+@lru_cache(maxsize=16384)
 def image_matches(pattern: str, image: str) -> bool:
-    """True when ``pattern`` (from a profile's ``images``) selects ``image``."""
+    """True when ``pattern`` (from a profile's ``images``) selects ``image``.
+
+    Cached: a hub sees few distinct images, and large profile sets repeat patterns.
+    """
     ref = ImageRef.parse(image)
     if not ref.has_version:
         ref = ImageRef(ref.name, "latest")
@@ -74,14 +79,58 @@ def is_for(who: Who, user: str, groups: Iterable[str]) -> bool:
     return user in who.users or not set(who.groups).isdisjoint(groups)
 
 
+@dataclass(frozen=True)
+class _WhoIndex:
+    """Positions of the profiles for everyone, per user and per group."""
+
+    everyone: tuple[int, ...]
+    by_user: dict[str, list[int]]
+    by_group: dict[str, list[int]]
+
+    @classmethod
+    def build(cls, profiles: Sequence[Profile]) -> _WhoIndex:
+        everyone: list[int] = []
+        by_user: dict[str, list[int]] = {}
+        by_group: dict[str, list[int]] = {}
+        for position, profile in enumerate(profiles):
+            if profile.who.everyone:
+                everyone.append(position)
+                continue
+            for user in profile.who.users:
+                by_user.setdefault(user, []).append(position)
+            for group in profile.who.groups:
+                by_group.setdefault(group, []).append(position)
+        return cls(tuple(everyone), by_user, by_group)
+
+    def positions(self, user: str, groups: frozenset[str]) -> list[int]:
+        found = set(self.everyone)
+        found.update(self.by_user.get(user, ()))
+        for group in groups:
+            found.update(self.by_group.get(group, ()))
+        return sorted(found)
+
+
+# A memo, not state: profile sets are immutable, and a hub spawns from the same
+# one until a source changes. Keyed by identity, with the set kept alive.
+_INDEXES: dict[int, tuple[Sequence[Profile], _WhoIndex]] = {}
+
+
+def _who_index(profiles: Sequence[Profile]) -> _WhoIndex:
+    hit = _INDEXES.get(id(profiles))
+    if hit is not None and hit[0] is profiles:
+        return hit[1]
+    if len(_INDEXES) >= 8:
+        _INDEXES.clear()
+    index = _WhoIndex.build(profiles)
+    _INDEXES[id(profiles)] = (profiles, index)
+    return index
+
+
 def matching_profiles(
-    profiles: Iterable[Profile], *, user: str, groups: Iterable[str], image: str
+    profiles: Sequence[Profile], *, user: str, groups: Iterable[str], image: str
 ) -> list[Profile]:
     """The profiles that apply to this spawn, in precedence order."""
-    group_set = frozenset(groups)
+    candidates = (profiles[i] for i in _who_index(profiles).positions(user, frozenset(groups)))
     return [
-        p
-        for p in profiles
-        if is_for(p.who, user, group_set)
-        and (not p.images or any(image_matches(pattern, image) for pattern in p.images))
+        p for p in candidates if not p.images or any(image_matches(pattern, image) for pattern in p.images)
     ]

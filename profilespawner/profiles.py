@@ -276,6 +276,9 @@ class SingleuserProfiles(SingletonConfigurable):
         prepare_validator()
         self._files = FileSource(self.files, default_mount_path=self.default_mount_path, log=self.log)
         self._configmaps: ConfigMapSource | None = None
+        self._combined = ProfileSet()
+        self._combined_key: tuple[int, ...] = ()
+        self._combined_sources: list[ProfileSet] = []
         self._configmaps_lock = asyncio.Lock()
 
     @classmethod
@@ -307,7 +310,14 @@ class SingleuserProfiles(SingletonConfigurable):
         sets = await self._files.profile_sets()
         if configmaps is not None:
             sets += await configmaps.profile_sets()
-        return ProfileSet.combine(sets)
+        # Sources hand out the same ProfileSet objects until they change: combine
+        # them again only then, so that spawns share one combined set.
+        key = tuple(id(s) for s in sets)
+        if key != self._combined_key:
+            self._combined = ProfileSet.combine(sets)
+            self._combined_key = key
+            self._combined_sources = sets  # keeps the ids valid
+        return self._combined
 
     async def close(self) -> None:
         """Stop watching ConfigMaps (a later spawn starts again)."""

@@ -59,9 +59,13 @@ class FileSource:
 
     async def profile_sets(self) -> list[ProfileSet]:
         """Re-read what changed since the last call; return the valid sets in order."""
+        if not self.paths:
+            return []
         async with self._lock:
-            for path in self.paths:
-                version = await asyncio.to_thread(_version, path)
+            # One trip to a worker thread for every stat: a slow file system
+            # never blocks the loop, and many files do not mean many trips.
+            versions = await asyncio.to_thread(lambda: [_version(path) for path in self.paths])
+            for path, version in zip(self.paths, versions, strict=True):
                 if version is None:
                     if path not in self._missing:
                         self.log.debug("Profile file %s does not exist; skipping it", path)
