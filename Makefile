@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help venv controlplane node test unit e2e demo render lint docs clean
+.PHONY: help venv controlplane node test unit e2e demo render bench lint docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,10 @@ render: venv  ## without a cluster: the pod a user gets from examples/profiles.y
 	$(BIN)/profilespawner render examples/profiles.yaml \
 		--user alice --group data-science \
 		--image quay.io/thoth-station/s2i-spark-notebook:3.6 --size Small
+
+bench: venv  ## benchmarks: results table and plots in benchmarks/results/ (about 25 minutes)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
 
 lint: venv  ## ruff and mypy through tox
 	$(BIN)/tox run -e lint,type

@@ -49,6 +49,7 @@ def apply_resolution(
     """
     pod = copy.deepcopy(pod)
     settings = resolution.settings
+    expand = _only_placeholders(expand)
     spec = pod.setdefault("spec", {})
     container = _notebook_container(spec)
 
@@ -92,6 +93,23 @@ def apply_resolution(
     if settings.volumes:
         _add_volumes(spec, container, settings.volumes, expand)
     return pod
+
+
+def _only_placeholders(expand: Expand) -> Expand:
+    """``expand``, called only for text with braces, once per distinct text.
+
+    KubeSpawner's expansion recomputes every slug of the user at each call.
+    """
+    memo: dict[str, str] = {}
+
+    def expand_once(text: str) -> str:
+        if "{" not in text and "}" not in text:
+            return text
+        if text not in memo:
+            memo[text] = expand(text)
+        return memo[text]
+
+    return expand_once
 
 
 def _notebook_container(spec: JSON) -> JSON:

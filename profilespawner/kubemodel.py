@@ -49,20 +49,32 @@ def to_json(obj: Any) -> Any:
     }
 
 
+@cache
+def _kind(type_name: str) -> tuple[str, Any]:
+    """How to build ``type_name``: ("list"|"dict", item type), ("primitive", None)
+    or ("model", (class, [(attribute, JSON key, attribute type)]))."""
+    if match := _LIST.match(type_name):
+        return "list", match[1]
+    if match := _DICT.match(type_name):
+        return "dict", match[2]
+    if type_name in _PRIMITIVES:
+        return "primitive", None
+    model = getattr(k8s_models, type_name)
+    fields = [(attr, key, model.openapi_types[attr]) for attr, key in model.attribute_map.items()]
+    return "model", (model, fields)
+
+
 def from_json(data: Any, type_name: str) -> Any:
     """JSON ``data`` as an instance of the model named ``type_name`` (``"V1Pod"``)."""
     if data is None:
         return None
-    if match := _LIST.match(type_name):
-        return [from_json(item, match[1]) for item in data]
-    if match := _DICT.match(type_name):
-        return {key: from_json(value, match[2]) for key, value in data.items()}
-    if type_name in _PRIMITIVES:
+    kind, detail = _kind(type_name)
+    if kind == "list":
+        return [from_json(item, detail) for item in data]
+    if kind == "dict":
+        return {key: from_json(value, detail) for key, value in data.items()}
+    if kind == "primitive":
         return data
-    model = getattr(k8s_models, type_name)
-    kwargs = {
-        attr: from_json(data[key], model.openapi_types[attr])
-        for attr, key in model.attribute_map.items()
-        if key in data
-    }
+    model, fields = detail
+    kwargs = {attr: from_json(data[key], sub) for attr, key, sub in fields if key in data}
     return model(local_vars_configuration=_configuration(), **kwargs)
