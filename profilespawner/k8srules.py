@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 __all__ = [
     "cpu_cores",
     "is_dns1123_label",
+    "is_dns1123_subdomain",
     "is_env_var_name",
     "is_label_value",
     "is_qualified_name",
@@ -85,10 +86,15 @@ def is_dns1123_label(name: str) -> bool:
     return len(name) <= 63 and bool(_DNS1123_LABEL.match(name))
 
 
+def is_dns1123_subdomain(name: str) -> bool:
+    """True for a valid object name such as a ConfigMap's (and name prefixes)."""
+    return len(name) <= 253 and bool(_DNS1123_SUBDOMAIN.match(name))
+
+
 def is_qualified_name(name: str) -> bool:
     """True for a label/annotation key or resource name: ``[prefix/]name``."""
     prefix, slash, local = name.rpartition("/")
-    if slash and not (prefix and len(prefix) <= 253 and _DNS1123_SUBDOMAIN.match(prefix)):
+    if slash and not (prefix and is_dns1123_subdomain(prefix)):
         return False
     return 0 < len(local) <= 63 and bool(_QUALIFIED_NAME.match(local))
 

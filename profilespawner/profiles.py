@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SingleuserProfiles", "apply_pod_profile", "spawn_identity"]
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
 
 class SingleuserProfiles(SingletonConfigurable):
     """Profiles for single-user servers, read from files and ConfigMaps."""
@@ -195,7 +193,7 @@ class SingleuserProfiles(SingletonConfigurable):
     @validate("configmap_name")
     def _validate_configmap_name(self, proposal: dict[str, Any]) -> str:
         value: str = proposal["value"]
-        if value and not (len(value) <= 253 and _DNS1123_SUBDOMAIN.match(value)):
+        if value and not k8srules.is_dns1123_subdomain(value):
             raise TraitError(
                 f"SingleuserProfiles.configmap_name must be a ConfigMap name (lowercase letters, "
                 f"digits, '-' and '.') or '' for none, not {value!r}"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,18 +153,15 @@ async def shared_core_api(*, host: str = "", ssl_ca_cert: str = "", verify_ssl: 
 async def list_configmaps(api: Any, query: ConfigMapQuery) -> Listing:
     """List the ConfigMaps of ``query`` with a consistent (quorum) read."""
     what = f"list {query.describe()}"
-    try:
-        response = await api.list_namespaced_config_map(
+    status, body = await _read(
+        what,
+        api.list_namespaced_config_map(
             query.namespace,
             **query.params(),
             _preload_content=False,
             _request_timeout=aiohttp.ClientTimeout(total=LIST_TIMEOUT, sock_connect=CONNECT_TIMEOUT),
-        )
-        async with response:
-            body = await response.read()
-            status = response.status
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
-        raise KubeApiError(what, message=_describe(e)) from e
+        ),
+    )
     if status != 200:
         raise _status_error(what, status, body)
     try:
@@ -220,6 +217,16 @@ async def watch_configmaps(
     finally:
         # A watch ended early cannot go back to the connection pool.
         response.close()
+
+
+async def _read(what: str, request: Awaitable[Any]) -> tuple[int, bytes]:
+    """Send ``request`` (made with ``_preload_content=False``); its status and body."""
+    try:
+        response = await request
+        async with response:
+            return int(response.status), bytes(await response.read())
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        raise KubeApiError(what, message=_describe(e)) from e
 
 
 async def _event(what: str, line: bytes) -> WatchEvent:
@@ -382,19 +389,16 @@ async def dry_run_create_pod(api: Any, namespace: str, pod: Mapping[str, Any]) -
     error.
     """
     what = f"create pod in {namespace} (dry run)"
-    try:
-        response = await api.create_namespaced_pod(
+    status, body = await _read(
+        what,
+        api.create_namespaced_pod(
             namespace,
             dict(pod),
             dry_run="All",
             _preload_content=False,
             _request_timeout=aiohttp.ClientTimeout(total=LIST_TIMEOUT, sock_connect=CONNECT_TIMEOUT),
-        )
-        async with response:
-            body = await response.read()
-            status = response.status
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
-        raise KubeApiError(what, message=_describe(e)) from e
+        ),
+    )
     if 200 <= status < 300:
         return DryRunAnswer(status)
     reason, message, name = "", "", ""
