@@ -94,15 +94,22 @@ def test_rest_spawn_gets_the_profiles(stack: LocalStack, spawn: Callable[..., di
 
 
 @pytest.mark.parametrize(
-    ("size", "why"),
-    [("Huge", "not defined"), ("Large", "only for the data-science group")],
+    ("options", "allowed"),
+    [
+        pytest.param({"size": "Huge"}, ["Small", "Medium"], id="undefined-size"),
+        pytest.param({"size": "Large"}, ["Small", "Medium"], id="size-of-another-group"),
+        pytest.param({"size": "x" * 100_000}, ["Small", "Medium"], id="huge-size"),
+        pytest.param({"size": ["Small"]}, ["Small", "Medium"], id="size-not-a-string"),
+        pytest.param({"gpu_type": "h100"}, ["none are defined"], id="undefined-gpu-type"),
+    ],
 )
-def test_forged_size_is_refused(stack: LocalStack, size: str, why: str) -> None:
-    status, body = stack.api("POST", "/users/eve/server", {"size": size})
+def test_forged_options_are_refused(stack: LocalStack, options: dict[str, Any], allowed: list[str]) -> None:
+    status, body = stack.api("POST", "/users/eve/server", options)
 
     assert status == 400, (status, body)
     message = body["message"]
-    assert "Small" in message and "Medium" in message, message  # the sizes eve may pick
+    assert all(name in message for name in allowed), message  # what eve may pick instead
+    assert len(message) < 500, "the message must not echo a huge value"
     assert stack.pod_of("eve") is None
     status, user = stack.api("GET", "/users/eve")
     assert "" not in user["servers"]
