@@ -17,7 +17,7 @@ from .merge import merge_settings, unique
 from .model import JSON, PodSettings, Profile, ProfileSet, Size
 from .validate import NO_SIZE
 
-__all__ = ["Resolution", "allowed_sizes", "resolve"]
+__all__ = ["Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,17 @@ def allowed_sizes(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) 
     """The sizes ``user`` may pick, in definition order."""
     group_set = frozenset(groups)
     return [s for s in profile_set.sizes.values() if is_for(s.who, user, group_set)]
+
+
+def may_get_gpu(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) -> bool:
+    """Whether some profile for ``user`` (with any image) or a size they may pick gives a GPU.
+
+    The spawn form offers the GPU types only then.
+    """
+    group_set = frozenset(groups)
+    return any(p.settings.gpu for p in profile_set.profiles if is_for(p.who, user, group_set)) or any(
+        s.settings.gpu for s in allowed_sizes(profile_set, user=user, groups=group_set)
+    )
 
 
 def _short(value: Any) -> str:

@@ -14,7 +14,7 @@ from traitlets import default
 
 from .form import render_choices
 from .profiles import SingleuserProfiles, spawn_identity
-from .resolve import allowed_sizes
+from .resolve import allowed_sizes, may_get_gpu
 
 __all__ = ["ProfileKubeSpawner"]
 
@@ -50,7 +50,7 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         options = self.user_options or {}
         choices = render_choices(
             allowed_sizes(profile_set, user=user, groups=groups),
-            profile_set.gpu_types,
+            profile_set.gpu_types if may_get_gpu(profile_set, user=user, groups=groups) else {},
             selected_size=options.get("size"),
             selected_gpu_type=options.get("gpu_type"),
         )

@@ -16,6 +16,9 @@ sizes:
   groups: [data-science]
 - name: <b>Evil</b>
   users: ['*']
+- name: GPU
+  groups: [ml]
+  gpu: 1
 gpuTypes:
 - {type: t4, description: NVIDIA T4}
 """
@@ -61,12 +64,16 @@ async def test_the_form_lists_allowed_sizes_from_the_current_profiles(
     )
     assert "Large" not in form
     assert "&lt;b&gt;Evil&lt;/b&gt;" in form
-    assert 'name="gpu_type"' in form and "t4 (NVIDIA T4)" in form
+    assert 'name="gpu_type"' not in form  # nothing alice may get has a GPU
 
     member = make_spawner([path], groups=["data-science"])
     form = await member.get_options_form()
     assert '<option value="Large">Large (For big data)</option>' in form
     assert '<option value="" selected>Default</option>' in form
+
+    gpu_user = make_spawner([path], groups=["ml"])
+    form = await gpu_user.get_options_form()
+    assert 'name="gpu_type"' in form and "t4 (NVIDIA T4)" in form
 
 
 async def test_a_size_added_later_appears_without_a_restart(make_spawner: Any, write_yaml: Any) -> None:

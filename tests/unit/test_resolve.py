@@ -8,7 +8,7 @@ import pytest
 
 from profilespawner.errors import UserOptionError
 from profilespawner.model import ProfileSet
-from profilespawner.resolve import allowed_sizes, resolve
+from profilespawner.resolve import allowed_sizes, may_get_gpu, resolve
 from profilespawner.validate import parse_document
 
 DOC = textwrap.dedent(
@@ -107,3 +107,9 @@ def test_combined_sets_later_size_replaces_earlier() -> None:
     combined = ProfileSet.combine([first, second])
     assert [s.name for s in allowed_sizes(combined, user="u", groups=[])] == ["M"]
     assert combined.sizes["S"].source == "b"
+
+
+def test_may_get_gpu(profile_set: ProfileSet) -> None:
+    assert may_get_gpu(profile_set, user="bob", groups=["gpu"])  # the gpu-team profile
+    assert not may_get_gpu(profile_set, user="bob", groups=[])
+    assert not may_get_gpu(profile_set, user="bob", groups=["power"])  # Huge sets gpu: 0
