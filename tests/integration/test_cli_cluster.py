@@ -11,19 +11,18 @@ call ``main()`` in process; one test goes through ``python -m profilespawner``.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-from profilespawner.cli import main
+from tests.conftest import Result
 from tests.controlplane.harness import ControlPlane
-from tests.unit.test_cli import Result, load_yaml, notebook, run_cli
+from tests.unit.test_cli import load_yaml, notebook, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI_DOC = ROOT / "docs" / "cli.md"
@@ -126,25 +125,6 @@ class Cluster:
         status, answer = self.cp.request("GET", f"/api/v1/namespaces/{self.namespace}/pods")
         assert status == 200, answer
         return list(answer["items"])
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
-    """Run ``main(args)`` in process; the logging it configures is undone after the test."""
-    loggers = {name: logging.getLogger(name).level for name in ("profilespawner", "traitlets")}
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as e:  # argparse
-            code = int(e.code or 0)
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    yield run
-    for name, level in loggers.items():
-        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture

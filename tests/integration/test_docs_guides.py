@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tests.conftest import Result
 from tests.controlplane.harness import ControlPlane
-from tests.integration.test_cli_cluster import cli  # noqa: F401  (fixture)
-from tests.unit.test_cli import Result
 from tests.unit.test_docs_guides import DOCS, blocks
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -92,7 +91,7 @@ def token(cp: ControlPlane, namespace: str, account: str) -> str:
 @pytest.mark.parametrize("guide", GUIDES)
 def test_the_guides_rbac_lets_the_hub_read_its_configmaps(
     guide: str,
-    cli: Callable[..., Result],  # noqa: F811
+    cli: Callable[..., Result],
     control_plane: ControlPlane,
     namespace: str,
     tmp_path: Path,

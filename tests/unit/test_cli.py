@@ -10,13 +10,11 @@ tmp_path. The pure helpers behind the commands (:mod:`profilespawner.check`,
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +25,13 @@ from ruamel.yaml import YAML
 import profilespawner
 from profilespawner import SingleuserProfiles
 from profilespawner.check import check_configmap, check_text
-from profilespawner.cli import main
 from profilespawner.cluster import dry_run_pod
 from profilespawner.errors import UserOptionError
 from profilespawner.explain import KUBESPAWNER, explain
 from profilespawner.offline import offline_kubeconfig
 from profilespawner.preview import preview_spawn
 from profilespawner.validate import parse_document
+from tests.conftest import Result
 
 ROOT = Path(profilespawner.__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -94,37 +92,6 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         timeout=300,
         check=False,
     )
-
-
-@dataclass
-class Result:
-    """What a run of the command gave: as ``subprocess.CompletedProcess``."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Result]]:
-    """Run ``main(args)`` in process; the logging it configures is undone after the test."""
-    monkeypatch.chdir(ROOT)
-    loggers = {name: logging.getLogger(name).level for name in ("profilespawner", "traitlets")}
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as e:  # argparse
-            code = int(e.code or 0)
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    yield run
-    for name, level in loggers.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def load_yaml(text: str) -> Any:
