@@ -31,6 +31,7 @@ __all__ = [
     "GcWatch",
     "LagProbe",
     "Stats",
+    "idle_window",
     "lag_summary",
     "measure",
     "measure_async",
@@ -231,6 +232,14 @@ def lag_summary(samples: Sequence[float]) -> dict[str, float]:
         "median": statistics.median(ordered),
         "samples": float(len(samples)),
     }
+
+
+async def idle_window(probe: LagProbe, gcw: GcWatch, seconds: float) -> dict[str, float]:
+    """The loop's lateness and GC pauses while nothing else runs: the noise floor."""
+    probe.mark()
+    gcw.mark()
+    await asyncio.sleep(seconds)
+    return {**lag_summary(probe.window()), **gcw.window()}
 
 
 def read_job() -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any
 
 import kubernetes
 import yaml
-from common import Budget, GcWatch, LagProbe, lag_summary, measure, read_job, write_result
+from common import Budget, GcWatch, LagProbe, idle_window, lag_summary, measure, read_job, write_result
 
 # jsp07 calls yaml.load(text) without a Loader, which PyYAML >= 6 rejects: the shim gives it SafeLoader.
 yaml.load = lambda stream, Loader=yaml.SafeLoader, _load=yaml.load: _load(stream, Loader=Loader)
@@ -170,10 +170,7 @@ async def _b3(job: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"spawn_count": spawns}
     with GcWatch() as gcw:
         async with LagProbe() as probe:
-            probe.mark()
-            gcw.mark()
-            await asyncio.sleep(job["idle_seconds"])
-            result["idle"] = {**lag_summary(probe.window()), **gcw.window()}
+            result["idle"] = await idle_window(probe, gcw, job["idle_seconds"])
             for name, hook in hooks.items():
                 count = spawns if name == "merge_apply" else max(3, spawns // 10)
                 prepared = pods(count)

@@ -40,7 +40,17 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from common import Budget, GcWatch, LagProbe, lag_summary, measure, measure_async, read_job, write_result
+from common import (
+    Budget,
+    GcWatch,
+    LagProbe,
+    idle_window,
+    lag_summary,
+    measure,
+    measure_async,
+    read_job,
+    write_result,
+)
 from kubespawner import KubeSpawner
 from profilegen import SPAWN
 from traitlets.config import Config
@@ -218,10 +228,7 @@ async def job_b3(job: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"spawn_count": spawns}
     with GcWatch() as gcw:
         async with LagProbe() as probe:
-            probe.mark()
-            gcw.mark()
-            await asyncio.sleep(job["idle_seconds"])
-            result["idle"] = {**lag_summary(probe.window()), **gcw.window()}
+            result["idle"] = await idle_window(probe, gcw, job["idle_seconds"])
             probe.mark()
             gcw.mark()
             for _ in range(spawns):
