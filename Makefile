@@ -12,7 +12,7 @@ help:  ## list the targets
 $(BIN)/tox: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet tox -e '.[test]'
+	$(BIN)/pip install --quiet tox -e '.[test,e2e]'
 	@touch $@
 
 venv: $(BIN)/tox  ## a development virtualenv in .venv (the package, test deps, tox)
