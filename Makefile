@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help venv controlplane node test unit e2e demo render bench lint docs clean
+.PHONY: help venv controlplane node test unit e2e demo render dist bench lint docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,12 @@ render: venv  ## without a cluster: the pod a user gets from examples/profiles.y
 	$(BIN)/profilespawner render examples/profiles.yaml \
 		--user alice --group data-science \
 		--image quay.io/thoth-station/s2i-spark-notebook:3.6 --size Small
+
+dist: venv  ## the sdist and the wheel in dist/, checked (contents, twine check)
+	rm -rf dist
+	$(BIN)/python -m build --quiet --outdir dist .
+	PROFILESPAWNER_DIST_DIR=$(CURDIR)/dist $(BIN)/pytest -q -p no:cacheprovider tests/packaging/test_distributions.py
+	@ls -l dist
 
 bench: venv  ## benchmarks: results table and plots in benchmarks/results/ (about 25 minutes)
 	$(BIN)/pip install --quiet -e '.[bench]'
