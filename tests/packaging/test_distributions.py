@@ -12,8 +12,10 @@ import sys
 import tarfile
 import zipfile
 from configparser import ConfigParser
+from fnmatch import fnmatch
 
 from tests.packaging.conftest import ROOT, Distributions
+from tests.unit.test_docs_guides import CONTAINERFILE, instructions
 
 PACKAGE = ROOT / "profilespawner"
 
@@ -74,3 +76,10 @@ def test_twine_check_passes(distributions: Distributions) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("PASSED") == 2, proc.stdout
+
+
+def test_the_containerfile_copies_this_wheel(distributions: Distributions) -> None:
+    (copy,) = (arguments for name, arguments in instructions(CONTAINERFILE.read_text()) if name == "COPY")
+    source, _ = copy.split()
+    assert fnmatch(distributions.wheel.name, source)
+    assert not fnmatch(distributions.sdist.name, source)

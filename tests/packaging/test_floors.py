@@ -1,6 +1,7 @@
 """The dependency floors: declared once in setup.cfg, installed as they are by
 ``tox -e min`` (tests/constraints-min.txt), and low enough for the hub image of
-the current Zero to JupyterHub chart.
+the current Zero to JupyterHub chart, which the Containerfile builds on; and
+docs/install.md says so.
 """
 
 from __future__ import annotations
@@ -109,3 +110,13 @@ def test_the_floors_admit_the_zero_to_jupyterhub_hub_image() -> None:
         assert Version(declared[name]) <= Version(shipped), f"{name}>={declared[name]} excludes {shipped}"
     python_floor = setup_cfg()["options"]["python_requires"].removeprefix(">=")
     assert Version(python_floor) <= Version(Z2JH_HUB_PYTHON)
+
+
+def test_the_containerfile_builds_on_that_chart_version() -> None:
+    containerfile = (ROOT / "examples" / "Containerfile").read_text()
+    assert f"ARG CHART_VERSION={Z2JH_CHART_VERSION}\n" in containerfile
+
+
+def test_the_installation_page_lists_the_floors() -> None:
+    rows = re.findall(r"^\| ([\w.-]+) \| ([\d.]+) \|", (ROOT / "docs" / "install.md").read_text(), flags=re.M)
+    assert {canonicalize_name(name): version for name, version in rows} == floors()
