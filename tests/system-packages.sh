@@ -4,7 +4,7 @@
 # root where apt-get exists (a fresh CI machine), otherwise named in one line
 # before anything else runs.
 #
-# Usage: bash tests/system-packages.sh NEED...
+# Usage: bash tests/system-packages.sh NEED...   (the package names are Debian's)
 #   venv      python3 -m venv works (Debian splits it off as python3-venv)
 #   openssl   the control plane's certificates (tests/controlplane/harness.py)
 #   npm       configurable-http-proxy, JupyterHub's proxy (npm ci in tests/e2e)
