@@ -4,15 +4,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help venv controlplane node test unit e2e demo render bench lint docs clean
+.PHONY: help system venv controlplane node test unit e2e demo render dist bench lint docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
+# what tests/system-packages.sh checks (and installs as root with apt-get)
+SYSTEM_NEEDS := venv openssl npm chromium
+demo: SYSTEM_NEEDS := venv openssl npm
+
+system:  ## the machine's packages for the tests (apt-get as root; otherwise says what to install)
+	@PYTHON=$(PYTHON) bash tests/system-packages.sh $(SYSTEM_NEEDS)
+
 $(BIN)/tox: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet tox -e '.[test]'
+	$(BIN)/pip install --quiet tox -e '.[test,e2e]'
 	@touch $@
 
 venv: $(BIN)/tox  ## a development virtualenv in .venv (the package, test deps, tox)
@@ -26,22 +33,28 @@ tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/pack
 
 node: tests/e2e/node_modules/.package-lock.json  ## configurable-http-proxy for the e2e tests and the demo (npm ci)
 
-test: venv controlplane node  ## everything CI runs: unit + integration + e2e tests, lint, types, docs
+test: system venv controlplane node  ## everything CI runs: every suite, the lowest versions (min), lint, types, docs
 	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/tox run
 
 unit: venv  ## the unit suite alone (no cluster, under a minute)
 	$(BIN)/pytest tests/unit -q
 
-e2e: venv controlplane node  ## the end-to-end suite alone: a real JupyterHub, the test kubelet, Chromium
+e2e: system venv controlplane node  ## the end-to-end suite alone: a real JupyterHub, the test kubelet, Chromium
 	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/pytest tests/e2e -q
 
-demo: venv controlplane node  ## the main job: JupyterHub with profilespawner at http://127.0.0.1:8000 (Ctrl-C stops)
+demo: system venv controlplane node  ## the main job: JupyterHub with profilespawner at http://127.0.0.1:8000 (Ctrl-C stops)
 	$(BIN)/python -m tests.e2e.demo
 
 render: venv  ## without a cluster: the pod a user gets from examples/profiles.yaml
 	$(BIN)/profilespawner render examples/profiles.yaml \
 		--user alice --group data-science \
 		--image quay.io/thoth-station/s2i-spark-notebook:3.6 --size Small
+
+dist: venv  ## the sdist and the wheel in dist/, checked (contents, twine check)
+	rm -rf dist
+	$(BIN)/python -m build --quiet --outdir dist .
+	PROFILESPAWNER_DIST_DIR=$(CURDIR)/dist $(BIN)/pytest -q -p no:cacheprovider tests/packaging/test_distributions.py
+	@ls -l dist
 
 bench: venv  ## benchmarks: results table and plots in benchmarks/results/ (about 25 minutes)
 	$(BIN)/pip install --quiet -e '.[bench]'

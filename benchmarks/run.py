@@ -454,7 +454,7 @@ def run_e2e(workers: Workers, workdir: Path, args: argparse.Namespace) -> dict[s
     if chp_path() is None:
         return {"skipped": "configurable-http-proxy is not installed (`npm ci --prefix tests/e2e`)"}
     if importlib.util.find_spec("jupyter_server") is None:
-        return {"skipped": "jupyter_server is not installed (`pip install -e '.[test]'`)"}
+        return {"skipped": "jupyter_server is not installed (`pip install -e '.[test,e2e]'`)"}
     n = 100 if 100 in args.sizes else max(args.sizes)
     m = 10 if 10 in args.sources and n >= 10 else min(args.sources)
     job = {

@@ -166,7 +166,7 @@ def e2e_ready(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
     if chp_path() is None:
         _unavailable(f"configurable-http-proxy is not installed: {CHP_HINT}")
     if importlib.util.find_spec("jupyter_server") is None:
-        _unavailable("jupyter_server is not installed: pip install -e '.[test]'")
+        _unavailable("jupyter_server is not installed: pip install -e '.[test,e2e]'")
     return control_plane
 
 
@@ -203,7 +203,7 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed: pip install -e '.[test]'")
+        _unavailable("playwright is not installed: pip install -e '.[test,e2e]'")
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"{CHROMIUM} not found: apt-get install chromium")
     with sync_playwright() as playwright:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubespawner import KubeSpawner
 from ruamel.yaml import YAML
 
 from profilespawner.apply import apply_resolution
@@ -274,6 +275,23 @@ def without_versions(pod: dict[str, Any]) -> dict[str, Any]:
     return pod
 
 
+def as_installed_hub_builds_it(golden: dict[str, Any], spawner: Any) -> dict[str, Any]:
+    """The golden pod less the ``JUPYTERHUB_*`` variables the installed JupyterHub
+    does not set: JupyterHub adds some in new releases (4.1:
+    ``JUPYTERHUB_PUBLIC_URL``, ...), the golden files hold the current release's,
+    and ``tox -e min`` runs the oldest JupyterHub setup.cfg allows. Profiles may
+    not set such names, so this drops nothing a profile put there; with the
+    current JupyterHub it drops nothing at all."""
+    hub_env = set(KubeSpawner.get_env(spawner))
+    for container in golden["spec"]["containers"]:
+        container["env"] = [
+            var
+            for var in container.get("env", [])
+            if not var["name"].startswith("JUPYTERHUB_") or var["name"] in hub_env
+        ]
+    return golden
+
+
 @pytest.mark.parametrize("case", GOLDEN_CASES)
 async def test_golden_pod(case: str, make_spawner: Any) -> None:
     folder = GOLDEN / case
@@ -295,4 +313,4 @@ async def test_golden_pod(case: str, make_spawner: Any) -> None:
         )
         if not UPDATE:
             pytest.fail(f"wrote the missing golden file {expected_path}; check it and commit it")
-    assert pod == load(expected_path)
+    assert pod == as_installed_hub_builds_it(load(expected_path), spawner)
