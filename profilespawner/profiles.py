@@ -214,7 +214,8 @@ class SingleuserProfiles(SingletonConfigurable):
         its ``secret``, ``configMap`` and ``downwardAPI`` sources count as the
         volume types of the same name). Default: every one but ``hostPath``
         (a directory of the node), which is what Pod Security's ``baseline``
-        level allows; ``docs/security.md`` recommends the ``restricted`` list.
+        level allows; the documentation's security page recommends its
+        ``restricted`` list.
         Widen the default with
         ``c.SingleuserProfiles.allowed_volume_types.append("hostPath")``.
 
