@@ -34,7 +34,9 @@ from tests.unit.test_docs_guides import DOCS, blocks, configure
 PAGE = DOCS / "security.md"
 KEY = "jupyterhub-singleuser-profiles.yaml"
 OBJECT_KINDS = {"ConfigMap", "Namespace", "Role", "RoleBinding"}
-#: Pod Security's restricted level: the volume types it allows (pod-security-standards).
+#: The volume types both Pod Security's restricted level and OpenShift's
+#: restricted-v2 allow (recent Pod Security allows ``image`` volumes too);
+#: tests/integration/test_docs_security.py asks the API server.
 RESTRICTED_VOLUME_TYPES = [
     "configMap",
     "csi",

@@ -51,7 +51,7 @@ KEY = "jupyterhub-singleuser-profiles.yaml"
 # A valid example of every volume source (as the Volume API documents them).
 VOLUME_EXAMPLES: dict[str, dict[str, Any]] = {
     "awsElasticBlockStore": {"volumeID": "vol-0123456789abcdef0", "fsType": "ext4"},
-    "azureDisk": {"diskName": "data", "diskURI": "/subscriptions/s/resourceGroups/g/disks/data"},
+    "azureDisk": {"diskName": "data", "diskURI": "https://example.blob.core.windows.net/vhds/data.vhd"},
     "azureFile": {"secretName": "azure-storage", "shareName": "data"},
     "cephfs": {"monitors": ["10.0.0.1:6789"], "user": "notebooks", "secretRef": {"name": "ceph"}},
     "cinder": {"volumeID": "8d0c1a5e", "secretRef": {"name": "openstack"}},
@@ -86,7 +86,12 @@ VOLUME_EXAMPLES: dict[str, dict[str, Any]] = {
     "projected": {"sources": [{"configMap": {"name": "notebook-settings"}}]},
     "quobyte": {"registry": "quobyte.example.com:7861", "volume": "data"},
     "rbd": {"monitors": ["10.0.0.1:6789"], "image": "data", "secretRef": {"name": "ceph"}},
-    "scaleIO": {"gateway": "https://sio.example.com", "system": "sio", "secretRef": {"name": "sio"}},
+    "scaleIO": {
+        "gateway": "https://sio.example.com",
+        "system": "sio",
+        "volumeName": "data",
+        "secretRef": {"name": "sio"},
+    },
     "secret": {"secretName": "team-s3"},
     "storageos": {"volumeName": "data", "secretRef": {"name": "storageos"}},
     "vsphereVolume": {"volumePath": "[datastore1] volumes/data"},
