@@ -9,11 +9,16 @@ environment. With the settings docs/security.md recommends, the hub rejects
 both, says why, and the pod it renders (as it renders every pod) gets neither,
 while a valid team ConfigMap still applies. With the settings widened, both
 apply, and the API server would create that pod: the policy is what stops it.
+``profilespawner validate --configmaps`` applies the same policy: the
+defaults, or those of ``--config``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +26,7 @@ import pytest
 from profilespawner import SingleuserProfiles
 from profilespawner.kubemodel import to_json
 from profilespawner.policy import VOLUME_TYPES
+from tests.conftest import Result
 from tests.controlplane.harness import ControlPlane
 from tests.integration.helpers import LABELS, ConfigMaps, eventually, logged, messages
 from tests.unit.test_docs_guides import configure
@@ -63,7 +69,8 @@ def recommended_settings() -> dict[str, Any]:
     return {name: section[name] for name in ("allowed_volume_types", "allowed_secrets")}
 
 
-def create_as(cp: ControlPlane, token: str, namespace: str, name: str, text: str) -> tuple[int, Any]:
+def create_as(cp: ControlPlane, token: str | None, namespace: str, name: str, text: str) -> tuple[int, Any]:
+    """Create a labelled profile ConfigMap with ``token`` (None: the admin's)."""
     body = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -191,3 +198,29 @@ async def test_an_edit_asking_for_more_keeps_the_last_valid_version(
     assert "(and 1 more problem)" in rejected.getMessage()
     pod = await rendered(spawner)
     assert (secret_names(pod), host_paths(pod)) == ({"team-a-s3"}, [])
+
+
+def test_validate_configmaps_applies_the_policy_of_config(
+    control_plane: ControlPlane,
+    namespace: str,
+    cli: Callable[..., Result],
+    tmp_path: Path,
+) -> None:
+    for name, text in (("team-a", TEAM), ("node-root", NODE_ROOT), ("hub-values", HUB_SECRET)):
+        status, answer = create_as(control_plane, None, namespace, name, text)
+        assert status == 201, answer
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(page_files()["jupyterhub_config.py"])
+    kubeconfig = str(control_plane.write_kubeconfig(tmp_path / "admin.kubeconfig", namespace=namespace))
+
+    def errors(*args: str) -> list[tuple[str, str]]:
+        result = cli("validate", "--configmaps", "--kubeconfig", kubeconfig, "--format", "json", *args)
+        assert result.returncode == 1, result.stderr
+        return [(p["source"], p["field"]) for p in json.loads(result.stdout)]
+
+    # without --config, the defaults: every Secret, every volume type but hostPath
+    assert errors() == [(f"{namespace}/node-root", "volumes[0].hostPath")]
+    assert errors("--config", str(config)) == [
+        (f"{namespace}/hub-values", "env[0].valueFrom.secretKeyRef.name"),
+        (f"{namespace}/node-root", "volumes[0].hostPath"),
+    ]
