@@ -9,8 +9,8 @@ source may ask for, ``SingleuserProfiles.allowed_volume_types`` and
 through each field by which a pod can name a Secret or get a volume, and
 rejects the source as a whole with a
 :class:`~profilespawner.errors.ProfileValidationError` naming the setting, the
-source, the profile or size and the field; the sources then keep its last
-valid version, as for any invalid document.
+source, the profile or size and the field; the hub then keeps the source's
+last valid version, as for any invalid document.
 
 The fields are listed here once: the volume sources of the Kubernetes Volume
 API, the sources of a projected volume, and every place where one of them, an
