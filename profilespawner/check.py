@@ -29,6 +29,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from .errors import ProfileError, ProfileSyntaxError, ProfileValidationError
 from .model import ProfileSet
+from .policy import DEFAULT_POLICY, Policy
 from .validate import DEFAULT_MOUNT_PATH, parse_document
 
 __all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_configmap", "check_file", "check_text"]
@@ -106,15 +107,17 @@ def check_text(
     source: str,
     default_mount_path: str = DEFAULT_MOUNT_PATH,
     configmap_key: str = DEFAULT_CONFIGMAP_KEY,
+    policy: Policy = DEFAULT_POLICY,
 ) -> FileReport:
-    """Validate one document's text and report every problem, with lines.
+    """Validate one document's text, hold it to ``policy`` as the hub does, and
+    report every problem, with lines.
 
     A ConfigMap manifest is checked by its ``data[configmap_key]``.
     """
     manifest = _configmap_manifest(text)
     if manifest is not None:
-        return _check_manifest(manifest, text, source, default_mount_path, configmap_key)
-    return _check_profiles(text, source, default_mount_path)
+        return _check_manifest(manifest, text, source, default_mount_path, configmap_key, policy)
+    return _check_profiles(text, source, default_mount_path, policy)
 
 
 def check_configmap(
@@ -123,8 +126,10 @@ def check_configmap(
     source: str,
     key: str = DEFAULT_CONFIGMAP_KEY,
     default_mount_path: str = DEFAULT_MOUNT_PATH,
+    policy: Policy = DEFAULT_POLICY,
 ) -> FileReport:
-    """Validate a ConfigMap as read from the cluster (a JSON dict), as the hub does.
+    """Validate a ConfigMap as read from the cluster (a JSON dict), as the hub
+    does, ``policy`` included.
 
     ``source`` is its ``namespace/name``. Lines and columns count in the
     profiles YAML under ``data[key]``.
@@ -135,13 +140,14 @@ def check_configmap(
         text = profile_text(configmap, key=key, source=source)
     except ProfileError as e:
         return FileReport(source, (Problem("error", source, e.problem, field=e.field),))
-    return _check_profiles(text, source, default_mount_path)
+    return _check_profiles(text, source, default_mount_path, policy)
 
 
-def _check_profiles(text: str | bytes, source: str, default_mount_path: str) -> FileReport:
+def _check_profiles(text: str | bytes, source: str, default_mount_path: str, policy: Policy) -> FileReport:
     """Every problem of a profiles document (never read as a manifest: the hub does not)."""
     try:
         parsed = parse_document(text, source=source, default_mount_path=default_mount_path)
+        policy.check(parsed.profile_set, source=source)
     except ProfileSyntaxError as e:
         return FileReport(
             source,
@@ -175,14 +181,18 @@ def check_file(
     *,
     default_mount_path: str = DEFAULT_MOUNT_PATH,
     configmap_key: str = DEFAULT_CONFIGMAP_KEY,
+    policy: Policy = DEFAULT_POLICY,
 ) -> FileReport:
-    """Read and validate the YAML file at ``path``; a missing file is an error here."""
+    """Read and validate the YAML file at ``path`` (:func:`check_text`); a
+    missing file is an error here."""
     try:
         with open(path, "rb") as f:
             text = f.read()
     except OSError as e:
         return FileReport(path, (Problem("error", path, f"cannot be read ({e.strerror})"),))
-    return check_text(text, source=path, default_mount_path=default_mount_path, configmap_key=configmap_key)
+    return check_text(
+        text, source=path, default_mount_path=default_mount_path, configmap_key=configmap_key, policy=policy
+    )
 
 
 def _strip_source(message: str, source: str) -> str:
@@ -206,7 +216,12 @@ def _configmap_manifest(text: str | bytes) -> Mapping[str, Any] | None:
 
 
 def _check_manifest(
-    manifest: Mapping[str, Any], text: str | bytes, source: str, default_mount_path: str, key: str
+    manifest: Mapping[str, Any],
+    text: str | bytes,
+    source: str,
+    default_mount_path: str,
+    key: str,
+    policy: Policy,
 ) -> FileReport:
     metadata = manifest.get("metadata")
     name = str(metadata.get("name", "")) if isinstance(metadata, Mapping) else ""
@@ -221,7 +236,7 @@ def _check_manifest(
             (Problem("error", source, e.problem, field=e.field, line=line, column=column),),
             configmap=name,
         )
-    report = _check_profiles(profiles, source, default_mount_path)
+    report = _check_profiles(profiles, source, default_mount_path, policy)
     data = manifest["data"]
     where = _where(data, key)
     if isinstance(data[key], LiteralScalarString) and where is not None:

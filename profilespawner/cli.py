@@ -7,10 +7,12 @@
 profile ConfigMaps from the cluster too, after the files, and
 ``validate --server-dry-run`` submits the pod of every targeted spawn as a
 server-side dry run (:mod:`profilespawner.cluster`, :mod:`profilespawner.targets`).
-Exit status: 0 when all is well, 1 when a source is invalid, the spawn would
-fail or the cluster would reject a pod, 2 for a usage error (including a
-``--config`` or kubeconfig that cannot be loaded), 3 when the cluster could not
-be asked (no answer, credentials, RBAC). Values of environment variables are
+Every source is held to the hub's policy (:mod:`profilespawner.policy`): that of
+``--config``'s ``SingleuserProfiles`` settings, or of their defaults. Exit
+status: 0 when all is well, 1 when a source is invalid, the spawn would fail,
+the cluster would reject a pod or a setting of ``--config`` is invalid, 2 for a
+usage error (including a ``--config`` or kubeconfig that cannot be loaded), 3
+when the cluster could not be asked (no answer, credentials, RBAC). Values of environment variables are
 not printed unless asked for (``render --show-values``): they may be credentials.
 """
 
@@ -39,6 +41,7 @@ from .check import DEFAULT_CONFIGMAP_KEY, FileReport, Problem, check_file
 from .errors import ProfileError
 from .explain import KUBESPAWNER, Explanation, FieldOrigin
 from .model import JSON, ProfileSet
+from .policy import DEFAULT_POLICY, Policy
 from .validate import DEFAULT_MOUNT_PATH, load_schema
 
 if TYPE_CHECKING:
@@ -283,10 +286,22 @@ def _mount_path(config: Config | None) -> str:
     return str(_section(config, "SingleuserProfiles").get("default_mount_path", DEFAULT_MOUNT_PATH))
 
 
-def _check(path: str, config: Config | None, args: argparse.Namespace) -> FileReport:
-    """Check one file with the settings of ``config`` (mount path) and the ConfigMap key."""
+def _policy(config: Config | None) -> Policy:
+    """What the hub lets a profile source ask for: the ``SingleuserProfiles``
+    settings of ``config``, read and checked by the traits themselves; without
+    a config, their defaults. Raises ``TraitError`` for an invalid setting."""
+    if config is None:
+        return DEFAULT_POLICY
+    from .profiles import SingleuserProfiles  # imports KubeSpawner: --config loaded it already
+
+    return SingleuserProfiles(config=config).policy
+
+
+def _check(path: str, config: Config | None, args: argparse.Namespace, policy: Policy) -> FileReport:
+    """Check one file as the hub would: the settings of ``config`` (mount path,
+    policy) and the ConfigMap key."""
     key = _configmap_key(args, config)
-    return check_file(path, default_mount_path=_mount_path(config), configmap_key=key)
+    return check_file(path, default_mount_path=_mount_path(config), configmap_key=key, policy=policy)
 
 
 @dataclass(frozen=True)
@@ -358,7 +373,7 @@ async def _connect(settings: _ClusterSettings) -> tuple[ClusterClient, str]:
 
 
 async def _read_configmaps(
-    client: ClusterClient, namespace: str, settings: _ClusterSettings, config: Config | None
+    client: ClusterClient, namespace: str, settings: _ClusterSettings, config: Config | None, policy: Policy
 ) -> ClusterProfiles:
     from .cluster import read_configmaps
 
@@ -369,6 +384,7 @@ async def _read_configmaps(
         label_selector=settings.label_selector,
         key=settings.key,
         default_mount_path=_mount_path(config),
+        policy=policy,
     )
 
 
@@ -417,6 +433,7 @@ async def _validate_in_cluster(
     settings: _ClusterSettings,
     config: Config | None,
     file_reports: list[FileReport],
+    policy: Policy,
 ) -> _ClusterCheck:
     from .cluster import server_dry_run
     from .targets import combinations, untested_patterns
@@ -426,7 +443,7 @@ async def _validate_in_cluster(
         result = _ClusterCheck(namespace)
         reports = list(file_reports)
         if settings.read_configmaps:
-            result.configmaps = await _read_configmaps(client, namespace, settings, config)
+            result.configmaps = await _read_configmaps(client, namespace, settings, config, policy)
             reports += result.configmaps.reports
         if not args.server_dry_run:
             return result
@@ -496,11 +513,16 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     if not args.server_dry_run and (args.images or args.max_combinations != MAX_COMBINATIONS):
         raise _UsageError(f"{'--image' if args.images else '--max-combinations'} needs --server-dry-run")
     config = _load_config(args.config)
+    policy = _policy(config)
     settings = _cluster_settings(args, config)
     files = _files(args, config, cluster=settings is not None and settings.read_configmaps)
-    reports = [_check(path, config, args) for path in files]
+    reports = [_check(path, config, args, policy) for path in files]
     try:
-        check = _run(_validate_in_cluster(args, settings, config, reports)) if settings is not None else None
+        check = (
+            _run(_validate_in_cluster(args, settings, config, reports, policy))
+            if settings is not None
+            else None
+        )
     except TraitError as e:  # the dry run builds spawners with --config's settings
         sys.stderr.write(f"error: {_invalid_configuration(e)}\n")
         return EXIT_FAILED
@@ -563,10 +585,12 @@ class _Prepared:
     profile_sets: tuple[ProfileSet, ...]
 
 
-async def _read_for_spawn(settings: _ClusterSettings, config: Config | None) -> ClusterProfiles:
+async def _read_for_spawn(
+    settings: _ClusterSettings, config: Config | None, policy: Policy
+) -> ClusterProfiles:
     client, namespace = await _connect(settings)
     try:
-        return await _read_configmaps(client, namespace, settings, config)
+        return await _read_configmaps(client, namespace, settings, config, policy)
     finally:
         await client.close()
 
@@ -574,12 +598,13 @@ async def _read_for_spawn(settings: _ClusterSettings, config: Config | None) -> 
 def _prepare(args: argparse.Namespace) -> _Prepared | int:
     """Config and profile sets for render/explain; EXIT_FAILED when a source is invalid."""
     config = _load_config(args.config)
+    policy = _policy(config)
     settings = _cluster_settings(args, config)
     files = _files(args, config, cluster=settings is not None)
     invalid = False
     reports = []
     for path in files:
-        report = _check(path, config, args)
+        report = _check(path, config, args, policy)
         reports.append(report)
         for problem in report.problems:
             sys.stderr.write(f"{problem}\n")
@@ -593,7 +618,7 @@ def _prepare(args: argparse.Namespace) -> _Prepared | int:
                 "(as SingleuserProfiles.files holds it), or read the cluster's with --configmaps\n"
             )
     if settings is not None:
-        configmaps = _run(_read_for_spawn(settings, config))
+        configmaps = _run(_read_for_spawn(settings, config, policy))
         config = _cluster_config(config, configmaps.namespace)
         for report in configmaps.reports:
             reports.append(report)
@@ -811,6 +836,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _ClusterError as e:
         sys.stderr.write(f"error: cannot ask the cluster: {e}\n")
         return EXIT_CLUSTER
+    except TraitError as e:  # a setting of --config the hub would refuse too
+        sys.stderr.write(f"error: {_invalid_configuration(e)}\n")
+        return EXIT_FAILED
     except BrokenPipeError:
         # the reader went away (| head): not an error worth a traceback
         devnull = os.open(os.devnull, os.O_WRONLY)

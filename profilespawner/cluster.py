@@ -30,6 +30,7 @@ from traitlets.config import Config
 from .check import FileReport, check_configmap
 from .errors import ProfileError
 from .model import JSON, ProfileSet
+from .policy import DEFAULT_POLICY, Policy
 from .sources import kubeapi
 from .sources.configmaps import source_order
 from .targets import Combination
@@ -61,8 +62,10 @@ async def read_configmaps(
     label_selector: str,
     key: str,
     default_mount_path: str = DEFAULT_MOUNT_PATH,
+    policy: Policy = DEFAULT_POLICY,
 ) -> ClusterProfiles:
-    """List the profile ConfigMaps once and check each, as the hub would read them.
+    """List the profile ConfigMaps once and check each, as the hub would read
+    them (``policy`` included).
 
     Raises :class:`~profilespawner.sources.kubeapi.KubeApiError` when a list fails.
     """
@@ -81,7 +84,11 @@ async def read_configmaps(
             by_name.setdefault(_name(item), item)
     reports = tuple(
         check_configmap(
-            by_name[name], source=f"{namespace}/{name}", key=key, default_mount_path=default_mount_path
+            by_name[name],
+            source=f"{namespace}/{name}",
+            key=key,
+            default_mount_path=default_mount_path,
+            policy=policy,
         )
         for name in source_order(named, labelled)
     )

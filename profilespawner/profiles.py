@@ -29,6 +29,13 @@ from .apply import apply_resolution
 from .errors import UserOptionError
 from .kubemodel import from_json, to_json
 from .model import ProfileSet
+from .policy import (
+    DEFAULT_ALLOWED_SECRETS,
+    DEFAULT_ALLOWED_VOLUME_TYPES,
+    Policy,
+    secret_pattern_problems,
+    volume_type_problems,
+)
 from .resolve import Resolution, resolve
 from .sources import ON_API_UNAVAILABLE, ConfigMapSource, FileSource
 from .sources.kubeapi import shared_core_api
@@ -190,6 +197,72 @@ class SingleuserProfiles(SingletonConfigurable):
         """,
     )
 
+    allowed_volume_types = List(
+        Unicode(),
+        default_value=sorted(DEFAULT_ALLOWED_VOLUME_TYPES),
+        config=True,
+        help="""
+        Volume types a profile or size may use; a source asking for another is
+        rejected whole (its last valid version stays in effect).
+
+        Whoever may write a profile source changes the pod of every user it
+        matches: with :attr:`label_selector`, everyone who may create a
+        ConfigMap in the namespace. This bounds what they can mount. Names are
+        the volume sources of the Kubernetes Volume API (``persistentVolumeClaim``,
+        ``nfs``, ``hostPath``, ...) and the sources of a projected volume
+        (``serviceAccountToken``, ``clusterTrustBundle``, ``podCertificate``;
+        its ``secret``, ``configMap`` and ``downwardAPI`` sources count as the
+        volume types of the same name). Default: every one but ``hostPath``
+        (a directory of the node), which is what Pod Security's ``baseline``
+        level allows; the documentation's security page recommends its
+        ``restricted`` list.
+        Widen the default with
+        ``c.SingleuserProfiles.allowed_volume_types.append("hostPath")``.
+
+        .. versionadded:: 0.1
+        """,
+    )
+
+    allowed_secrets = List(
+        Unicode(),
+        default_value=list(DEFAULT_ALLOWED_SECRETS),
+        config=True,
+        help="""
+        Secrets a profile or size may name, as shell-style patterns
+        (``fnmatch``: ``*``, ``?``, ``[...]``); a source naming another is
+        rejected whole (its last valid version stays in effect).
+
+        Kubernetes lets whoever creates a pod name any Secret of its namespace,
+        without the right to read it; the hub creates the pods, so any profile
+        source could put any Secret of the namespace, the hub's own included,
+        into users' servers. Every field naming a Secret counts: an env
+        ``valueFrom.secretKeyRef``, ``envFrom[].secretRef``, ``secret`` and
+        ``projected`` volumes, and the Secret of any other volume source
+        (``csi``, ``cephfs``, ``rbd``, ``iscsi``, ``azureFile``, ``flexVolume``,
+        ...). Default: ``["*"]``, every Secret, as jupyterhub-singleuser-profiles
+        allowed; ``[]`` allows none. Name the Secrets meant for notebooks, for
+        example ``["team-*", "shared-s3"]``.
+
+        .. versionadded:: 0.1
+        """,
+    )
+
+    @validate("allowed_volume_types")
+    def _validate_allowed_volume_types(self, proposal: dict[str, Any]) -> list[str]:
+        value: list[str] = proposal["value"]
+        problems = volume_type_problems(value)
+        if problems:
+            raise TraitError(f"SingleuserProfiles.allowed_volume_types: {'; '.join(problems)}")
+        return value
+
+    @validate("allowed_secrets")
+    def _validate_allowed_secrets(self, proposal: dict[str, Any]) -> list[str]:
+        value: list[str] = proposal["value"]
+        problems = secret_pattern_problems(value)
+        if problems:
+            raise TraitError(f"SingleuserProfiles.allowed_secrets: {'; '.join(problems)}")
+        return value
+
     @validate("configmap_name")
     def _validate_configmap_name(self, proposal: dict[str, Any]) -> str:
         value: str = proposal["value"]
@@ -272,7 +345,9 @@ class SingleuserProfiles(SingletonConfigurable):
         super().__init__(**kwargs)
         # Spawns must not wait for the schema validator to be built.
         prepare_validator()
-        self._files = FileSource(self.files, default_mount_path=self.default_mount_path, log=self.log)
+        self._files = FileSource(
+            self.files, default_mount_path=self.default_mount_path, log=self.log, policy=self.policy
+        )
         self._configmaps: ConfigMapSource | None = None
         self._combined = ProfileSet()
         self._combined_key: tuple[int, ...] = ()
@@ -291,6 +366,12 @@ class SingleuserProfiles(SingletonConfigurable):
         super().clear_instance()
 
     # -- the public API ------------------------------------------------------
+
+    @property
+    def policy(self) -> Policy:
+        """What any profile source may ask for: :attr:`allowed_volume_types`
+        and :attr:`allowed_secrets`."""
+        return Policy(frozenset(self.allowed_volume_types), tuple(self.allowed_secrets))
 
     @property
     def reads_configmaps(self) -> bool:
@@ -389,6 +470,7 @@ class SingleuserProfiles(SingletonConfigurable):
                 key=self.configmap_key,
                 log=self.log,
                 default_mount_path=self.default_mount_path,
+                policy=self.policy,
                 initial_load_timeout=self.initial_load_timeout,
                 on_api_unavailable=self.on_api_unavailable,
                 max_cache_age=self.max_cache_age,

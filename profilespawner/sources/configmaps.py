@@ -41,6 +41,7 @@ from typing import Any
 
 from ..errors import ProfileError, ProfileValidationError
 from ..model import ProfileSet
+from ..policy import DEFAULT_POLICY, Policy
 from ..validate import DEFAULT_MOUNT_PATH, ParsedDocument, parse_document
 from . import kubeapi
 from .book import SourceBook
@@ -124,14 +125,18 @@ def parse_configmap(
     key: str,
     source: str,
     default_mount_path: str = DEFAULT_MOUNT_PATH,
+    policy: Policy = DEFAULT_POLICY,
 ) -> ParsedDocument | ProfileError:
-    """Parse and validate a ConfigMap's profiles; a problem is returned, not raised.
+    """Parse and validate a ConfigMap's profiles and hold them to ``policy``;
+    a problem is returned, not raised.
 
     Slow on big documents: call it in a worker thread.
     """
     try:
         text = profile_text(configmap, key=key, source=source)
-        return parse_document(text, source=source, default_mount_path=default_mount_path)
+        parsed = parse_document(text, source=source, default_mount_path=default_mount_path)
+        policy.check(parsed.profile_set, source=source)
+        return parsed
     except ProfileError as e:
         return e
 
@@ -173,6 +178,7 @@ class ConfigMapSource:
         key: str,
         log: _Log,
         default_mount_path: str = DEFAULT_MOUNT_PATH,
+        policy: Policy = DEFAULT_POLICY,
         initial_load_timeout: float = 5.0,
         on_api_unavailable: str = "continue",
         max_cache_age: float = 600.0,
@@ -191,6 +197,7 @@ class ConfigMapSource:
         self.key = key
         self.log = log
         self.default_mount_path = default_mount_path
+        self.policy = policy
         self.initial_load_timeout = initial_load_timeout
         self.on_api_unavailable = on_api_unavailable
         self.max_cache_age = max_cache_age
@@ -451,7 +458,12 @@ class ConfigMapSource:
             if self.book.is_current(source, version):
                 continue
             result = await asyncio.to_thread(
-                parse_configmap, item, key=self.key, source=source, default_mount_path=self.default_mount_path
+                parse_configmap,
+                item,
+                key=self.key,
+                source=source,
+                default_mount_path=self.default_mount_path,
+                policy=self.policy,
             )
             results.append((source, version, result))
         return results

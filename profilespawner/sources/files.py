@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import ProfileError
 from ..model import ProfileSet
+from ..policy import DEFAULT_POLICY, Policy
 from ..validate import ParsedDocument, parse_document
 from .book import SourceBook
 
@@ -29,11 +30,13 @@ def _version(path: str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _read_and_parse(path: str, default_mount_path: str) -> ParsedDocument | ProfileError:
+def _read_and_parse(path: str, default_mount_path: str, policy: Policy) -> ParsedDocument | ProfileError:
     try:
         with open(path, "rb") as f:
             text = f.read()
-        return parse_document(text, source=path, default_mount_path=default_mount_path)
+        parsed = parse_document(text, source=path, default_mount_path=default_mount_path)
+        policy.check(parsed.profile_set, source=path)
+        return parsed
     except ProfileError as e:
         return e
     except OSError as e:
@@ -41,7 +44,8 @@ def _read_and_parse(path: str, default_mount_path: str) -> ParsedDocument | Prof
 
 
 class FileSource:
-    """The documents in ``paths``, in the listed order."""
+    """The documents in ``paths``, in the listed order; one that asks for more
+    than ``policy`` allows is rejected like an invalid one."""
 
     def __init__(
         self,
@@ -49,9 +53,11 @@ class FileSource:
         *,
         default_mount_path: str,
         log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.paths = list(paths)
         self.default_mount_path = default_mount_path
+        self.policy = policy
         self.log = log
         self.book = SourceBook(log)
         self._missing: set[str] = set()
@@ -75,6 +81,6 @@ class FileSource:
                 self._missing.discard(path)
                 if self.book.is_current(path, version):
                     continue
-                result = await asyncio.to_thread(_read_and_parse, path, self.default_mount_path)
+                result = await asyncio.to_thread(_read_and_parse, path, self.default_mount_path, self.policy)
                 self.book.record(path, version, result)
             return self.book.profile_sets(self.paths)
