@@ -147,10 +147,11 @@ JupyterHub with profilespawner is running.
   Log in as one of these users, password: {stack.password}
 {users}
 
-  The spawn form offers three images, the sizes each user may pick and, for a
-  GPU image, the GPU type. Profiles come from examples/profiles.yaml, then the
-  ConfigMaps of examples/configmaps.yaml in namespace "{stack.namespace}". Edit a
-  ConfigMap while the hub runs; the next server start uses it.
+  The spawn form offers three images, the sizes each user may pick, and a GPU
+  type, which matters for the GPU image (it gets a GPU). Profiles come from
+  examples/profiles.yaml, then the ConfigMaps of examples/configmaps.yaml in
+  namespace "{stack.namespace}". Edit a ConfigMap while the hub runs; the next
+  server start uses it.
 
   The cluster: its nodes are those of tests/e2e/nodes.yaml (CPU nodes, an SSD
   node, A100 and T4 GPU pools); kube-scheduler places each server, the test
