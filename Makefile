@@ -24,7 +24,7 @@ $(BIN)/tox: setup.cfg pyproject.toml
 
 venv: $(BIN)/tox  ## a development virtualenv in .venv (the package, test deps, tox)
 
-controlplane:  ## build kube-apiserver and etcd from Go modules (cached; seconds when built)
+controlplane:  ## build the test cluster's control plane and kubectl from Go modules (cached; builds only what is missing)
 	bash tests/controlplane/build.sh
 
 tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
@@ -39,10 +39,10 @@ test: system venv controlplane node  ## everything CI runs: every suite, the low
 unit: venv  ## the unit suite alone (no cluster, under a minute)
 	$(BIN)/pytest tests/unit -q
 
-e2e: system venv controlplane node  ## the end-to-end suite alone: a real JupyterHub, the test kubelet, Chromium
+e2e: system venv controlplane node  ## the end-to-end suite alone: a real JupyterHub, the scheduler, the test nodes, Chromium
 	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/pytest tests/e2e -q
 
-demo: system venv controlplane node  ## the main job: JupyterHub with profilespawner at http://127.0.0.1:8000 (Ctrl-C stops)
+demo: system venv controlplane node  ## the main job: JupyterHub with profilespawner at http://127.0.0.1:8000 on a local cluster, a kubeconfig for kubectl (Ctrl-C stops)
 	$(BIN)/python -m tests.e2e.demo
 
 render: venv  ## without a cluster: the pod a user gets from examples/profiles.yaml

@@ -1,9 +1,11 @@
 """Benchmark worker for B4: concurrent spawns through a real JupyterHub.
 
 Run by ``benchmarks/run.py`` as ``python benchmarks/e2e.py JOB.json RESULT.json``.
-Uses the end-to-end stack of the tests (``tests/e2e/stack.py``: control plane,
-test kubelet, JupyterHub with ``ProfileKubeSpawner``, configurable-http-proxy;
-every address on loopback) with the generated profile set in ConfigMaps.
+Uses the end-to-end stack of the tests (``tests/e2e/stack.py``: control plane
+with its scheduler and controller-manager, the test kubelet playing the Nodes
+of ``benchmarks/nodes.yaml``, JupyterHub with ``ProfileKubeSpawner``,
+configurable-http-proxy; every address on loopback) with the generated profile
+set in ConfigMaps, and the volumes its profiles mount.
 
 ``spawns`` users ask for their server at the same time through the hub's REST
 API (size ``Medium``) and follow its progress until ready. Measured: each
@@ -29,9 +31,12 @@ from typing import Any
 
 from apiserver import KEY, LABELS, configmap_requests, delta
 from common import lag_summary, read_job, write_result
-from profilegen import SPAWN, document_names, dump, generate
+from profilegen import SPAWN, VOLUMES, document_names, dump, generate
 
 from tests.e2e.stack import LocalStack
+
+NODES = Path(__file__).resolve().parent / "nodes.yaml"
+NAMESPACE = "bench"
 
 PROBE = """
 # -- benchmarks/e2e.py: event-loop lag probe and GC watch in the hub process ----
@@ -94,15 +99,52 @@ def manifests(n: int, m: int) -> list[dict[str, Any]]:
         }
         for i, (name, document) in enumerate(zip(document_names(m), documents, strict=True))
     ]
-    return configmaps + [
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name},
-            "stringData": dict.fromkeys(sorted(keys), "not-a-secret"),
-        }
-        for name, keys in sorted(secrets.items())
-    ]
+    return (
+        configmaps
+        + [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name},
+                "stringData": dict.fromkeys(sorted(keys), "not-a-secret"),
+            }
+            for name, keys in sorted(secrets.items())
+        ]
+        + volumes()
+    )
+
+
+def volumes() -> list[dict[str, Any]]:
+    """A bound claim for each volume the generated profiles mount: the scheduler
+    places no pod whose claim is missing or unbound (nothing mounts them)."""
+    objects: list[dict[str, Any]] = []
+    for name in VOLUMES:
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": f"{NAMESPACE}-{name}"},
+                "spec": {
+                    "capacity": {"storage": "1Ti"},
+                    "accessModes": ["ReadOnlyMany"],
+                    "nfs": {"server": "nfs.example.com", "path": f"/exports/{name}", "readOnly": True},
+                    "claimRef": {"namespace": NAMESPACE, "name": name},
+                },
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": name},
+                "spec": {
+                    "accessModes": ["ReadOnlyMany"],
+                    "storageClassName": "",
+                    "resources": {"requests": {"storage": "1Ti"}},
+                },
+            }
+        )
+    return objects
 
 
 def histogram(metrics: str, name: str) -> dict[str, Any]:
@@ -156,6 +198,8 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     with LocalStack(
         workdir / "stack",
+        namespace=NAMESPACE,
+        topology=NODES,
         manifests=manifests(job["n"], job["m"]),
         users=users,
         image=SPAWN.image,

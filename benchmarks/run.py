@@ -450,7 +450,7 @@ def run_e2e(workers: Workers, workdir: Path, args: argparse.Namespace) -> dict[s
     except ImportError as e:
         return {"skipped": f"the end-to-end stack (tests/e2e/stack.py) cannot be imported ({e})"}
     if find_binaries() is None:
-        return {"skipped": "no kube-apiserver/etcd binaries (run `make controlplane`)"}
+        return {"skipped": "the control plane is not (wholly) built (run `make controlplane`)"}
     if chp_path() is None:
         return {"skipped": "configurable-http-proxy is not installed (`npm ci --prefix tests/e2e`)"}
     if importlib.util.find_spec("jupyter_server") is None:
@@ -486,7 +486,7 @@ def run_apiserver(
     except ImportError as e:
         return {"skipped": f"tests/controlplane/harness.py cannot be imported ({e})"}
     if find_binaries() is None:
-        return {"skipped": "no kube-apiserver/etcd binaries (run `make controlplane`)"}
+        return {"skipped": "the control plane is not (wholly) built (run `make controlplane`)"}
     n = 100 if 100 in args.sizes else max(args.sizes)
     sources = sorted({1, 10} & set(args.sources)) or [min(args.sources)]
     job = {

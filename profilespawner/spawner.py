@@ -1,17 +1,23 @@
 """``ProfileKubeSpawner``: KubeSpawner whose pods get the matching profiles.
 
 Traits and glue only: every rule lives in the modules
-:class:`~profilespawner.SingleuserProfiles` calls.
+:class:`~profilespawner.SingleuserProfiles` calls, and in :mod:`.failures`
+(why a server did not start).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from jupyterhub.utils import maybe_future
+from jupyterhub.utils import AnyTimeoutError, maybe_future
+from kubernetes_asyncio.client.rest import ApiException
 from kubespawner import KubeSpawner
+from tornado import web
 from traitlets import default
 
+from .failures import not_started_reason, refusal_reason
 from .form import render_choices
 from .profiles import SingleuserProfiles, spawn_identity
 from .resolve import allowed_sizes, may_get_gpu
@@ -72,6 +78,52 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         # Check the size and GPU type now, before KubeSpawner creates a PVC or
         # namespace for a spawn that must fail with 400.
         await self.singleuser_profiles.resolve(self)
+
+    def start(self) -> Any:
+        """KubeSpawner's start; a spawn that fails says why (see :mod:`.failures`):
+        the API server's reason when it forbids the pod (HTTP 403 to the user),
+        the pod's status when it has not started within ``start_timeout``."""
+        # Before the hub starts its start_timeout clock, which begins when this returns.
+        began = time.monotonic()
+        return asyncio.ensure_future(self._start_explained(super().start(), began))
+
+    async def _start_explained(self, started: Any, began: float) -> Any:
+        try:
+            return await started
+        except ApiException as error:
+            # KubeSpawner has cleaned up; without this the user sees a bare 500.
+            reason = refusal_reason(error.status, error.body)
+            if reason is None:
+                raise
+            self.log.warning("Server of %s refused: %s", self.user.name, reason)
+            refused = web.HTTPError(403, "%s", reason)
+            refused.jupyterhub_message = reason  # type: ignore[attr-defined]
+            raise refused from None
+        except AnyTimeoutError:
+            # KubeSpawner's own wait for a running pod ran out (start_timeout,
+            # give or take the 10 % jitter of JupyterHub's exponential_backoff).
+            self._fail_not_started()
+            raise
+        except asyncio.CancelledError:
+            # JupyterHub cancels a start that has run out of start_timeout, then
+            # fails the spawn with a bare TimeoutError; when that is why we are
+            # cancelled, say why instead. A cancellation before then is a stop.
+            if time.monotonic() - began >= self.start_timeout - 1:
+                self._fail_not_started()
+            raise
+
+    def _fail_not_started(self) -> None:
+        """Raise a TimeoutError (which the hub reports as a timeout) saying what
+        keeps the pod from running, when its status says; else return."""
+        reflector = getattr(self, "pod_reflector", None)
+        pod = reflector.pods.get(f"{self.namespace}/{self.pod_name}") if reflector else None
+        reason = not_started_reason(pod)
+        if reason is None:
+            return
+        self.log.warning(
+            "Server of %s not started within %ss: %s", self.user.name, self.start_timeout, reason
+        )
+        raise TimeoutError(f"Server not started within {self.start_timeout} seconds: {reason}") from None
 
     async def get_pod_manifest(self) -> Any:
         pod = await super().get_pod_manifest()

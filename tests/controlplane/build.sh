@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Build the real Kubernetes control plane (kube-apiserver + etcd) used by the
-# integration tests, from the Go modules pinned in tests/controlplane/go.mod and
-# tests/controlplane/etcd/go.mod.
+# Build the real Kubernetes control plane used by the integration and
+# end-to-end tests -- kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubectl and etcd -- from the Go modules pinned in tests/controlplane/go.mod
+# and tests/controlplane/etcd/go.mod.
 #
 # Usage: bash tests/controlplane/build.sh [--force] [--print-dir]
 #
-#   --force      rebuild even if the binaries are already in the cache
+#   --force      rebuild every binary even if it is already in the cache
 #   --print-dir  only print the output directory and exit
+#
+# Without --force, only the binaries missing from the cache are built (a cache
+# from before kube-scheduler, kube-controller-manager and kubectl were added
+# gets just those); the directory is then replaced as a whole, atomically.
 #
 # Environment:
 #   PROFILESPAWNER_CACHE  cache root (default: $HOME/.cache/profilespawner)
 #   GO                    go binary to use (default: `go` on PATH, else /usr/local/go/bin/go)
 #   GOFLAGS, GOPROXY, ... respected as usual by the go command
 #   BUILD_PARALLELISM     value for `go build -p` (default: 2)
-#   KUBE_GIT_COMMIT       optional git commit recorded in kube-apiserver's /version
+#   KUBE_GIT_COMMIT       optional git commit recorded in the Kubernetes binaries' version
 #   ETCD_GIT_SHA          optional git sha recorded in `etcd --version`
 #
-# Output: <cache>/controlplane/<k8s-version>-etcd<etcd-version>/{kube-apiserver,etcd}
+# Output: <cache>/controlplane/<k8s-version>-etcd<etcd-version>/
+#         {kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,etcd}
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +33,7 @@ for arg in "$@"; do
     case "$arg" in
         --force) force=1 ;;
         --print-dir) print_dir=1 ;;
-        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -48,10 +54,23 @@ fi
 
 log() { printf '[controlplane build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-if [[ $force == 0 && -x "$out_dir/kube-apiserver" && -x "$out_dir/etcd" ]]; then
-    log "up to date: kube-apiserver $KUBERNETES_VERSION, etcd $ETCD_VERSION"
+# The Kubernetes binaries, each built from k8s.io/kubernetes/cmd/<name>.
+k8s_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+all_binaries=("${k8s_binaries[@]}" etcd)
+
+missing=()
+for binary in "${all_binaries[@]}"; do
+    if [[ $force == 1 || ! -x "$out_dir/$binary" ]]; then
+        missing+=("$binary")
+    fi
+done
+if (( ${#missing[@]} == 0 )); then
+    log "up to date: ${all_binaries[*]} (Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION)"
     echo "$out_dir"
     exit 0
+fi
+if [[ $force == 0 && -d "$out_dir" ]]; then
+    log "not in the cache yet: ${missing[*]}"
 fi
 
 # --- locate Go -------------------------------------------------------------
@@ -121,18 +140,37 @@ export CGO_ENABLED=0
 parallel="${BUILD_PARALLELISM:-2}"
 start=$SECONDS
 
-log "building kube-apiserver $KUBERNETES_VERSION (go build -p $parallel; modules are downloaded as needed; a cold build takes a while) ..."
-(cd "$here" && "$go_bin" build -trimpath -p "$parallel" -ldflags "$k8s_ldflags" \
-    -o "$tmp_dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
-log "kube-apiserver built ($((SECONDS - start))s so far)"
+wanted() { # <binary>: is it one to build?
+    local b
+    for b in "${missing[@]}"; do [[ $b == "$1" ]] && return 0; done
+    return 1
+}
 
-log "building etcd $ETCD_VERSION ..."
-(cd "$here/etcd" && "$go_bin" build -trimpath -p "$parallel" -ldflags "$etcd_ldflags" \
-    -o "$tmp_dir/etcd" go.etcd.io/etcd/server/v3)
-log "etcd built ($((SECONDS - start))s so far)"
+for binary in "${all_binaries[@]}"; do
+    if ! wanted "$binary"; then
+        # Kept from the cache: a hard link (or a copy) in the new directory.
+        ln "$out_dir/$binary" "$tmp_dir/$binary" 2>/dev/null || cp -p "$out_dir/$binary" "$tmp_dir/$binary"
+        log "kept $binary from the cache"
+        continue
+    fi
+    began=$SECONDS
+    if [[ $binary == etcd ]]; then
+        log "building etcd $ETCD_VERSION ..."
+        (cd "$here/etcd" && "$go_bin" build -trimpath -p "$parallel" -ldflags "$etcd_ldflags" \
+            -o "$tmp_dir/etcd" go.etcd.io/etcd/server/v3)
+    else
+        log "building $binary $KUBERNETES_VERSION (go build -p $parallel; modules are downloaded as needed; the first one built on empty Go caches takes a while) ..."
+        (cd "$here" && "$go_bin" build -trimpath -p "$parallel" -ldflags "$k8s_ldflags" \
+            -o "$tmp_dir/$binary" "k8s.io/kubernetes/cmd/$binary")
+    fi
+    log "$binary built in $((SECONDS - began))s ($((SECONDS - start))s so far)"
+done
 
 "$tmp_dir/kube-apiserver" --version
-"$tmp_dir/etcd" --version | head -n 1
+"$tmp_dir/kube-controller-manager" --version
+"$tmp_dir/kube-scheduler" --version
+"$tmp_dir/kubectl" version --client | sed -n 1p
+"$tmp_dir/etcd" --version | sed -n 1p
 
 # Atomic publish: rename the whole directory into place. If a previous
 # (partial or --force) directory exists, move it aside first.

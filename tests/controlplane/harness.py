@@ -1,11 +1,17 @@
-"""A real Kubernetes control plane (etcd + kube-apiserver) for integration tests.
+"""A real Kubernetes control plane for the integration and end-to-end tests.
 
-The binaries are built from pinned Go modules by ``tests/controlplane/build.sh``
-(see ``tests/controlplane/README.md``); this module only starts and stops them.
+etcd, kube-apiserver, kube-controller-manager and kube-scheduler, built from
+pinned Go modules by ``tests/controlplane/build.sh`` (see
+``tests/controlplane/README.md``); this module only starts and stops them.
 Nothing here is a fake: every request goes to a real ``kube-apiserver`` backed
-by a real ``etcd``. No controller-manager, scheduler or kubelet runs, so Pods
-are stored and validated but never scheduled, namespaces stay ``Terminating``
-after deletion, and no ``default`` ServiceAccount is created automatically.
+by a real ``etcd``; the scheduler binds pods to Nodes, the controller-manager's
+quota controller fills in ResourceQuota status and its namespace controller
+empties and removes deleted namespaces. The scheduler and the
+controller-manager authenticate with client certificates of their own
+(``system:kube-scheduler``, ``system:kube-controller-manager``) and get the
+rights RBAC's bootstrap policy gives those users, as in a kubeadm cluster.
+There are no Nodes until something registers them (``tests/e2e/kubelet.py``);
+until then pods stay ``Pending`` (``FailedScheduling``).
 
 Usage (scripts and pytest alike)::
 
@@ -13,6 +19,7 @@ Usage (scripts and pytest alike)::
 
     with ControlPlane(workdir=path) as cp:
         cp.kubeconfig_path            # admin kubeconfig (group system:masters)
+        cp.write_client_kubeconfig(p, user="system:node:n1", groups=["system:nodes"])
         cp.create_namespace("demo")
         token = cp.service_account_token("demo", "reader", rules=[...])
         status, body = cp.request("GET", "/api/v1/namespaces/demo/configmaps", token=token)
@@ -51,13 +58,17 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BINARY_NAMES",
     "BUILD_HINT",
+    "COMPONENTS",
+    "CONTROLLERS",
     "Binaries",
     "ControlPlane",
     "ControlPlaneError",
     "NotRestartable",
     "cache_dir",
     "find_binaries",
+    "missing_binaries",
     "read_versions",
 ]
 
@@ -67,6 +78,21 @@ BUILD_HINT = "build them with `bash tests/controlplane/build.sh` (needs Go >= 1.
 
 ADMIN_USER = "profilespawner-admin"
 FIELD_MANAGER = "profilespawner-tests"
+
+#: What build.sh builds; find_binaries() wants every one of them.
+BINARY_NAMES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd")
+
+#: The components started after kube-apiserver, with the user each one is (the
+#: bootstrap RBAC policy binds exactly these names to their ClusterRoles).
+COMPONENTS = {
+    "kube-controller-manager": "system:kube-controller-manager",
+    "kube-scheduler": "system:kube-scheduler",
+}
+
+#: The controllers kube-controller-manager runs (see tests/controlplane/README.md for why these):
+#: quota status, deleted namespaces emptied and removed, Nodes marked NotReady when
+#: their heartbeats stop, PersistentVolumeClaims bound to PersistentVolumes.
+CONTROLLERS = ("resourcequota", "namespace", "nodelifecycle", "persistentvolume-binder")
 
 
 class ControlPlaneError(RuntimeError):
@@ -109,6 +135,13 @@ class Binaries:
     directory: Path
     kube_apiserver: Path
     etcd: Path
+    kube_controller_manager: Path
+    kube_scheduler: Path
+    kubectl: Path
+
+    def of(self, name: str) -> Path:
+        """The path of the binary called ``name`` (``kube-scheduler``, ...)."""
+        return Path(getattr(self, name.replace("-", "_")))
 
 
 def binaries_dir() -> Path:
@@ -117,14 +150,31 @@ def binaries_dir() -> Path:
     return Path(override) if override else cache_dir()
 
 
+def missing_binaries(directory: Path | None = None) -> list[str]:
+    """The names of :data:`BINARY_NAMES` not found (executable) in ``directory``
+    (default: :func:`binaries_dir`)."""
+    directory = binaries_dir() if directory is None else directory
+    return [
+        name
+        for name in BINARY_NAMES
+        if not ((directory / name).is_file() and os.access(directory / name, os.X_OK))
+    ]
+
+
 def find_binaries() -> Binaries | None:
-    """Paths of ``kube-apiserver`` and ``etcd``, or None if either is missing."""
+    """Paths of every binary of :data:`BINARY_NAMES`, or None if one is missing
+    (a cache built before some were added: build.sh adds them)."""
     directory = binaries_dir()
-    apiserver = directory / "kube-apiserver"
-    etcd = directory / "etcd"
-    if all(p.is_file() and os.access(p, os.X_OK) for p in (apiserver, etcd)):
-        return Binaries(directory=directory, kube_apiserver=apiserver, etcd=etcd)
-    return None
+    if missing_binaries(directory):
+        return None
+    return Binaries(
+        directory=directory,
+        kube_apiserver=directory / "kube-apiserver",
+        etcd=directory / "etcd",
+        kube_controller_manager=directory / "kube-controller-manager",
+        kube_scheduler=directory / "kube-scheduler",
+        kubectl=directory / "kubectl",
+    )
 
 
 # --------------------------------------------------------------------------
@@ -235,6 +285,11 @@ keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1, DNS:localhost
 subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 authorityKeyIdentifier = keyid:always
 """
 
@@ -392,6 +447,77 @@ def _make_certs_cryptography(d: Path) -> None:
     )
 
 
+def _make_client_cert(d: Path, name: str, user: str, groups: Sequence[str]) -> tuple[bytes, bytes]:
+    """A client certificate for ``user`` in ``groups`` (CN and O, as Kubernetes
+    reads them), signed by the CA in ``d``: (certificate PEM, key PEM).
+
+    An EC P-256 key: quick to make, which matters for a node set's worth of them.
+    Files ``d/<name>.crt`` and ``d/<name>.key`` are written too (mode 0600).
+    """
+    crt, key = d / f"{name}.crt", d / f"{name}.key"
+    openssl = shutil.which("openssl")
+    if openssl:
+        subject = "".join(f"/O={group}" for group in groups) + f"/CN={user}"
+
+        def run(*args: str) -> None:
+            res = subprocess.run([openssl, *args], cwd=d, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise ControlPlaneError(f"openssl {' '.join(args)} failed:\n{res.stderr}")
+
+        csr = d / f"{name}.csr"
+        run(
+            "req", "-new", "-config", "openssl.cnf", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key.name, "-out", csr.name, "-subj", subject,
+        )  # fmt: skip
+        run(
+            "x509", "-req", "-in", csr.name, "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-set_serial", f"0x{secrets.token_hex(16)}", "-out", crt.name, "-days", "3650",
+            "-extfile", "openssl.cnf", "-extensions", "v3_client",
+        )  # fmt: skip
+        csr.unlink()
+    else:
+        _make_client_cert_cryptography(d, crt, key, user, groups)
+    key.chmod(0o600)
+    return crt.read_bytes(), key.read_bytes()
+
+
+def _make_client_cert_cryptography(d: Path, crt: Path, key: Path, user: str, groups: Sequence[str]) -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca = x509.load_pem_x509_certificate((d / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((d / "ca.key").read_bytes(), password=None)
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
+    names.append(x509.NameAttribute(NameOID.COMMON_NAME, user))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(names))
+        .issuer_name(ca.subject)
+        .public_key(client_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        client_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+
 # --------------------------------------------------------------------------
 # kubeconfig helpers
 # --------------------------------------------------------------------------
@@ -410,8 +536,10 @@ def write_kubeconfig(
     namespace: str = "default",
     name: str = "profilespawner-test",
     insecure: bool = False,
+    client_cert: bytes | None = None,
+    client_key: bytes | None = None,
 ) -> Path:
-    """Write a minimal token-based kubeconfig (YAML)."""
+    """Write a minimal kubeconfig (YAML) with a bearer token or a client certificate."""
     lines = [
         "apiVersion: v1",
         "kind: Config",
@@ -434,10 +562,13 @@ def write_kubeconfig(
         f"current-context: {_yaml_str(name)}",
         "users:",
         f"- name: {_yaml_str(name)}",
-        "  user:" + ("" if token else " {}"),
+        "  user:" + ("" if token or client_cert else " {}"),
     ]
     if token:
         lines.append(f"    token: {_yaml_str(token)}")
+    if client_cert and client_key:
+        lines.append(f"    client-certificate-data: {_yaml_str(base64.b64encode(client_cert).decode())}")
+        lines.append(f"    client-key-data: {_yaml_str(base64.b64encode(client_key).decode())}")
     path = Path(path)
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
@@ -472,9 +603,13 @@ def _named(items: Iterable[Mapping[str, Any]] | None, name: str, kind: str) -> d
 
 
 class ControlPlane:
-    """etcd + kube-apiserver on free 127.0.0.1 ports (or a wrapped existing cluster).
+    """etcd, kube-apiserver, kube-controller-manager and kube-scheduler on free
+    127.0.0.1 ports (or a wrapped existing cluster).
 
-    Use as a context manager; :meth:`start` / :meth:`stop` are also public.
+    ``components`` names which of :data:`COMPONENTS` to start after the API
+    server (default: both; ``()`` for a bare API server, as a test that only
+    needs etcd and kube-apiserver may want). Use as a context manager;
+    :meth:`start` / :meth:`stop` are also public.
     """
 
     def __init__(
@@ -484,6 +619,7 @@ class ControlPlane:
         binaries: Binaries | None = None,
         startup_timeout: float = 60.0,
         extra_apiserver_args: Sequence[str] = (),
+        components: Iterable[str] = tuple(COMPONENTS),
     ) -> None:
         self._own_workdir = workdir is None
         self.workdir = (
@@ -493,6 +629,10 @@ class ControlPlane:
         self._binaries = binaries
         self.startup_timeout = startup_timeout
         self.extra_apiserver_args = list(extra_apiserver_args)
+        self.components = tuple(components)
+        unknown = sorted(set(self.components) - set(COMPONENTS))
+        if unknown:
+            raise ValueError(f"unknown components {unknown}; known: {sorted(COMPONENTS)}")
         self.managed = True  # False when wrapping an existing cluster
 
         self.admin_token: str | None = secrets.token_hex(24)
@@ -507,6 +647,11 @@ class ControlPlane:
         self.port = 0
         self._etcd: subprocess.Popen[bytes] | None = None
         self._apiserver: subprocess.Popen[bytes] | None = None
+        self._component_procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.component_ports: dict[str, int] = {}
+        #: Seconds each part took to start in the last :meth:`start` (etcd,
+        #: kube-apiserver, the components together), and the total.
+        self.start_seconds: dict[str, float] = {}
         self._ssl: ssl.SSLContext | None = None
         self._started = False
         self._server_url_override: str | None = None
@@ -578,6 +723,10 @@ class ControlPlane:
     def etcd_url(self) -> str:
         return f"http://127.0.0.1:{self.etcd_client_port}"
 
+    def component_log(self, component: str) -> Path:
+        """The log file of ``kube-scheduler`` or ``kube-controller-manager``."""
+        return self.workdir / f"{component}.log"
+
     @property
     def can_restart(self) -> bool:
         return self.managed
@@ -602,7 +751,9 @@ class ControlPlane:
         if self._binaries is None:
             self._binaries = find_binaries()
         if self._binaries is None:
-            raise ControlPlaneError(f"kube-apiserver/etcd not found in {binaries_dir()}; {BUILD_HINT}")
+            missing = ", ".join(missing_binaries())
+            raise ControlPlaneError(f"{missing} not found in {binaries_dir()}; {BUILD_HINT}")
+        began = time.monotonic()
         try:
             # A reused workdir starts from an empty etcd (peer URLs change per run).
             shutil.rmtree(self.etcd_data_dir, ignore_errors=True)
@@ -613,13 +764,23 @@ class ControlPlane:
             (self.workdir / "tokens.csv").chmod(0o600)
             self._ssl = ssl.create_default_context(cafile=str(self.ca_file))
             self._start_with_port_retries(self._start_etcd_fresh_ports)
+            etcd_up = time.monotonic()
             self._start_with_port_retries(self._start_apiserver_fresh_port)
+            apiserver_up = time.monotonic()
             write_kubeconfig(
                 self.kubeconfig_path,
                 server=self.server_url,
                 ca_data=self.pki_dir.joinpath("ca.crt").read_bytes(),
                 token=self.admin_token,
             )
+            self._start_components()
+            done = time.monotonic()
+            self.start_seconds = {
+                "etcd": etcd_up - began,
+                "kube-apiserver": apiserver_up - etcd_up,
+                "components": done - apiserver_up,
+                "total": done - began,
+            }
             self._started = True
         except BaseException:
             self.stop()
@@ -627,11 +788,15 @@ class ControlPlane:
         return self
 
     def stop(self) -> None:
-        """Terminate kube-apiserver, then etcd (SIGTERM, SIGKILL after 5 s)."""
+        """Terminate the scheduler and the controller-manager, kube-apiserver,
+        then etcd (SIGTERM, SIGKILL after 5 s)."""
         if not self.managed:
             if self._own_workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)
             return
+        for proc in self._component_procs.values():
+            _terminate(proc)
+        self._component_procs.clear()
         _terminate(self._apiserver)
         self._apiserver = None
         _terminate(self._etcd)
@@ -735,12 +900,19 @@ class ControlPlane:
             f"--tls-cert-file={pki / 'apiserver.crt'}",
             f"--tls-private-key-file={pki / 'apiserver.key'}",
             f"--token-auth-file={self.workdir / 'tokens.csv'}",
-            "--authorization-mode=RBAC",
+            # Client certificates signed by the test CA: the scheduler's, the
+            # controller-manager's and the test kubelet's nodes'.
+            f"--client-ca-file={pki / 'ca.crt'}",
+            # Nodes (system:node:<name>) may touch only their own Node, Lease and
+            # pods, and the Secrets and ConfigMaps those pods use; RBAC for the rest.
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
             f"--service-account-issuer=https://127.0.0.1:{self.port}",
             f"--service-account-key-file={pki / 'sa.pub'}",
             f"--service-account-signing-key-file={pki / 'sa.key'}",
-            # As in controller-runtime's envtest: nothing creates the "default"
-            # ServiceAccount (no controller-manager), so don't require it.
+            # As in controller-runtime's envtest: pods need no ServiceAccount, so a
+            # namespace is usable the moment it exists (the serviceaccount
+            # controller, which would create "default" in it, does not run).
             "--disable-admission-plugins=ServiceAccount",
             "--service-cluster-ip-range=10.0.0.0/24",
             "--allow-privileged=true",
@@ -795,6 +967,109 @@ class ControlPlane:
                     f"(last: {last}){where}"
                 )
             time.sleep(0.2)
+
+    # ---- kube-controller-manager and kube-scheduler ---------------------
+
+    def _component_argv(self, component: str, port: int, kubeconfig: Path) -> list[str]:
+        assert self._binaries is not None
+        common = [
+            str(self._binaries.of(component)),
+            f"--kubeconfig={kubeconfig}",
+            # Their own HTTPS endpoint (/healthz, /metrics) checks callers
+            # against the API server with the same credentials, as kubeadm sets it up.
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            # Bearer tokens only (TokenReview); no front-proxy client CA to look up.
+            "--authentication-skip-lookup=true",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={port}",
+            f"--cert-dir={self.workdir / (component + '-certs')}",
+            # One instance of each, never supervised: leader election would only
+            # make them exit when a test keeps the API server down past the
+            # lease's renew deadline (a real cluster restarts them; we don't).
+            "--leader-elect=false",
+        ]
+        if component == "kube-scheduler":
+            return common
+        return [
+            *common,
+            f"--controllers={','.join(CONTROLLERS)}",
+            # Each controller acts as its own ServiceAccount in kube-system
+            # (system:controller:<name> RBAC roles), with tokens from the
+            # TokenRequest API, which the API server signs with sa.key.
+            "--use-service-account-credentials=true",
+            "--cluster-name=profilespawner-test",
+        ]
+
+    def _start_components(self) -> None:
+        """Start the components (all at once) and wait until each answers its
+        health check: /readyz (the scheduler's informers have synced) or
+        /healthz (the controller-manager's controllers run)."""
+        ca = self.pki_dir.joinpath("ca.crt").read_bytes()
+        for component in self.components:
+            cert, key = _make_client_cert(self.pki_dir, component, COMPONENTS[component], ())
+            write_kubeconfig(
+                self.workdir / f"{component}.kubeconfig",
+                server=self.server_url,
+                ca_data=ca,
+                token=None,
+                name=component,
+                client_cert=cert,
+                client_key=key,
+            )
+            self._start_component(component)
+        for component in self.components:
+            for attempt in range(3):
+                try:
+                    self._wait_component(component)
+                    break
+                except _PortInUse:  # taken between choosing it and binding it
+                    if attempt == 2:
+                        raise ControlPlaneError(f"{component}: no free port after retries") from None
+                    self._start_component(component)
+
+    def _start_component(self, component: str) -> None:
+        taken = {self.port, self.etcd_client_port, self.etcd_peer_port, *self.component_ports.values()}
+        port = _free_port()
+        while port in taken:
+            port = _free_port()
+        self.component_ports[component] = port
+        kubeconfig = self.workdir / f"{component}.kubeconfig"
+        self._component_procs[component] = _spawn(
+            self._component_argv(component, port, kubeconfig), self.component_log(component), self.workdir
+        )
+
+    def _wait_component(self, component: str) -> None:
+        proc = self._component_procs[component]
+        path = "/readyz" if component == "kube-scheduler" else "/healthz"
+        url = f"https://127.0.0.1:{self.component_ports[component]}{path}"
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE  # its own self-signed serving certificate
+        log = self.component_log(component)
+        deadline = time.monotonic() + self.startup_timeout
+        last = "no answer yet"
+        while True:
+            if proc.poll() is not None:
+                tail = _tail(log)
+                _terminate(proc)
+                if "address already in use" in tail:
+                    raise _PortInUse()
+                raise ControlPlaneError(f"{component} exited with code {proc.returncode}; log {log}:\n{tail}")
+            try:
+                with urllib.request.urlopen(url, context=insecure, timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except urllib.error.HTTPError as error:
+                last = f"HTTP {error.code}: {error.read()[-300:]!r}"
+            except OSError as error:
+                last = repr(error)
+            if time.monotonic() > deadline:
+                raise ControlPlaneError(
+                    f"{component} not healthy after {self.startup_timeout:.0f}s (last: {last}); "
+                    f"log {log}:\n{_tail(log)}"
+                )
+            time.sleep(0.1)
 
     def _require_managed(self) -> None:
         if not self.managed:
@@ -884,8 +1159,9 @@ class ControlPlane:
         return self._check(f"create namespace {name}", status, resp)
 
     def delete_namespace(self, name: str) -> None:
-        """Delete a namespace (404 is fine). Without a controller-manager it stays
-        Terminating and its objects remain in etcd; use unique names."""
+        """Delete a namespace (404 is fine). The namespace controller deletes its
+        objects, then the namespace; pods bound to a Node wait for their
+        kubelet, so names are still best kept unique."""
         status, resp = self.request("DELETE", f"/api/v1/namespaces/{name}")
         self._check(f"delete namespace {name}", status, resp, ok=(200, 202, 404))
 
@@ -992,6 +1268,31 @@ class ControlPlane:
                     )
                 time.sleep(0.05)
 
+    def write_client_kubeconfig(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        user: str,
+        groups: Sequence[str] = (),
+        namespace: str = "default",
+    ) -> Path:
+        """Write a kubeconfig authenticating as ``user`` in ``groups`` with a
+        client certificate signed by this control plane's CA (as a node's
+        kubelet or a kubeadm component does), e.g. ``user="system:node:n1",
+        groups=["system:nodes"]`` for node ``n1``. Local control plane only."""
+        self._require_managed()
+        name = "client-" + secrets.token_hex(6)
+        cert, key = _make_client_cert(self.pki_dir, name, user, groups)
+        return write_kubeconfig(
+            Path(path),
+            server=self.server_url,
+            ca_data=self.pki_dir.joinpath("ca.crt").read_bytes(),
+            token=None,
+            namespace=namespace,
+            client_cert=cert,
+            client_key=key,
+        )
+
     def write_kubeconfig(
         self, path: str | os.PathLike[str], *, token: str | None = None, namespace: str = "default"
     ) -> Path:
@@ -1011,8 +1312,8 @@ class _PortInUse(Exception):
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m tests.controlplane.harness [WORKDIR]``: start a control plane,
-    print how to reach it, and run until Ctrl-C."""
+    """``python -m tests.controlplane.harness [WORKDIR]``: start a control plane
+    (no Nodes: pods stay Pending), print how to reach it, and run until Ctrl-C."""
     import sys
 
     # Clean shutdown on Ctrl-C and on SIGTERM (SIGINT may arrive ignored when
@@ -1024,7 +1325,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     with ControlPlane(workdir=workdir) as cp:
         print(f"kube-apiserver: {cp.server_url}")
         print(f"export KUBECONFIG={cp.kubeconfig_path}")
-        print(f"logs: {cp.apiserver_log} {cp.etcd_log}")
+        logs = [cp.apiserver_log, cp.etcd_log, *(cp.component_log(c) for c in cp.components)]
+        print(f"started in {cp.start_seconds['total']:.1f}s; logs: {' '.join(map(str, logs))}")
         print("Ctrl-C to stop", flush=True)
         try:
             while True:

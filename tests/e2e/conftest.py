@@ -1,10 +1,13 @@
 """pytest fixtures for the end-to-end tests: a real JupyterHub on the real control plane.
 
+* ``nodes`` (session): the Nodes of ``tests/e2e/nodes.yaml`` on the session's
+  control plane (``control_plane`` from ``tests/integration/conftest.py``),
+  played by the test kubelet; every stack of the session shares them, as
+  hubs of one cluster share its nodes.
 * ``stack`` (session): one :class:`~tests.e2e.stack.LocalStack` -- its own
-  namespace of the session's control plane (``control_plane`` from
-  ``tests/integration/conftest.py``), the profile ConfigMaps and Secret of
-  :data:`MANIFESTS`, the test kubelet and the hub. Tests use users of their
-  own, so they do not depend on each other's servers.
+  namespace of the session's control plane, the profile ConfigMaps and Secret
+  of :data:`MANIFESTS`, and the hub (``start_timeout`` :data:`START_TIMEOUT`).
+  Tests use users of their own, so they do not depend on each other's servers.
 * ``control_plane`` and ``namespace``: those of the integration tests.
 * ``browser`` (session) and ``page``: headless Chromium (Debian's
   ``/usr/bin/chromium``) through Playwright.
@@ -22,7 +25,7 @@ import importlib.util
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ from tests.controlplane.harness import ControlPlane
 # The session's control plane and a fresh namespace per test, as the integration tests have them.
 from tests.integration.conftest import _unavailable, control_plane, namespace  # noqa: F401
 
-from .stack import CHP_HINT, REPO_ROOT, LocalStack, chp_path
+from .stack import CHP_HINT, REPO_ROOT, LocalStack, NodeSet, chp_path
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -55,7 +58,18 @@ USERS = {
     "frank": [],  # ConfigMap edits
     "gina": ["data-science"],  # broken ConfigMap
     "hal": [],  # browser
+    # placement on the Nodes of tests/e2e/nodes.yaml (test_placement.py)
+    "ivy": ["placement"],
+    "jay": ["placement"],
+    "kim": ["placement"],
+    "lou": ["placement"],
+    "max": ["placement"],
+    "ned": ["placement"],
+    "ora": ["placement"],
 }
+
+#: KubeSpawner.start_timeout of the stack's hub: a spawn that cannot start fails after it.
+START_TIMEOUT = 30
 
 CONFIGMAP_KEY = "jupyterhub-singleuser-profiles.yaml"
 PROFILE_LABEL = {"jupyterhub": "singleuser-profiles"}
@@ -96,6 +110,47 @@ profiles:
     limits: {cpu: "2", memory: 2Gi}
 """
 
+#: Sizes that place servers on the Nodes of tests/e2e/nodes.yaml, and GPU types
+#: that go with its GPU pools' taints (as docs/howto/gpu.md sets them up).
+PLACEMENT_PROFILES = """\
+sizes:
+- name: GPU
+  description: one GPU, of the type picked
+  groups: [placement]
+  gpu: 1
+  resources: {requests: {cpu: "1", memory: 4Gi}, limits: {cpu: "4", memory: 16Gi}}
+- name: Four GPUs
+  groups: [placement]
+  gpu: 4
+- name: SSD
+  groups: [placement]
+  node_selector: {disktype: ssd}
+- name: Zone B
+  groups: [placement]
+  node_affinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: topology.kubernetes.io/zone, operator: In, values: [zone-b]}
+- name: GPU node, no GPU
+  groups: [placement]
+  node_selector: {nvidia.com/gpu.present: "true"}
+- name: Larger than any node
+  groups: [placement]
+  resources: {requests: {cpu: "128", memory: 256Gi}, limits: {cpu: "128", memory: 256Gi}}
+gpuTypes:
+- type: a100
+  description: NVIDIA A100
+  node_tolerations:
+  - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+  - {key: example.com/gpu-model, operator: Equal, value: a100, effect: NoSchedule}
+- type: t4
+  description: NVIDIA T4
+  node_tolerations:
+  - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+  - {key: example.com/gpu-model, operator: Equal, value: t4, effect: NoSchedule}
+"""
+
 #: Generated per session; it only ever appears in an assertion's comparison.
 S3_SECRET = secrets.token_urlsafe(24)
 #: Credential-like values written into a profile and into a ConfigMap the pod
@@ -116,6 +171,7 @@ def configmap(name: str, profiles: str, *, labelled: bool = True) -> dict[str, A
 MANIFESTS = [
     configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False),
     configmap("profiles-data-science", TEAM_PROFILES),
+    configmap("profiles-placement", PLACEMENT_PROFILES),
     {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -162,7 +218,9 @@ def _artifacts(request: pytest.FixtureRequest) -> Path:
 def e2e_ready(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
     """The control plane, once everything a stack needs is known to be there."""
     if not control_plane.managed:
-        pytest.skip("end-to-end tests need the local control plane (the test kubelet would race a scheduler)")
+        pytest.skip(
+            "end-to-end tests need the local control plane (the test kubelet registers Nodes of its own)"
+        )
     if chp_path() is None:
         _unavailable(f"configurable-http-proxy is not installed: {CHP_HINT}")
     if importlib.util.find_spec("jupyter_server") is None:
@@ -171,17 +229,45 @@ def e2e_ready(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def stack(e2e_ready: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def nodes(e2e_ready: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeSet]:
+    # Leases renewed every 4 s (a kubelet: 10 s), so that a test sees one soon.
+    with NodeSet(e2e_ready, tmp_path_factory.mktemp("nodes"), heartbeat=4) as node_set:
+        yield node_set
+
+
+@pytest.fixture(scope="session")
+def stack(
+    e2e_ready: ControlPlane, nodes: NodeSet, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
     # The hub logs at DEBUG, so that the test that no log holds a credential
     # covers everything the hub and profilespawner can say.
     with LocalStack(
         tmp_path_factory.mktemp("e2e"),
         control_plane=e2e_ready,
+        nodes=nodes,
         manifests=MANIFESTS,
         users=USERS,
         extra_config="c.JupyterHub.log_level = 'DEBUG'",
+        start_timeout=START_TIMEOUT,
     ) as local_stack:
         yield local_stack
+
+
+@pytest.fixture
+def spawn(stack: LocalStack) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Start a user's server through the REST API and wait until it is ready;
+    every server started is stopped at the end, and its pod must go."""
+    started: set[str] = set()
+
+    def start(user: str, **options: Any) -> dict[str, Any]:
+        status, body = stack.api("POST", f"/users/{user}/server", options)
+        assert status in (201, 202), (status, body)
+        started.add(user)
+        return stack.wait_for_server(user)
+
+    yield start
+    for user in started:
+        stack.stop_server(user)
 
 
 @pytest.fixture(autouse=True)
@@ -191,8 +277,12 @@ def _keep_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
         local_stack: LocalStack = request.getfixturevalue("stack")
         target = _artifacts(request)
         for log in local_stack.logs():
-            name = log.name if log.parent == local_stack.workdir else f"{log.parent.name}.log"
+            name = f"{log.parent.name}.log" if log.name == "container.log" else log.name
             shutil.copy(log, target / name)
+        assert local_stack.control_plane is not None
+        cp = local_stack.control_plane
+        for component in cp.components:
+            shutil.copy(cp.component_log(component), target / f"{component}.log")
 
 
 @pytest.fixture(scope="module")

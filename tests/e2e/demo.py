@@ -1,12 +1,17 @@
-"""``make demo``: JupyterHub with profilespawner on a local control plane, until Ctrl-C.
+"""``make demo``: JupyterHub with profilespawner on a local cluster, until Ctrl-C.
 
-Starts (see :class:`tests.e2e.stack.LocalStack`) the control plane, namespace
-``demo`` with the ConfigMaps and the Secret of ``examples/configmaps.yaml``,
-the test kubelet, and a hub at http://127.0.0.1:8000 configured by
+Starts (see :class:`tests.e2e.stack.LocalStack`) the control plane (etcd,
+kube-apiserver, kube-controller-manager, kube-scheduler), the Nodes of
+``tests/e2e/nodes.yaml`` (CPU nodes, an SSD node, an A100 and a T4 GPU pool)
+played by the test kubelet, namespace ``demo`` with the ConfigMaps and the
+Secret of ``examples/configmaps.yaml`` and the volume the example profiles
+mount, and a hub at http://127.0.0.1:8000 configured by
 ``examples/jupyterhub_config.py`` (profiles from ``examples/profiles.yaml``,
 then the ConfigMaps), plus what a laptop needs: users with one shared
-password, a choice of two images, every address on loopback. Prints what to
-open and how to log in; Ctrl-C (or SIGTERM) stops everything.
+password, a choice of three images, every address on loopback. Prints what to
+open, how to log in, and a kubeconfig for the kubectl built with the control
+plane, to watch where the scheduler puts each server; Ctrl-C (or SIGTERM)
+stops everything.
 
 Run from the repository root: ``python -m tests.e2e.demo [--port 8000]``.
 """
@@ -19,12 +24,19 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from tests.controlplane.harness import BUILD_HINT, ControlPlane, ControlPlaneError, find_binaries
+from tests.controlplane.harness import (
+    BUILD_HINT,
+    ControlPlane,
+    ControlPlaneError,
+    find_binaries,
+    missing_binaries,
+)
 
-from .stack import CHP_HINT, REPO_ROOT, LocalStack, StackError, chp_path, load_manifests
+from .stack import CHP_HINT, REPO_ROOT, LocalStack, NodeSet, StackError, chp_path, load_manifests
 
-__all__ = ["DEMO_USERS", "demo_stack", "main"]
+__all__ = ["DEMO_USERS", "demo_stack", "demo_storage", "main"]
 
 EXAMPLES = REPO_ROOT / "examples"
 NAMESPACE = "demo"
@@ -37,9 +49,10 @@ DEMO_USERS = {
     "carol": [],
 }
 
-#: Two images to pick from, so that the image-matched "Spark" profile of
-#: examples/profiles.yaml can be seen; the test kubelet runs the same local
-#: jupyterhub-singleuser for both.
+#: Three images to pick from, so that the image-matched profiles of
+#: examples/profiles.yaml can be seen ("Spark"; "GPU notebooks", which sends
+#: the server to a GPU node); the test kubelet runs the same local
+#: jupyterhub-singleuser for all three.
 IMAGE_CHOICE = """
 c.KubeSpawner.profile_list = [
     {
@@ -53,8 +66,44 @@ c.KubeSpawner.profile_list = [
         "slug": "spark",
         "kubespawner_override": {"image": "quay.io/thoth-station/s2i-spark-notebook:3.6"},
     },
+    {
+        "display_name": "TensorFlow notebook (GPU)",
+        "slug": "tensorflow-gpu",
+        "kubespawner_override": {"image": "quay.io/thoth-station/s2i-tensorflow-gpu-notebook:latest"},
+    },
 ]
 """
+
+
+def demo_storage(namespace: str) -> list[dict[str, Any]]:
+    """The claim ``shared-datasets`` that the "globals" profile of
+    examples/profiles.yaml mounts, and a read-only volume reserved for it (the
+    controller-manager binds them; the scheduler places no pod whose claim is
+    unbound). The test kubelet mounts nothing, so the NFS export is never reached."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": f"{namespace}-shared-datasets"},
+            "spec": {
+                "capacity": {"storage": "100Gi"},
+                "accessModes": ["ReadOnlyMany"],
+                "persistentVolumeReclaimPolicy": "Retain",
+                "nfs": {"server": "nfs.example.com", "path": "/exports/datasets", "readOnly": True},
+                "claimRef": {"namespace": namespace, "name": "shared-datasets"},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "shared-datasets"},
+            "spec": {
+                "accessModes": ["ReadOnlyMany"],
+                "storageClassName": "",
+                "resources": {"requests": {"storage": "100Gi"}},
+            },
+        },
+    ]
 
 
 def demo_stack(
@@ -63,14 +112,18 @@ def demo_stack(
     port: int = 8000,
     password: str = PASSWORD,
     control_plane: ControlPlane | None = None,
+    nodes: NodeSet | None = None,
     namespace: str = NAMESPACE,
 ) -> LocalStack:
-    """The demo's stack (not started): examples/ configuration, users and ConfigMaps."""
+    """The demo's stack (not started): examples/ configuration, users, ConfigMaps
+    and the volume they mount; the Nodes of ``nodes`` (a running NodeSet of
+    ``control_plane``) or, without, of tests/e2e/nodes.yaml."""
     return LocalStack(
         workdir,
         control_plane=control_plane,
+        nodes=nodes,
         namespace=namespace,
-        manifests=load_manifests(EXAMPLES / "configmaps.yaml"),
+        manifests=[*load_manifests(EXAMPLES / "configmaps.yaml"), *demo_storage(namespace)],
         users=DEMO_USERS,
         password=password,
         port=port,
@@ -84,6 +137,9 @@ def _instructions(stack: LocalStack) -> str:
     users = "\n".join(
         f"    {user:<{width}}  groups: {', '.join(groups) or '(none)'}" for user, groups in DEMO_USERS.items()
     )
+    assert stack.control_plane is not None and stack.nodes is not None
+    binaries = find_binaries()
+    kubectl = str(binaries.kubectl) if binaries else "kubectl"
     return f"""
 JupyterHub with profilespawner is running.
 
@@ -91,17 +147,27 @@ JupyterHub with profilespawner is running.
   Log in as one of these users, password: {stack.password}
 {users}
 
-  The spawn form offers two images and the sizes each user may pick. Profiles
-  come from examples/profiles.yaml, then the ConfigMaps of examples/configmaps.yaml
-  in namespace "{stack.namespace}". Edit a ConfigMap while the hub runs; the
-  next server start uses it:
+  The spawn form offers three images, the sizes each user may pick, and a GPU
+  type, which matters for the GPU image (it gets a GPU). Profiles come from
+  examples/profiles.yaml, then the ConfigMaps of examples/configmaps.yaml in
+  namespace "{stack.namespace}". Edit a ConfigMap while the hub runs; the next
+  server start uses it.
 
-    KUBECONFIG={stack.control_plane.kubeconfig_path if stack.control_plane else "?"}
-    (kubectl edit -n {stack.namespace} configmap jupyter-singleuser-profiles, if you have kubectl)
+  The cluster: its nodes are those of tests/e2e/nodes.yaml (CPU nodes, an SSD
+  node, A100 and T4 GPU pools); kube-scheduler places each server, the test
+  kubelet runs it as a local process. See where each one lands:
+
+    export KUBECONFIG={stack.control_plane.kubeconfig_path}
+    alias kubectl={kubectl}
+    kubectl get nodes -L node.kubernetes.io/instance-type,nvidia.com/gpu.product
+    kubectl get pods -n {stack.namespace} -o wide
+    kubectl get events -n {stack.namespace} --field-selector involvedObject.kind=Pod
+    kubectl edit -n {stack.namespace} configmap jupyter-singleuser-profiles
 
   Logs: {stack.hub_log}
-        {stack.kubelet_log}
-        {stack.pods_dir}/*/container.log
+        {stack.nodes.log}
+        {stack.nodes.pods_dir}/*/container.log
+        {stack.control_plane.workdir}/kube-*.log
 
 Ctrl-C stops everything.
 """
@@ -117,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 
     missing = []
     if find_binaries() is None:
-        missing.append(f"kube-apiserver and etcd: {BUILD_HINT} (make controlplane)")
+        missing.append(f"{', '.join(missing_binaries())}: {BUILD_HINT} (make controlplane)")
     if chp_path() is None:
         missing.append(f"configurable-http-proxy: {CHP_HINT}")
     if missing:
@@ -128,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     workdir = Path(tempfile.mkdtemp(prefix="profilespawner-demo-"))
-    print(f"Starting the control plane, the test kubelet and JupyterHub (work directory {workdir}) ...")
+    print(f"Starting the control plane, the nodes and JupyterHub (work directory {workdir}) ...")
     try:
         with demo_stack(workdir, port=args.port, password=args.password) as stack:
             print(_instructions(stack), flush=True)
@@ -136,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 while True:
                     signal.pause()
             except KeyboardInterrupt:
-                print("\nStopping: servers, JupyterHub, the test kubelet, the control plane ...", flush=True)
+                print("\nStopping: servers, JupyterHub, the nodes, the control plane ...", flush=True)
     except KeyboardInterrupt:
         print("\nInterrupted while starting; stopped.", file=sys.stderr)
         return 130

@@ -1,40 +1,53 @@
-"""A test kubelet: runs the notebook container of each pod as a local process.
+"""A test kubelet: the Nodes of the test cluster, each pod a local process.
 
-The control plane of the tests has no scheduler and no kubelet, so a pod that
-KubeSpawner creates would stay ``Pending`` forever. This module plays both for
-one namespace, the way a node would, through the real API server:
+One process plays the kubelet of every Node of a topology file
+(``tests/e2e/nodes.yaml``), each with its own credentials (a client
+certificate for ``system:node:<name>``, group ``system:nodes``: the API
+server's Node authorizer and NodeRestriction admission hold it to its own
+Node, Lease and pods, as they hold a real kubelet). For each node it
 
-- it watches the pods of the namespace (list, then watch from the list's
-  resourceVersion; a 410 or a cut stream lists again);
-- a new pod is bound to this node (``pods/binding``, as a scheduler does), so
-  that the API server treats its deletion as a kubelet-confirmed one;
-- the container named ``notebook`` runs as a local process: its ``command``
-  and ``args`` as Kubernetes combines them with the image's (no ENTRYPOINT,
-  CMD ``jupyterhub-singleuser``; KubeSpawner puts ``KubeSpawner.cmd`` in
-  ``args``), found on the image's ``PATH`` -- here this Python's ``bin``
-  directory, so ``jupyterhub-singleuser`` is the one of this virtualenv; its
-  environment resolved as a kubelet resolves it
-  (``envFrom`` ConfigMaps and Secrets, then ``env``: ``value`` with ``$(VAR)``
-  references, ``valueFrom`` ``secretKeyRef``, ``configMapKeyRef`` and
-  ``fieldRef``). A reference that cannot be resolved leaves the pod
-  ``Pending`` with ``CreateContainerConfigError``, retried, as a kubelet does;
-- each pod gets its own loopback address (127.0.0.2, 127.0.0.3, ...) as its
+- registers the Node (labels, taints, capacity and allocatable, addresses,
+  node info, conditions ``Ready``) and keeps it alive as a kubelet does: its
+  Lease in ``kube-node-lease`` is renewed every ``heartbeat`` seconds and its
+  status (``Ready``, ``lastHeartbeatTime``) every ``6 * heartbeat``; the
+  controller-manager's node lifecycle controller marks a node whose heartbeats
+  stop ``NotReady``, and the scheduler then keeps pods off it;
+- watches the pods bound to it (``fieldSelector=spec.nodeName=<node>``: list,
+  then watch from the list's resourceVersion; a 410 or a cut stream lists
+  again). kube-scheduler binds them; this kubelet never binds a pod (its
+  credentials could not);
+- runs the container named ``notebook`` of each as a local process: its
+  ``command`` and ``args`` as Kubernetes combines them with the image's (no
+  ENTRYPOINT, CMD ``jupyterhub-singleuser``; KubeSpawner puts
+  ``KubeSpawner.cmd`` in ``args``), found on the image's ``PATH`` -- here this
+  Python's ``bin`` directory, so ``jupyterhub-singleuser`` is the one of this
+  virtualenv; its environment resolved as a kubelet resolves it (``envFrom``
+  ConfigMaps and Secrets, then ``env``: ``value`` with ``$(VAR)`` references,
+  ``valueFrom`` ``secretKeyRef``, ``configMapKeyRef`` and ``fieldRef``). A
+  reference that cannot be resolved leaves the pod ``Pending`` with
+  ``CreateContainerConfigError`` (and a ``Failed`` event), retried, as a
+  kubelet does;
+- gives each pod its own loopback address (127.0.0.2, 127.0.0.3, ...) as its
   pod IP. A server that would listen on all interfaces (``0.0.0.0``, which is
   what KubeSpawner's ``ip`` and ``JUPYTERHUB_SERVICE_URL`` say) listens on the
   pod IP instead -- in a real pod "all interfaces" is the pod's own network
   namespace. The port is the container port, as in Kubernetes;
-- once the process runs, the pod status (status subresource) says ``Running``,
-  ``Ready``, the container ready, with ``podIP``; the process id is in
-  ``containerStatuses[0].containerID`` as ``pid://<pid>``;
-- a pod being deleted (``deletionTimestamp``) gets SIGTERM, SIGKILL after its
-  grace period, and once the process is gone the pod object is deleted with
-  ``gracePeriodSeconds=0``, which is the confirmation a kubelet gives;
-- a process that exits on its own is reported as terminated, with its exit code
+- once the process runs, sets the pod status (status subresource) to
+  ``Running``, ``Ready``, the container ready, with ``podIP``, and records a
+  ``Started`` event; the process id is in ``containerStatuses[0].containerID``
+  as ``pid://<pid>``;
+- sends SIGTERM to the process of a pod being deleted (``deletionTimestamp``),
+  SIGKILL after its grace period, and once the process is gone deletes the pod
+  object with ``gracePeriodSeconds=0``, which is the confirmation a kubelet
+  gives;
+- reports a process that exits on its own as terminated, with its exit code
   (``restartPolicy`` is not honoured: nothing is restarted).
 
 What a real node does and this one does not: images (the command runs from
-this machine), volumes, init and sidecar containers, resource limits,
-probes, user ids. Credential values are never logged.
+this machine), volumes, init and sidecar containers, resource limits (the
+capacity is what the topology says, not what this machine has), probes, user
+ids, the kubelet API (``kubectl logs`` and ``exec``). Credential values are
+never logged.
 
 Run it (``python -m tests.e2e.kubelet --help``) or use :class:`Kubelet` from a
 main thread.
@@ -71,12 +84,20 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ContainerConfigError", "KubeClient", "Kubelet", "main", "resolve_env"]
+__all__ = ["NODES_FILE", "ContainerConfigError", "KubeClient", "Kubelet", "load_nodes", "main", "resolve_env"]
 
 log = logging.getLogger("test-kubelet")
 
-#: The line the kubelet logs once it has listed the pods and watches.
+#: The line the kubelet logs once its nodes are registered and Ready, and it
+#: watches their pods.
 READY_MESSAGE = "test kubelet ready"
+
+#: The test cluster's nodes, for the end-to-end tests and ``make demo``.
+NODES_FILE = Path(__file__).resolve().parent / "nodes.yaml"
+
+#: The namespace of the nodes' Leases, as in every cluster.
+LEASE_NAMESPACE = "kube-node-lease"
+LEASE_SECONDS = 40  # a kubelet's default nodeLeaseDurationSeconds
 
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 _CONTAINER = "notebook"
@@ -94,10 +115,12 @@ class ContainerConfigError(Exception):
 
 class KubeClient:
     """The few API calls a kubelet makes, over ``urllib``, from a kubeconfig
-    with a bearer token (what the test control plane writes)."""
+    with a bearer token or a client certificate (what the test control plane
+    writes)."""
 
     def __init__(self, kubeconfig: str | os.PathLike[str]) -> None:
-        config = yaml.safe_load(Path(kubeconfig).read_text())
+        path = Path(kubeconfig)
+        config = yaml.safe_load(path.read_text())
         context_name = config["current-context"]
         context = _named(config["contexts"], context_name)["context"]
         cluster = _named(config["clusters"], context["cluster"])["cluster"]
@@ -109,10 +132,22 @@ class KubeClient:
             ca = base64.b64decode(cluster["certificate-authority-data"]).decode()
             self._ssl.load_verify_locations(cadata=ca)
         elif cluster.get("certificate-authority"):
-            self._ssl.load_verify_locations(cafile=cluster["certificate-authority"])
+            self._ssl.load_verify_locations(cafile=path.parent / cluster["certificate-authority"])
         if cluster.get("insecure-skip-tls-verify"):
             self._ssl.check_hostname = False
             self._ssl.verify_mode = ssl.CERT_NONE
+        if user.get("client-certificate-data"):
+            # ssl wants files: a private copy, gone once loaded.
+            with tempfile.TemporaryDirectory(prefix="kubeclient-") as tmp:
+                cert, key = Path(tmp, "client.crt"), Path(tmp, "client.key")
+                cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
+                key.touch(mode=0o600)
+                key.write_bytes(base64.b64decode(user["client-key-data"]))
+                self._ssl.load_cert_chain(cert, key)
+        elif user.get("client-certificate"):
+            self._ssl.load_cert_chain(
+                path.parent / user["client-certificate"], path.parent / user["client-key"]
+            )
 
     def _open(self, method: str, path: str, body: Any, content_type: str, timeout: float) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -295,10 +330,26 @@ def _bindable(ip: str, port: int) -> bool:
     return True
 
 
+def _micro_now() -> str:
+    """A MicroTime (Lease ``renewTime``)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def load_nodes(path: str | os.PathLike[str] = NODES_FILE) -> list[dict[str, Any]]:
+    """The Node manifests of a topology file (see ``tests/e2e/nodes.yaml``)."""
+    with open(path) as stream:
+        nodes = [doc for doc in yaml.safe_load_all(stream) if doc]
+    for node in nodes:
+        if node.get("kind") != "Node" or not node.get("metadata", {}).get("name"):
+            raise ValueError(f"{path}: every document must be a Node with a name")
+    return nodes
+
+
 @dataclass
 class _Container:
     """One running (or finished) notebook container."""
 
+    node: str
     namespace: str
     pod_name: str
     uid: str
@@ -310,8 +361,26 @@ class _Container:
     deleted: bool = False
 
 
+@dataclass
+class _Node:
+    """One Node this kubelet plays: its manifest, its credentials, its heartbeats."""
+
+    manifest: dict[str, Any]
+    client: KubeClient
+    uid: str = ""
+    ready_since: str = ""
+    next_lease: float = 0.0
+    next_status: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["metadata"]["name"])
+
+
 class Kubelet:
-    """Runs the pods of ``namespace`` as local processes (see the module doc).
+    """Plays the kubelet of each of ``nodes`` (Node manifests), with the client
+    of ``clients[node name]``, and runs the pods bound to them as local
+    processes (see the module doc).
 
     Not thread-safe: call :meth:`run` from the main thread (child processes
     are tied to the thread that starts them by ``PR_SET_PDEATHSIG``).
@@ -319,86 +388,232 @@ class Kubelet:
 
     def __init__(
         self,
-        client: KubeClient,
-        namespace: str,
+        nodes: Sequence[Mapping[str, Any]],
+        clients: Mapping[str, KubeClient],
         workdir: str | os.PathLike[str],
         *,
-        node_name: str = "profilespawner-test-node",
+        heartbeat: float = 10.0,
         image_path: str | None = None,
         image_cmd: tuple[str, ...] = ("jupyterhub-singleuser",),
     ) -> None:
-        self.client = client
-        self.namespace = namespace
+        self.nodes = {
+            str(node["metadata"]["name"]): _Node(dict(node), clients[node["metadata"]["name"]])
+            for node in nodes
+        }
         self.workdir = Path(workdir)
-        self.node_name = node_name
+        self.heartbeat = heartbeat
         self.image_path = image_path or os.pathsep.join(
             [os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]
         )
         self.image_cmd = image_cmd
-        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._events: queue.Queue[tuple[str, str, Any]] = queue.Queue()  # (node, kind, object)
         self._containers: dict[str, _Container] = {}  # by pod uid
         self._pending: dict[str, dict[str, Any]] = {}  # uid -> pod waiting for its config
         self._pending_errors: dict[str, str] = {}  # uid -> the error last reported
         self._stop = threading.Event()
         self._next_retry = 0.0
 
-    # -- the watch thread ----------------------------------------------------
+    def _client(self, pod: Mapping[str, Any]) -> KubeClient:
+        """The credentials of the node the pod is bound to."""
+        return self.nodes[pod["spec"]["nodeName"]].client
 
-    def _watch(self) -> None:
-        pods = f"/api/v1/namespaces/{self.namespace}/pods"
+    # -- the nodes -----------------------------------------------------------
+
+    def _register(self, node: _Node) -> None:
+        """Create the Node as a kubelet registers it: labels, taints and status
+        at once (a node may set its taints only when it creates itself)."""
+        manifest = node.manifest
+        node.ready_since = _now()
+        body = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": node.name, "labels": self._labels(node)},
+            "spec": dict(manifest.get("spec") or {}),
+            "status": self._node_status(node),
+        }
+        status, answer = node.client.request("POST", "/api/v1/nodes", body)
+        if status == 409:  # registered before (a kubelet restart): keep it, refresh its status
+            status, answer = node.client.request("GET", f"/api/v1/nodes/{node.name}")
+            if status == 200 and _own_taints(answer) != _own_taints(body):
+                log.warning("node %s exists with other taints; a node cannot change its own", node.name)
+        if status not in (200, 201):
+            raise RuntimeError(f"registering node {node.name}: HTTP {status}: {_message(answer)}")
+        node.uid = answer["metadata"]["uid"]
+        self._post_status(node)
+        self._renew_lease(node)
+
+    @staticmethod
+    def _labels(node: _Node) -> dict[str, str]:
+        labels = {
+            "kubernetes.io/hostname": node.name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+        }
+        labels.update(node.manifest["metadata"].get("labels") or {})
+        return labels
+
+    def _node_status(self, node: _Node) -> dict[str, Any]:
+        now = _now()
+
+        def condition(kind: str, status: str, reason: str, message: str) -> dict[str, Any]:
+            return {
+                "type": kind,
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": node.ready_since,
+            }
+
+        reported = node.manifest.get("status") or {}
+        return {
+            "capacity": dict(reported.get("capacity") or {}),
+            "allocatable": dict(reported.get("allocatable") or reported.get("capacity") or {}),
+            "conditions": [
+                condition(
+                    "MemoryPressure",
+                    "False",
+                    "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available",
+                ),
+                condition(
+                    "DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"
+                ),
+                condition(
+                    "PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"
+                ),
+                condition("Ready", "True", "KubeletReady", "test kubelet is posting ready status"),
+            ],
+            "addresses": [
+                {"type": "InternalIP", "address": "127.0.0.1"},
+                {"type": "Hostname", "address": node.name},
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
+            "nodeInfo": {
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+                "kernelVersion": os.uname().release,
+                "osImage": "profilespawner test kubelet (pods are local processes)",
+                "containerRuntimeVersion": "local-process://0",
+                "kubeletVersion": "",
+                "kubeProxyVersion": "",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+            },
+        }
+
+    def _post_status(self, node: _Node) -> None:
+        status, answer = node.client.request(
+            "PATCH",
+            f"/api/v1/nodes/{node.name}/status",
+            {"status": self._node_status(node)},
+            content_type="application/merge-patch+json",
+        )
+        if status != 200:
+            log.warning("status of node %s: HTTP %s: %s", node.name, status, _message(answer))
+        node.next_status = time.monotonic() + 6 * self.heartbeat
+
+    def _renew_lease(self, node: _Node) -> None:
+        path = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
+        spec = {"holderIdentity": node.name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": _micro_now()}
+        status, answer = node.client.request(
+            "PATCH", f"{path}/{node.name}", {"spec": spec}, content_type="application/merge-patch+json"
+        )
+        if status == 404:
+            lease = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {
+                    "name": node.name,
+                    "namespace": LEASE_NAMESPACE,
+                    "ownerReferences": [
+                        {"apiVersion": "v1", "kind": "Node", "name": node.name, "uid": node.uid}
+                    ],
+                },
+                "spec": spec,
+            }
+            status, answer = node.client.request("POST", path, lease)
+        if status not in (200, 201):
+            log.warning("lease of node %s: HTTP %s: %s", node.name, status, _message(answer))
+        node.next_lease = time.monotonic() + self.heartbeat
+
+    def _heartbeats(self) -> None:
+        now = time.monotonic()
+        for node in self.nodes.values():
+            if now >= node.next_lease:
+                self._renew_lease(node)
+            if now >= node.next_status:
+                self._post_status(node)
+
+    # -- the watch threads -----------------------------------------------------
+
+    def _watch(self, node: _Node) -> None:
+        """List, then watch, the pods bound to ``node``; events go to the queue."""
+        selector = urllib.parse.urlencode({"fieldSelector": f"spec.nodeName={node.name}"})
+        pods = "/api/v1/pods"
         while not self._stop.is_set():
             try:
-                status, body = self.client.request("GET", pods)
+                status, body = node.client.request("GET", f"{pods}?{selector}")
             except OSError as error:  # the API server is away: try again
                 status, body = None, str(error)
             if status != 200:
-                log.warning("listing pods: %s", f"HTTP {status}" if status else body)
+                log.warning("listing pods of %s: %s", node.name, f"HTTP {status}" if status else body)
                 self._stop.wait(1)
                 continue
-            self._events.put(("SYNC", body["items"]))
+            self._events.put((node.name, "SYNC", body["items"]))
             version = body["metadata"]["resourceVersion"]
             try:
                 while not self._stop.is_set():
                     query = urllib.parse.urlencode(
                         {
+                            "fieldSelector": f"spec.nodeName={node.name}",
                             "watch": "1",
                             "resourceVersion": version,
                             "allowWatchBookmarks": "true",
                             "timeoutSeconds": str(_WATCH_SECONDS),
                         }
                     )
-                    for event in self.client.stream(f"{pods}?{query}", timeout=_WATCH_SECONDS + 30):
+                    for event in node.client.stream(f"{pods}?{query}", timeout=_WATCH_SECONDS + 30):
                         obj = event.get("object") or {}
                         if event.get("type") == "ERROR":
                             raise _Relist(obj.get("message", "watch error"))
                         version = obj.get("metadata", {}).get("resourceVersion", version)
                         if event.get("type") != "BOOKMARK":
-                            self._events.put((event["type"], obj))
+                            self._events.put((node.name, event["type"], obj))
             except (_Relist, OSError, ValueError) as error:
                 if not self._stop.is_set():
-                    log.info("pod watch ended (%s); listing again", error)
+                    log.info("pod watch of %s ended (%s); listing again", node.name, error)
                     self._stop.wait(0.5)
 
     # -- the main loop -------------------------------------------------------
 
     def run(self, ready: threading.Event | None = None) -> None:
-        """Serve pods until :meth:`stop`; then stop every process."""
-        watcher = threading.Thread(target=self._watch, name="pod-watch", daemon=True)
-        watcher.start()
-        announced = False
+        """Register the nodes, serve their pods until :meth:`stop`; then stop
+        every process."""
+        for node in self.nodes.values():
+            self._register(node)
+        for node in self.nodes.values():
+            watcher = threading.Thread(
+                target=self._watch, args=(node,), name=f"watch-{node.name}", daemon=True
+            )
+            watcher.start()
+        unsynced = set(self.nodes)
         try:
             while not self._stop.is_set():
                 try:
-                    kind, obj = self._events.get(timeout=0.2)
+                    node_name, kind, obj = self._events.get(timeout=0.2)
                 except queue.Empty:
                     pass
                 else:
-                    self._guarded(self._dispatch, kind, obj)
-                    if kind == "SYNC" and not announced:
-                        announced = True
-                        log.info("%s: node %s, namespace %s", READY_MESSAGE, self.node_name, self.namespace)
-                        if ready is not None:
-                            ready.set()
+                    self._guarded(self._dispatch, node_name, kind, obj)
+                    if kind == "SYNC" and node_name in unsynced:
+                        unsynced.discard(node_name)
+                        if not unsynced:
+                            log.info("%s: nodes %s", READY_MESSAGE, ", ".join(self.nodes))
+                            if ready is not None:
+                                ready.set()
+                self._guarded(self._heartbeats)
                 self._guarded(self._reap)
                 if self._pending and time.monotonic() >= self._next_retry:
                     self._next_retry = time.monotonic() + _RETRY_CONFIG_SECONDS
@@ -421,11 +636,11 @@ class Kubelet:
         except OSError as error:
             log.warning("API server unreachable: %s", error)
 
-    def _dispatch(self, kind: str, obj: Any) -> None:
+    def _dispatch(self, node_name: str, kind: str, obj: Any) -> None:
         if kind == "SYNC":
             present = {pod["metadata"]["uid"] for pod in obj}
             for uid, container in list(self._containers.items()):
-                if uid not in present:
+                if container.node == node_name and uid not in present:
                     self._forget(container, "gone from the list")
             for pod in obj:
                 self._on_pod(pod)
@@ -440,8 +655,8 @@ class Kubelet:
     def _on_pod(self, pod: dict[str, Any]) -> None:
         meta, spec = pod["metadata"], pod["spec"]
         uid = meta["uid"]
-        if spec.get("nodeName") not in (None, "", self.node_name):
-            return
+        if spec.get("nodeName") not in self.nodes:
+            return  # not bound here: the scheduler decides, never this kubelet
         container = self._containers.get(uid)
         if meta.get("deletionTimestamp"):
             self._pending.pop(uid, None)
@@ -449,57 +664,40 @@ class Kubelet:
                 self._confirm_deletion(pod)
             elif container.kill_at is None:
                 grace = meta.get("deletionGracePeriodSeconds") or 0
-                log.info("stopping %s/%s (grace %ss)", self.namespace, meta["name"], grace)
+                log.info("stopping %s/%s (grace %ss)", meta["namespace"], meta["name"], grace)
                 _signal_group(container.process, signal.SIGTERM)
                 container.kill_at = time.monotonic() + grace
             return
         if container is None and uid not in self._pending:
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 return
-            if not spec.get("nodeName") and not self._bind(pod):
-                return
             self._start(pod)
-
-    def _bind(self, pod: dict[str, Any]) -> bool:
-        name = pod["metadata"]["name"]
-        binding = {
-            "apiVersion": "v1",
-            "kind": "Binding",
-            "metadata": {"name": name},
-            "target": {"apiVersion": "v1", "kind": "Node", "name": self.node_name},
-        }
-        status, body = self.client.request(
-            "POST", f"/api/v1/namespaces/{self.namespace}/pods/{name}/binding", binding
-        )
-        if status not in (200, 201):
-            log.warning("binding %s/%s: HTTP %s: %s", self.namespace, name, status, _message(body))
-            return False
-        pod["spec"]["nodeName"] = self.node_name
-        return True
 
     # -- starting ------------------------------------------------------------
 
     def _start(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
-        name, uid = meta["name"], meta["uid"]
+        namespace, name, uid, node = meta["namespace"], meta["name"], meta["uid"], pod["spec"]["nodeName"]
+        client = self._client(pod)
         container = next((c for c in pod["spec"]["containers"] if c["name"] == _CONTAINER), None)
         if container is None:
             container = pod["spec"]["containers"][0]
         ip, port = self._allocate(container)
         pod.setdefault("status", {}).update(podIP=ip, hostIP="127.0.0.1")
         try:
-            env = resolve_env(self.client, pod, container)
+            env = resolve_env(client, pod, container)
         except ContainerConfigError as error:
             self._pending[uid] = pod
             if str(error) != self._pending_errors.get(uid):
                 self._pending_errors[uid] = str(error)
-                log.warning("%s/%s: CreateContainerConfigError: %s", self.namespace, name, error)
+                log.warning("%s/%s: CreateContainerConfigError: %s", namespace, name, error)
                 self._patch_status(pod, self._waiting_status(container, "CreateContainerConfigError", error))
+                self._event(pod, "Warning", "Failed", f"Error: {error}")
             return
         self._pending.pop(uid, None)
         self._pending_errors.pop(uid, None)
 
-        pod_dir = self.workdir / f"{self.namespace}_{name}_{uid[:8]}"
+        pod_dir = self.workdir / f"{namespace}_{name}_{uid[:8]}"
         home = pod_dir / "home"
         home.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
@@ -529,15 +727,24 @@ class Kubelet:
                     preexec_fn=_die_with_parent,
                 )
         except OSError as error:
-            log.warning("%s/%s: cannot start %s: %s", self.namespace, name, argv[0], error)
-            self._containers[uid] = _Container(self.namespace, name, uid, ip, exit_code=128)
+            log.warning("%s/%s: cannot start %s: %s", namespace, name, argv[0], error)
+            self._containers[uid] = _Container(node, namespace, name, uid, ip, exit_code=128)
             self._patch_status(pod, self._terminated_status(container, 128, "StartError", "Failed"))
+            self._event(pod, "Warning", "Failed", f"Error: cannot start {argv[0]}")
             return
-        self._containers[uid] = _Container(self.namespace, name, uid, ip, process, log_path)
+        self._containers[uid] = _Container(node, namespace, name, uid, ip, process, log_path)
         log.info(
-            "started %s/%s: pid %s on %s:%s, log %s", self.namespace, name, process.pid, ip, port, log_path
+            "started %s/%s on %s: pid %s on %s:%s, log %s",
+            namespace,
+            name,
+            node,
+            process.pid,
+            ip,
+            port,
+            log_path,
         )
         self._patch_status(pod, self._running_status(container, process.pid))
+        self._event(pod, "Normal", "Started", f"Started container {container['name']}")
 
     def _allocate(self, container: Mapping[str, Any]) -> tuple[str, int]:
         """A loopback address no other pod uses, where the container port is free."""
@@ -550,15 +757,51 @@ class Kubelet:
                     return ip, port
         raise RuntimeError("no free loopback address left")
 
-    # -- status --------------------------------------------------------------
+    # -- status and events ---------------------------------------------------
 
     def _patch_status(self, pod: Mapping[str, Any], status: dict[str, Any]) -> None:
         meta = pod["metadata"]
-        path = f"/api/v1/namespaces/{self.namespace}/pods/{meta['name']}/status"
+        path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/status"
         patch = {"metadata": {"uid": meta["uid"]}, "status": {**self._base_status(pod), **status}}
-        code, body = self.client.request("PATCH", path, patch, content_type="application/merge-patch+json")
+        code, body = self._client(pod).request(
+            "PATCH", path, patch, content_type="application/merge-patch+json"
+        )
         if code != 200:
-            log.warning("status of %s/%s: HTTP %s: %s", self.namespace, meta["name"], code, _message(body))
+            log.warning("status of %s/%s: HTTP %s: %s", meta["namespace"], meta["name"], code, _message(body))
+
+    def _event(self, pod: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
+        """Record an event about the pod's container, as a kubelet does (KubeSpawner
+        shows a pod's events as the spawn's progress)."""
+        meta = pod["metadata"]
+        node = pod["spec"]["nodeName"]
+        now = _now()
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "namespace": meta["namespace"],
+                "name": meta["name"],
+                "uid": meta["uid"],
+                "fieldPath": f"spec.containers{{{_CONTAINER}}}",
+            },
+            "type": kind,
+            "reason": reason,
+            "message": message,
+            "source": {"component": "kubelet", "host": node},
+            "reportingComponent": "kubelet",
+            "reportingInstance": node,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        code, body = self._client(pod).request(
+            "POST", f"/api/v1/namespaces/{meta['namespace']}/events", event
+        )
+        if code != 201:
+            log.warning("event for %s/%s: HTTP %s: %s", meta["namespace"], meta["name"], code, _message(body))
 
     @staticmethod
     def _conditions(ready: bool) -> list[dict[str, Any]]:
@@ -637,7 +880,7 @@ class Kubelet:
             code = process.poll()
             if code is None:
                 if container.kill_at is not None and time.monotonic() >= container.kill_at:
-                    log.info("killing %s/%s: grace period over", self.namespace, container.pod_name)
+                    log.info("killing %s/%s: grace period over", container.namespace, container.pod_name)
                     _signal_group(process, signal.SIGKILL)
                     container.kill_at = float("inf")
                 continue
@@ -645,13 +888,13 @@ class Kubelet:
             # A leftover child of the server (a kernel) goes with it.
             _signal_group(process, signal.SIGKILL)
             log.info(
-                "%s/%s: process %s exited with %s", self.namespace, container.pod_name, process.pid, code
+                "%s/%s: process %s exited with %s", container.namespace, container.pod_name, process.pid, code
             )
             if container.kill_at is not None:
                 self._confirm_deletion_of(container)
             else:
-                status, pod = self.client.request(
-                    "GET", f"/api/v1/namespaces/{self.namespace}/pods/{container.pod_name}"
+                status, pod = self.nodes[container.node].client.request(
+                    "GET", f"/api/v1/namespaces/{container.namespace}/pods/{container.pod_name}"
                 )
                 if status == 200 and pod["metadata"]["uid"] == container.uid:
                     notebook = next(
@@ -665,7 +908,7 @@ class Kubelet:
     def _confirm_deletion(self, pod: Mapping[str, Any]) -> None:
         meta = pod["metadata"]
         container = self._containers.get(meta["uid"]) or _Container(
-            self.namespace, meta["name"], meta["uid"], ""
+            pod["spec"]["nodeName"], meta["namespace"], meta["name"], meta["uid"], ""
         )
         self._containers.setdefault(meta["uid"], container)
         self._confirm_deletion_of(container)
@@ -682,20 +925,24 @@ class Kubelet:
             "gracePeriodSeconds": 0,
             "preconditions": {"uid": container.uid},
         }
-        status, answer = self.client.request(
-            "DELETE", f"/api/v1/namespaces/{self.namespace}/pods/{container.pod_name}", body
+        status, answer = self.nodes[container.node].client.request(
+            "DELETE", f"/api/v1/namespaces/{container.namespace}/pods/{container.pod_name}", body
         )
         if status in (200, 202, 404, 409):
-            log.info("%s/%s: deleted (HTTP %s)", self.namespace, container.pod_name, status)
+            log.info("%s/%s: deleted (HTTP %s)", container.namespace, container.pod_name, status)
         else:
             container.deleted = False
             log.warning(
-                "deleting %s/%s: HTTP %s: %s", self.namespace, container.pod_name, status, _message(answer)
+                "deleting %s/%s: HTTP %s: %s",
+                container.namespace,
+                container.pod_name,
+                status,
+                _message(answer),
             )
 
     def _forget(self, container: _Container, why: str) -> None:
         if container.process is not None and container.exit_code is None:
-            log.info("%s/%s %s: stopping its process", self.namespace, container.pod_name, why)
+            log.info("%s/%s %s: stopping its process", container.namespace, container.pod_name, why)
             _stop_process(container.process, grace=2.0)
         self._containers.pop(container.uid, None)
 
@@ -709,6 +956,12 @@ class Kubelet:
             _stop_process(container.process, grace=5.0)
         if running:
             log.info("stopped %d process(es)", len(running))
+
+
+def _own_taints(node: Mapping[str, Any]) -> list[Any]:
+    """A Node's taints but those the node lifecycle controller manages."""
+    taints = (node.get("spec") or {}).get("taints") or []
+    return [t for t in taints if not str(t.get("key", "")).startswith("node.kubernetes.io/")]
 
 
 class _Relist(Exception):
@@ -774,16 +1027,32 @@ def _rewrite_ip_args(argv: list[str], ip: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tests.e2e.kubelet --kubeconfig K --namespace NS``: run until SIGTERM/SIGINT."""
+    """``python -m tests.e2e.kubelet --kubeconfigs DIR [--nodes FILE]``: run until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.kubelet", description=__doc__.splitlines()[0])
-    parser.add_argument("--kubeconfig", required=True)
-    parser.add_argument("--namespace", required=True)
+    parser.add_argument(
+        "--nodes",
+        default=str(NODES_FILE),
+        help="the Node manifests to play (default: tests/e2e/nodes.yaml)",
+    )
+    parser.add_argument(
+        "--kubeconfigs",
+        required=True,
+        help="directory with one kubeconfig per node, <node>.kubeconfig, whose user is system:node:<node>",
+    )
     parser.add_argument("--workdir", help="where pod homes and logs go (default: a temporary directory)")
-    parser.add_argument("--node-name", default="profilespawner-test-node")
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        default=10.0,
+        help="seconds between Lease renewals (default: 10, a kubelet's)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    nodes = load_nodes(args.nodes)
+    names = [node["metadata"]["name"] for node in nodes]
+    clients = {name: KubeClient(Path(args.kubeconfigs) / f"{name}.kubeconfig") for name in names}
     workdir = args.workdir or tempfile.mkdtemp(prefix="test-kubelet-")
-    kubelet = Kubelet(KubeClient(args.kubeconfig), args.namespace, workdir, node_name=args.node_name)
+    kubelet = Kubelet(nodes, clients, workdir, heartbeat=args.heartbeat)
 
     def on_signal(signum: int, frame: object) -> None:
         kubelet.stop()

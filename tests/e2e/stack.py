@@ -1,21 +1,26 @@
-"""A whole local deployment: control plane, test kubelet, JupyterHub, for tests and ``make demo``.
+"""A whole local deployment: control plane, Nodes, JupyterHub, for tests and ``make demo``.
 
 :class:`LocalStack` starts, in order (and stops in reverse, also on errors):
 
-1. the control plane (:class:`tests.controlplane.harness.ControlPlane`), unless
-   one is given;
-2. a namespace, and the manifests given (ConfigMaps, Secrets), applied
-   server-side;
-3. the test kubelet (:mod:`tests.e2e.kubelet`) for that namespace, as a process;
+1. the control plane (:class:`tests.controlplane.harness.ControlPlane`: etcd,
+   kube-apiserver, kube-controller-manager, kube-scheduler), unless one is given;
+2. the cluster's Nodes (:class:`NodeSet`: the test kubelet of
+   :mod:`tests.e2e.kubelet` as a process, playing every Node of
+   ``tests/e2e/nodes.yaml``), unless a running NodeSet is given -- the Nodes
+   belong to the cluster, so several stacks on one control plane share them;
+3. a namespace, and the manifests given (ConfigMaps, Secrets, a
+   PersistentVolume...), applied server-side;
 4. JupyterHub (``python -m jupyterhub``) with a generated configuration:
    ``ProfileKubeSpawner`` in that namespace, KubeSpawner's client pointed at
    the control plane through ``KUBECONFIG``, the shared-password
    authenticator, configurable-http-proxy from ``tests/e2e/node_modules``
    (``npm ci --prefix tests/e2e``), every address on loopback.
 
+kube-scheduler places each notebook pod on a Node; the test kubelet runs it.
 Processes run in their own sessions, die with this process (``PR_SET_PDEATHSIG``)
 and are stopped at interpreter exit at the latest. Logs go to ``workdir``:
-``hub.log``, ``kubelet.log`` and one ``container.log`` per pod under ``pods/``.
+``hub.log``, and, from the NodeSet's directory, ``kubelet.log`` and one
+``container.log`` per pod under ``pods/``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -46,12 +51,13 @@ import yaml
 
 from tests.controlplane.harness import ControlPlane
 
-from .kubelet import READY_MESSAGE, _die_with_parent
+from .kubelet import NODES_FILE, READY_MESSAGE, _die_with_parent, load_nodes
 
 __all__ = [
     "CHP_HINT",
     "E2E_DIR",
     "LocalStack",
+    "NodeSet",
     "StackError",
     "chp_path",
     "load_manifests",
@@ -63,6 +69,9 @@ CHP_HINT = "install it with `npm ci --prefix tests/e2e` (make does this)"
 
 #: The user servers' image; profiles may match it by name.
 DEFAULT_IMAGE = "quay.io/jupyter/minimal-notebook:2025-01-01"
+
+#: core/v1 kinds that live outside namespaces (as far as stacks apply them).
+_CLUSTER_SCOPED = {"Node", "PersistentVolume"}
 
 
 class StackError(RuntimeError):
@@ -169,6 +178,7 @@ class HubSettings:
     profile_files: Sequence[str] = ()
     base_config: str | None = None  # a jupyterhub_config.py loaded first
     extra_config: str = ""  # Python appended at the end
+    start_timeout: int = 60  # KubeSpawner.start_timeout
     hub_port: int = field(default_factory=_free_port)
     proxy_api_port: int = field(default_factory=_free_port)
 
@@ -218,7 +228,7 @@ class HubSettings:
             ("KubeSpawner.image", self.image),
             ("KubeSpawner.cmd", ["jupyterhub-singleuser"]),
             ("KubeSpawner.storage_pvc_ensure", False),
-            ("KubeSpawner.start_timeout", 60),
+            ("KubeSpawner.start_timeout", self.start_timeout),
             ("KubeSpawner.http_timeout", 30),
         ]
         if self.profile_files:
@@ -229,17 +239,102 @@ class HubSettings:
         return "\n".join(lines) + "\n"
 
 
+# -- the Nodes ---------------------------------------------------------------
+
+
+class NodeSet:
+    """The Nodes of ``topology`` on ``control_plane``, played by the test
+    kubelet (:mod:`tests.e2e.kubelet`) as a process.
+
+    Each node gets a kubeconfig of its own, a client certificate for
+    ``system:node:<name>`` in group ``system:nodes``, as a kubelet has. Logs
+    in ``workdir``: ``kubelet.log``, and ``pods/<namespace>_<pod>_<uid>/container.log``.
+    """
+
+    def __init__(
+        self,
+        control_plane: ControlPlane,
+        workdir: str | os.PathLike[str],
+        *,
+        topology: str | os.PathLike[str] = NODES_FILE,
+        heartbeat: float = 10.0,
+    ) -> None:
+        self.control_plane = control_plane
+        self.workdir = Path(workdir).resolve()
+        self.topology = Path(topology)
+        self.heartbeat = heartbeat
+        self.names = [node["metadata"]["name"] for node in load_nodes(self.topology)]
+        self.log = self.workdir / "kubelet.log"
+        self.pods_dir = self.workdir / "pods"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> NodeSet:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the kubelet; return once every node is registered and Ready."""
+        kubeconfigs = self.workdir / "node-kubeconfigs"
+        kubeconfigs.mkdir(parents=True, exist_ok=True)
+        kubeconfigs.chmod(0o700)
+        for name in self.names:
+            self.control_plane.write_client_kubeconfig(
+                kubeconfigs / f"{name}.kubeconfig", user=f"system:node:{name}", groups=["system:nodes"]
+            )
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.e2e.kubelet",
+            f"--nodes={self.topology}",
+            f"--kubeconfigs={kubeconfigs}",
+            f"--workdir={self.pods_dir}",
+            f"--heartbeat={self.heartbeat}",
+        ]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._process = _start(argv, log=self.log, env=env, cwd=REPO_ROOT)
+        _wait_for(
+            "test kubelet",
+            lambda: READY_MESSAGE in self.log.read_text(errors="replace"),
+            timeout=30,
+            process=self._process,
+            log=self.log,
+        )
+
+    def stop(self) -> None:
+        """Stop the kubelet and every pod process it runs. The Node objects stay,
+        as when a node goes down: the node lifecycle controller marks them
+        NotReady once their Leases run out."""
+        _stop(self._process, grace=10.0)
+        self._process = None
+
+    def logs(self) -> Iterator[Path]:
+        """The kubelet's log and every container's."""
+        if self.log.exists():
+            yield self.log
+        if self.pods_dir.exists():
+            yield from sorted(self.pods_dir.glob("*/container.log"))
+
+
 # -- the stack ---------------------------------------------------------------
 
 
 class LocalStack:
-    """Control plane + namespace + manifests + test kubelet + JupyterHub.
+    """Control plane + Nodes + namespace + manifests + JupyterHub.
 
     ``control_plane``: reuse a running one (a namespace of it is used, and
     deleted at the end); else one is started in ``workdir`` and stopped at the
-    end. ``users`` maps user names to their JupyterHub groups; they all log in
-    with ``password``. ``api_token`` is a hub API token with admin rights on
-    users and servers (service ``e2e``).
+    end. ``nodes``: a running :class:`NodeSet` of that control plane; else one
+    is started for ``topology`` and stopped at the end. ``users`` maps user
+    names to their JupyterHub groups; they all log in with ``password``.
+    ``api_token`` is a hub API token with admin rights on users and servers
+    (service ``e2e``).
     """
 
     def __init__(
@@ -247,6 +342,8 @@ class LocalStack:
         workdir: str | os.PathLike[str],
         *,
         control_plane: ControlPlane | None = None,
+        nodes: NodeSet | None = None,
+        topology: str | os.PathLike[str] = NODES_FILE,
         namespace: str | None = None,
         manifests: Iterable[Mapping[str, Any]] = (),
         users: Mapping[str, Sequence[str]] | None = None,
@@ -257,12 +354,16 @@ class LocalStack:
         base_config: str | None = None,
         extra_config: str = "",
         hub_timeout: float = 60.0,
+        start_timeout: int = 60,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workdir.chmod(0o700)  # the hub config holds the password and the API token
         self._given_control_plane = control_plane
         self.control_plane: ControlPlane | None = control_plane
+        self._given_nodes = nodes
+        self.nodes: NodeSet | None = nodes
+        self.topology = topology
         self.namespace = namespace or f"e2e-{secrets.token_hex(4)}"
         self.manifests = [dict(m) for m in manifests]
         self.password = password or secrets.token_urlsafe(12)
@@ -277,13 +378,11 @@ class LocalStack:
             profile_files=profile_files,
             base_config=base_config,
             extra_config=extra_config,
+            start_timeout=start_timeout,
         )
         self.hub_timeout = hub_timeout
         self.url = f"http://127.0.0.1:{self.hub.port}"
         self.hub_log = self.workdir / "hub.log"
-        self.kubelet_log = self.workdir / "kubelet.log"
-        self.pods_dir = self.workdir / "pods"
-        self._kubelet: subprocess.Popen[bytes] | None = None
         self._hub: subprocess.Popen[bytes] | None = None
         self._namespace_created = False
 
@@ -310,22 +409,26 @@ class LocalStack:
         if self.control_plane is None:
             self.control_plane = ControlPlane(workdir=self.workdir / "controlplane").start()
         cp = self.control_plane
+        if self.nodes is None:
+            self.nodes = NodeSet(cp, self.workdir / "nodes", topology=self.topology)
+            self.nodes.start()
         cp.create_namespace(self.namespace, labels={"profilespawner-test": "e2e"})
         self._namespace_created = True
         for manifest in self.manifests:
             self.apply(manifest)
-        self._start_kubelet()
         self._start_hub(chp)
 
     def stop(self) -> None:
-        """Stop the hub (it stops the servers), the kubelet, then the control plane."""
+        """Stop the hub (it stops the servers), the Nodes (if started here),
+        then the control plane (if started here)."""
         # The hub stops every server at shutdown, which needs the kubelet to
         # confirm the pod deletions: give it time before the kubelet goes.
         _stop(self._hub, grace=30.0)
         self._hub = None
         self._stop_leftover_proxy()
-        _stop(self._kubelet, grace=10.0)
-        self._kubelet = None
+        if self.nodes is not None and self._given_nodes is None:
+            self.nodes.stop()
+            self.nodes = None
         if self.control_plane is not None:
             if self._given_control_plane is None:
                 self.control_plane.stop()
@@ -348,25 +451,6 @@ class LocalStack:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def _start_kubelet(self) -> None:
-        assert self.control_plane is not None
-        argv = [
-            sys.executable,
-            "-m",
-            "tests.e2e.kubelet",
-            f"--kubeconfig={self.control_plane.kubeconfig_path}",
-            f"--namespace={self.namespace}",
-            f"--workdir={self.pods_dir}",
-        ]
-        self._kubelet = _start(argv, log=self.kubelet_log, env=self._environment(), cwd=REPO_ROOT)
-        _wait_for(
-            "test kubelet",
-            lambda: READY_MESSAGE in self.kubelet_log.read_text(errors="replace"),
-            timeout=30,
-            process=self._kubelet,
-            log=self.kubelet_log,
-        )
-
     def _start_hub(self, chp: Path) -> None:
         assert self.control_plane is not None
         config = self.workdir / "jupyterhub_config.py"
@@ -388,23 +472,39 @@ class LocalStack:
 
     # -- the control plane ---------------------------------------------------
 
-    def apply(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
-        """Create or update a namespaced core/v1 object (ConfigMap, Secret, ...)
-        in the stack's namespace, server-side."""
-        assert self.control_plane is not None
-        kind = manifest["kind"]
+    def _path(self, kind: str, name: str) -> str:
+        """The URL of a core/v1 object: in the stack's namespace, or cluster-wide
+        for the kinds that are (PersistentVolume, Node)."""
         plural = kind.lower() + ("es" if kind.endswith("s") else "s")
-        name = urllib.parse.quote(manifest["metadata"]["name"])
-        obj = {**manifest, "metadata": {**manifest["metadata"], "namespace": self.namespace}}
-        return self.control_plane.apply(f"/api/v1/namespaces/{self.namespace}/{plural}/{name}", obj)
+        where = "" if kind in _CLUSTER_SCOPED else f"/namespaces/{self.namespace}"
+        return f"/api/v1{where}/{plural}/{urllib.parse.quote(name)}"
+
+    def apply(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or update a core/v1 object (ConfigMap, Secret, ResourceQuota,
+        PersistentVolume, ...), in the stack's namespace unless cluster-wide,
+        server-side."""
+        assert self.control_plane is not None
+        kind, metadata = manifest["kind"], dict(manifest["metadata"])
+        if kind not in _CLUSTER_SCOPED:
+            metadata["namespace"] = self.namespace
+        return self.control_plane.apply(
+            self._path(kind, metadata["name"]), {**manifest, "metadata": metadata}
+        )
+
+    def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        """A core/v1 object (as :meth:`apply` finds it), or None."""
+        assert self.control_plane is not None
+        status, body = self.control_plane.request("GET", self._path(kind, name))
+        if status == 404:
+            return None
+        if status != 200:
+            raise StackError(f"get {kind} {name}: HTTP {status}: {body}")
+        return dict(body)
 
     def delete(self, kind: str, name: str) -> None:
-        """Delete a namespaced core/v1 object; a missing one is fine."""
+        """Delete a core/v1 object (as :meth:`apply` finds it); a missing one is fine."""
         assert self.control_plane is not None
-        plural = kind.lower() + ("es" if kind.endswith("s") else "s")
-        status, body = self.control_plane.request(
-            "DELETE", f"/api/v1/namespaces/{self.namespace}/{plural}/{name}"
-        )
+        status, body = self.control_plane.request("DELETE", self._path(kind, name))
         if status not in (200, 202, 404):
             raise StackError(f"delete {kind} {name}: HTTP {status}: {body}")
 
@@ -425,6 +525,19 @@ class LocalStack:
             ):
                 return pod
         return None
+
+    def events_of(self, pod_name: str) -> list[dict[str, Any]]:
+        """The events about a pod of the stack's namespace (scheduler, kubelet), oldest first."""
+        assert self.control_plane is not None
+        query = urllib.parse.urlencode(
+            {"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={pod_name}"}
+        )
+        status, body = self.control_plane.request(
+            "GET", f"/api/v1/namespaces/{self.namespace}/events?{query}"
+        )
+        if status != 200:
+            raise StackError(f"list events: HTTP {status}")
+        return sorted(body["items"], key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
 
     # -- the hub -------------------------------------------------------------
 
@@ -448,23 +561,32 @@ class LocalStack:
         except ValueError:
             return status, text
 
-    def wait_for_server(self, user: str, timeout: float = 90.0) -> dict[str, Any]:
-        """Follow the spawn's progress events until it is ready; the user model.
-
-        Raises :class:`StackError` when the spawn fails or takes too long.
-        """
+    def progress(
+        self, user: str, timeout: float = 90.0, until: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """The progress events of ``user``'s spawn (what the spawn page shows),
+        followed until the last one says ready or failed, or satisfies ``until``."""
         request = urllib.request.Request(f"{self.url}/hub/api/users/{user}/server/progress")
         request.add_header("Authorization", f"token {self.api_token}")
         request.add_header("Accept", "text/event-stream")
-        last: dict[str, Any] = {}
+        events: list[dict[str, Any]] = []
         with urllib.request.urlopen(request, timeout=timeout) as stream:
             for raw in stream:
                 line = raw.decode().strip()
                 if not line.startswith("data:"):
                     continue
-                last = json.loads(line[5:])
-                if last.get("ready") or last.get("failed"):
+                events.append(json.loads(line[5:]))
+                if events[-1].get("ready") or events[-1].get("failed") or (until and until(events[-1])):
                     break
+        return events
+
+    def wait_for_server(self, user: str, timeout: float = 90.0) -> dict[str, Any]:
+        """Follow the spawn's progress events until it is ready; the user model.
+
+        Raises :class:`StackError` when the spawn fails or takes too long.
+        """
+        events = self.progress(user, timeout)
+        last = events[-1] if events else {}
         if not last.get("ready"):
             raise StackError(f"server of {user} did not start: {last.get('message')}\n{_tail(self.hub_log)}")
         status, model = self.api("GET", f"/users/{user}")
@@ -513,7 +635,9 @@ class LocalStack:
         raise StackError(f"pod of {user} has no running container")
 
     def logs(self) -> Iterator[Path]:
-        """Every log file of the stack (hub, kubelet, containers)."""
-        yield from (p for p in (self.hub_log, self.kubelet_log) if p.exists())
-        if self.pods_dir.exists():
-            yield from sorted(self.pods_dir.glob("*/container.log"))
+        """Every log file of the stack (hub, kubelet, containers; with shared
+        Nodes, the containers of every stack on them)."""
+        if self.hub_log.exists():
+            yield self.hub_log
+        if self.nodes is not None:
+            yield from self.nodes.logs()

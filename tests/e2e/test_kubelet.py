@@ -1,6 +1,8 @@
-"""The test kubelet does what the end-to-end tests rely on: a kubelet's
-environment, ``CreateContainerConfigError`` until a Secret exists, and a
-graceful deletion that ends only when the process is gone."""
+"""The test kubelet does what the end-to-end tests rely on: Nodes as
+``tests/e2e/nodes.yaml`` describes them, kept Ready by heartbeats; only the
+pods the scheduler bound to them, with a node's rights and no more; a
+kubelet's environment, ``CreateContainerConfigError`` until a Secret exists,
+and a graceful deletion that ends only when the process is gone."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import pytest
 
 from tests.controlplane.harness import ControlPlane
 
-from .kubelet import ContainerConfigError, KubeClient, resolve_env
-from .stack import LocalStack
+from .kubelet import LEASE_NAMESPACE, ContainerConfigError, KubeClient, load_nodes, resolve_env
+from .stack import LocalStack, NodeSet
 from .test_hub import process_environment, wait_until
 
 #: A container that only SIGKILL stops.
@@ -25,6 +27,93 @@ def _pod(ns: str, container: dict[str, Any]) -> dict[str, Any]:
         "metadata": {"name": "p", "namespace": ns, "uid": "u-1"},
         "spec": {"containers": [{"name": "notebook", **container}]},
     }
+
+
+def test_nodes_are_registered_as_the_topology_says(nodes: NodeSet) -> None:
+    cp = nodes.control_plane
+    status, listed = cp.request("GET", "/api/v1/nodes")
+    assert status == 200, listed
+    registered = {node["metadata"]["name"]: node for node in listed["items"]}
+    for wanted in load_nodes(nodes.topology):
+        node = registered[wanted["metadata"]["name"]]
+        assert wanted["metadata"]["labels"].items() <= node["metadata"]["labels"].items()
+        assert node["spec"].get("taints", []) == wanted["spec"].get("taints", [])
+        assert node["status"]["capacity"] == wanted["status"]["capacity"]
+        assert node["status"]["allocatable"] == wanted["status"]["allocatable"]
+        ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
+        assert ready == "True"
+
+
+def test_heartbeats_renew_the_node_leases(nodes: NodeSet) -> None:
+    cp = nodes.control_plane
+    leases = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
+
+    def renewed() -> dict[str, str]:
+        status, listed = cp.request("GET", leases)
+        assert status == 200, listed
+        return {lease["metadata"]["name"]: lease["spec"]["renewTime"] for lease in listed["items"]}
+
+    before = renewed()
+    assert set(before) >= set(nodes.names)
+    wait_until(
+        "every lease to be renewed",
+        lambda: all(renewed()[name] > before[name] for name in nodes.names),
+        timeout=3 * nodes.heartbeat,
+    )
+
+
+def test_a_node_has_a_nodes_rights_only(nodes: NodeSet, namespace: str) -> None:
+    """The kubelet's credentials are a node's: it cannot bind a pod (only the
+    scheduler does) nor write another node's status."""
+    cp = nodes.control_plane
+    node = KubeClient(nodes.workdir / "node-kubeconfigs" / "cpu-1.kubeconfig")
+    pod = {"metadata": {"name": "unplaced"}, "spec": {"containers": [{"name": "notebook", "image": "x"}]}}
+    pod["spec"]["nodeSelector"] = {"no-such-label": "anywhere"}  # the scheduler leaves it alone
+    status, body = cp.request("POST", f"/api/v1/namespaces/{namespace}/pods", pod)
+    assert status == 201, body
+
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "unplaced"},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": "cpu-1"},
+    }
+    status, body = node.request("POST", f"/api/v1/namespaces/{namespace}/pods/unplaced/binding", binding)
+    assert status == 403, body
+    assert 'User "system:node:cpu-1" cannot create resource "pods/binding"' in body["message"]
+
+    patch = {"status": {"conditions": [{"type": "Ready", "status": "False"}]}}
+    status, body = node.request(
+        "PATCH", "/api/v1/nodes/cpu-2/status", patch, content_type="application/merge-patch+json"
+    )
+    assert status == 403, body
+
+
+def test_only_pods_bound_to_its_nodes_run(nodes: NodeSet, namespace: str) -> None:
+    cp = nodes.control_plane
+    pods = f"/api/v1/namespaces/{namespace}/pods"
+
+    def pod(name: str, node: str) -> dict[str, Any]:
+        command = [os.path.basename(sys.executable), "-c", "import time; time.sleep(300)"]
+        container = {"name": "notebook", "image": "local/sleeper", "command": command}
+        return {"metadata": {"name": name}, "spec": {"nodeName": node, "containers": [container]}}
+
+    # Bound at creation, as a DaemonSet's pods are: no scheduler involved.
+    for name, node in (("elsewhere", "not-a-test-node"), ("here", "cpu-1")):
+        status, body = cp.request("POST", pods, pod(name, node))
+        assert status == 201, body
+
+    def phase(name: str) -> str:
+        status, body = cp.request("GET", f"{pods}/{name}")
+        return str(body.get("status", {}).get("phase", "")) if status == 200 else "gone"
+
+    try:
+        wait_until("the pod bound to cpu-1 to run", lambda: phase("here") == "Running")
+        status, other = cp.request("GET", f"{pods}/elsewhere")
+        assert status == 200 and "containerStatuses" not in other["status"], other["status"]
+    finally:
+        for name in ("here", "elsewhere"):
+            cp.request("DELETE", f"{pods}/{name}", {"gracePeriodSeconds": 0})
 
 
 def test_resolve_env_as_a_kubelet(control_plane: ControlPlane, namespace: str) -> None:

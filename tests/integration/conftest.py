@@ -7,7 +7,8 @@
   plane is an existing cluster (kill/restart helpers are unavailable).
 * ``namespace`` (function): a fresh, uniquely named namespace, deleted after.
 
-Without binaries the tests skip with a hint to run
+Without binaries (any of kube-apiserver, kube-controller-manager,
+kube-scheduler, kubectl, etcd) the tests skip with a hint to run
 ``bash tests/controlplane/build.sh``; with ``PROFILESPAWNER_REQUIRE_K8S=1``
 they fail instead. Every test under tests/integration gets the
 ``integration`` marker.
@@ -32,10 +33,12 @@ from traitlets.config import Config
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
 from profilespawner.offline import OfflineGroup, OfflineUser
 from tests.controlplane.harness import (
+    BINARY_NAMES,
     BUILD_HINT,
     ControlPlane,
     binaries_dir,
     find_binaries,
+    missing_binaries,
 )
 from tests.integration.helpers import ConfigMaps
 
@@ -72,9 +75,9 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlP
     binaries = find_binaries()
     if binaries is None:
         _unavailable(
-            f"kube-apiserver/etcd not found in {binaries_dir()}: {BUILD_HINT}, "
-            "or set PROFILESPAWNER_CONTROLPLANE_DIR to a directory holding both, "
-            "or PROFILESPAWNER_TEST_KUBECONFIG to use an existing cluster"
+            f"{', '.join(missing_binaries())} not found in {binaries_dir()}: {BUILD_HINT}, "
+            "or set PROFILESPAWNER_CONTROLPLANE_DIR to a directory holding all of "
+            f"{', '.join(BINARY_NAMES)}, or PROFILESPAWNER_TEST_KUBECONFIG to use an existing cluster"
         )
     with ControlPlane(workdir=workdir, binaries=binaries) as cp:
         yield cp

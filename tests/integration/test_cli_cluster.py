@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,19 @@ class Cluster:
             self.tmp_path / f"{name}.kubeconfig", token=token, namespace=self.namespace
         )
         return str(path)
+
+    def wait_for_quota(self, name: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The ResourceQuota once its status says what is used (the quota controller's work)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, quota = self.cp.request(
+                "GET", f"/api/v1/namespaces/{self.namespace}/resourcequotas/{name}"
+            )
+            assert status == 200, quota
+            if "used" in quota.get("status", {}):
+                return dict(quota)
+            assert time.monotonic() < deadline, f"no quota controller filled in {name}'s status"
+            time.sleep(0.1)
 
     def pods(self) -> list[dict[str, Any]]:
         status, answer = self.cp.request("GET", f"/api/v1/namespaces/{self.namespace}/pods")
@@ -315,22 +329,15 @@ def test_server_dry_run_rejected_by_a_limitrange(
 def test_server_dry_run_rejected_by_a_resourcequota(
     cli: Callable[..., Result],
     cluster: Cluster,
-    control_plane: ControlPlane,
     kubeconfig: str,
     namespace: str,
     tmp_path: Path,
 ) -> None:
     """A quota on limits.cpu: pods without a cpu limit, and sizes above it, are rejected."""
-    quota = cluster.create(
-        "ResourceQuota", {"metadata": {"name": "team"}, "spec": {"hard": {"limits.cpu": "4"}}}
-    )
-    # No controller-manager runs here: fill in the status its quota controller
-    # would, or admission would not enforce the quota at all.
-    quota["status"] = {"hard": {"limits.cpu": "4"}, "used": {"limits.cpu": "0"}}
-    status, answer = control_plane.request(
-        "PUT", f"/api/v1/namespaces/{namespace}/resourcequotas/team/status", quota
-    )
-    assert status == 200, answer
+    cluster.create("ResourceQuota", {"metadata": {"name": "team"}, "spec": {"hard": {"limits.cpu": "4"}}})
+    # Admission refuses every pod a quota covers until the controller-manager's
+    # quota controller has counted what the namespace uses.
+    cluster.wait_for_quota("team")
     file = tmp_path / "profiles.yaml"
     file.write_text(
         textwrap.dedent("""\

@@ -1,11 +1,15 @@
 """Checks that the integration-test control plane is a real, working Kubernetes
-API server: version, validation, label selectors, RBAC with TokenRequest
-tokens, persistence across an apiserver kill, etcd restart and watch expiry."""
+control plane: version, validation, label selectors, RBAC with TokenRequest
+tokens, persistence across an apiserver kill, etcd restart and watch expiry;
+a scheduler and a controller-manager that act under their own names, whose
+controllers fill in quotas and remove deleted namespaces, and that outlive an
+API server restart."""
 
 from __future__ import annotations
 
 import json
 import signal
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -13,8 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.controlplane.harness import ControlPlane, read_versions
+from tests.controlplane.harness import COMPONENTS, CONTROLLERS, ControlPlane, read_versions
 
+#: The ServiceAccount (in kube-system) each controller acts as.
+CONTROLLER_ACCOUNTS = {
+    "resourcequota": "resourcequota-controller",
+    "namespace": "namespace-controller",
+    "nodelifecycle": "node-controller",
+    "persistentvolume-binder": "persistent-volume-binder",
+}
 READER_RULES = [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}]
 
 
@@ -154,6 +165,75 @@ def test_service_account_token_rbac(control_plane: ControlPlane, namespace: str)
     assert status == 401, body
 
 
+def _wait_for(what: str, check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return result
+
+
+def _quota_counted(cp: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
+    """Create a ResourceQuota on pods and wait until the quota controller has counted them."""
+    quota = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": name},
+        "spec": {"hard": {"pods": "5"}},
+    }
+    status, body = cp.request("POST", f"/api/v1/namespaces/{namespace}/resourcequotas", quota)
+    assert status == 201, body
+
+    def counted() -> dict[str, Any] | None:
+        status, body = cp.request("GET", f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
+        return body.get("status") if status == 200 and "used" in body.get("status", {}) else None
+
+    result: dict[str, Any] = _wait_for(f"the quota controller to count {name}", counted)
+    return result
+
+
+def test_components_act_under_their_own_names(restartable_control_plane: ControlPlane) -> None:
+    """kube-scheduler and kube-controller-manager authenticate with client
+    certificates of their own, and each controller as its own ServiceAccount."""
+    cp = restartable_control_plane
+    assert set(cp.components) == set(COMPONENTS)
+    for component, user in COMPONENTS.items():
+        context = ssl.create_default_context(cafile=str(cp.ca_file))
+        context.load_cert_chain(cp.pki_dir / f"{component}.crt", cp.pki_dir / f"{component}.key")
+        request = urllib.request.Request(
+            f"{cp.server_url}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            data=json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+            assert json.load(answer)["status"]["userInfo"]["username"] == user
+        assert "token:" not in (cp.workdir / f"{component}.kubeconfig").read_text()
+    status, accounts = cp.request("GET", "/api/v1/namespaces/kube-system/serviceaccounts")
+    assert status == 200, accounts
+    names = {account["metadata"]["name"] for account in accounts["items"]}
+    assert set(CONTROLLER_ACCOUNTS) == set(CONTROLLERS)
+    assert set(CONTROLLER_ACCOUNTS.values()) <= names, names
+
+
+def test_the_quota_controller_counts_what_a_namespace_uses(
+    control_plane: ControlPlane, namespace: str
+) -> None:
+    assert _quota_counted(control_plane, namespace, "pods") == {"hard": {"pods": "5"}, "used": {"pods": "0"}}
+
+
+def test_a_deleted_namespace_is_emptied_and_removed(control_plane: ControlPlane) -> None:
+    name = f"it-deleted-{int(time.time() * 1000) % 10**8}"
+    control_plane.create_namespace(name)
+    _create_cm(control_plane, name, "content")
+    control_plane.delete_namespace(name)
+    _wait_for(
+        "the namespace controller to remove it",
+        lambda: control_plane.request("GET", f"/api/v1/namespaces/{name}")[0] == 404,
+        timeout=60,
+    )
+
+
 def test_apiserver_kill_restart_keeps_data_and_port(
     restartable_control_plane: ControlPlane, namespace: str
 ) -> None:
@@ -175,6 +255,8 @@ def test_apiserver_kill_restart_keeps_data_and_port(
     # tokens minted before the restart stay valid (same signing key, same etcd)
     status, body = cp.request("GET", f"/api/v1/namespaces/{namespace}/configmaps", token=token)
     assert status == 200, body
+    # and the controller-manager, which kept running, is back at work
+    assert _quota_counted(cp, namespace, "after-restart")["used"] == {"pods": "0"}
 
 
 def test_etcd_restart_keeps_data(restartable_control_plane: ControlPlane, namespace: str) -> None:

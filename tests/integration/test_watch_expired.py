@@ -16,7 +16,7 @@ import pytest
 
 from profilespawner.sources.configmaps import ConfigMapSource
 from profilespawner.sources.kubeapi import shared_core_api
-from tests.controlplane.harness import ControlPlane, find_binaries
+from tests.controlplane.harness import BUILD_HINT, ControlPlane, find_binaries
 from tests.integration.conftest import _unavailable
 from tests.integration.helpers import KEY, LABELS, RECOVERY_DEADLINE, ConfigMaps, eventually, profile_yaml
 
@@ -25,9 +25,13 @@ from tests.integration.helpers import KEY, LABELS, RECOVERY_DEADLINE, ConfigMaps
 def uncached_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     binaries = find_binaries()
     if binaries is None:
-        _unavailable("kube-apiserver/etcd not built: bash tests/controlplane/build.sh")
+        _unavailable(f"the control plane is not built: {BUILD_HINT}")
+    # etcd and the API server are all this needs: no scheduler, no controllers.
     with ControlPlane(
-        tmp_path_factory.mktemp("uncached"), binaries=binaries, extra_apiserver_args=["--watch-cache=false"]
+        tmp_path_factory.mktemp("uncached"),
+        binaries=binaries,
+        extra_apiserver_args=["--watch-cache=false"],
+        components=(),
     ) as cp:
         yield cp
 

@@ -263,7 +263,7 @@ def test_validate_never_prints_values(cli: Callable[..., Result], write_yaml: Ca
 def test_example_profiles_are_valid(cli: Callable[..., Result]) -> None:
     result = cli("validate", "examples/profiles.yaml", "--config", "examples/jupyterhub_config.py")
     assert result.returncode == 0, result.stdout
-    assert result.stdout == "examples/profiles.yaml: ok (4 profiles, 3 sizes, 1 GPU type)\n"
+    assert result.stdout == "examples/profiles.yaml: ok (4 profiles, 3 sizes, 2 GPU types)\n"
 
 
 # -- render (in process) ----------------------------------------------------------------
