@@ -27,8 +27,8 @@ Node, Lease and pods, as they hold a real kubelet). For each node it
   reference that cannot be resolved leaves the pod ``Pending`` with
   ``CreateContainerConfigError`` (and a ``Failed`` event), retried, as a
   kubelet does;
-- gives each pod its own loopback address (127.0.0.2, 127.0.0.3, ...) as its
-  pod IP. A server that would listen on all interfaces (``0.0.0.0``, which is
+- gives each pod its own loopback address (127.N.0.1, 127.N.0.2, ..., N random per
+  process) as its pod IP. A server that would listen on all interfaces (``0.0.0.0``, which is
   what KubeSpawner's ``ip`` and ``JUPYTERHUB_SERVICE_URL`` say) listens on the
   pod IP instead -- in a real pod "all interfaces" is the pod's own network
   namespace. The port is the container port, as in Kubernetes;
@@ -64,6 +64,7 @@ import json
 import logging
 import os
 import queue
+import random
 import re
 import shutil
 import signal
@@ -412,6 +413,7 @@ class Kubelet:
         self._pending_errors: dict[str, str] = {}  # uid -> the error last reported
         self._stop = threading.Event()
         self._next_retry = 0.0
+        self._second_octet = random.randint(1, 254)
 
     def _client(self, pod: Mapping[str, Any]) -> KubeClient:
         """The credentials of the node the pod is bound to."""
@@ -750,9 +752,12 @@ class Kubelet:
         """A loopback address no other pod uses, where the container port is free."""
         port = _container_port(container)
         used = {c.ip for c in self._containers.values() if c.exit_code is None}
+        # Each kubelet process starts in its own /16 of 127.0.0.0/8: a free port
+        # is only checked, not held, until the server binds it, so two test
+        # stacks on one machine counting from 127.0.0.2 would race for it.
         for third in range(256):
-            for fourth in range(2 if third == 0 else 1, 255):
-                ip = f"127.0.{third}.{fourth}"
+            for fourth in range(1, 255):
+                ip = f"127.{self._second_octet}.{third}.{fourth}"
                 if ip not in used and _bindable(ip, port):
                     return ip, port
         raise RuntimeError("no free loopback address left")

@@ -176,15 +176,24 @@ def up_to_the_secret(path: tuple[str, ...]) -> tuple[str, ...]:
 NOT_SECRET_NAMES = {("cephfs", "secretFile")}
 
 
+# Sources newer than the oldest kubernetes_asyncio setup.cfg allows (tox -e min):
+# the tables follow the newest API, an older client knows fewer.
+NEWER_THAN_THE_CLIENT_FLOOR = {"image", "clusterTrustBundle", "podCertificate"}
+
+
 def test_volume_sources_are_those_of_the_volume_api_and_of_the_format() -> None:
-    assert model_keys("V1Volume") - {"name"} == VOLUME_SOURCES
+    known = model_keys("V1Volume") - {"name"}
+    assert known <= VOLUME_SOURCES  # a source the API gains fails here
+    assert VOLUME_SOURCES - known <= NEWER_THAN_THE_CLIENT_FLOOR
     schema_volume = set(load_schema()["$defs"]["volume"]["properties"])
     assert schema_volume - {"name", "mountPath", "readOnly", "subPath"} == VOLUME_SOURCES
     assert set(VOLUME_EXAMPLES) == VOLUME_SOURCES
 
 
 def test_projected_sources_are_those_of_the_api() -> None:
-    assert model_keys("V1VolumeProjection") == PROJECTED_SOURCES
+    known = model_keys("V1VolumeProjection")
+    assert known <= PROJECTED_SOURCES
+    assert PROJECTED_SOURCES - known <= NEWER_THAN_THE_CLIENT_FLOOR
     assert set(PROJECTION_EXAMPLES) == PROJECTED_SOURCES
 
 
