@@ -29,7 +29,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from .errors import ProfileError, ProfileSyntaxError, ProfileValidationError
 from .model import ProfileSet
-from .validate import DEFAULT_MOUNT_PATH, parse_document
+from .validate import DEFAULT_MOUNT_PATH, load_yaml, parse_document
 
 __all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_configmap", "check_file", "check_text"]
 
@@ -198,6 +198,14 @@ def _configmap_manifest(text: str | bytes) -> Mapping[str, Any] | None:
     # A cheap look first: most files are profiles, not manifests.
     head = text[:4096].decode("utf-8", "replace") if isinstance(text, bytes) else text[:4096]
     if "ConfigMap" not in head:
+        return None
+    # The loader that keeps positions is recursive and unbounded: only a
+    # document the hub's bounded loader accepts gets to it.
+    try:
+        data = load_yaml(text, source="")
+    except ProfileError:
+        return None  # reported as the profiles document it then is
+    if not (isinstance(data, dict) and data.get("kind") == "ConfigMap"):
         return None
     tree = _positions_tree(text)
     if isinstance(tree, Mapping) and tree.get("kind") == "ConfigMap" and "apiVersion" in tree:
