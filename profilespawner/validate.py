@@ -840,6 +840,9 @@ class _Checker:
                     where,
                     "must have exactly one volume source (persistentVolumeClaim, configMap, secret, ...)",
                 )
+            for key in sources:
+                if key in _passed_through_volume_sources():
+                    self._volume_source_shape(volume[key], key, [*where, key])
             claim = volume.get("persistentVolumeClaim")
             if claim:
                 self._placeholders(claim["claimName"], [*where, "persistentVolumeClaim", "claimName"])
@@ -854,6 +857,17 @@ class _Checker:
             out.append(volume)
         return tuple(out)
 
+    def _volume_source_shape(self, source: Any, key: str, path: list[str | int]) -> None:
+        # The schema lets these sources through as any mapping; the pod is built
+        # from the client's models, which need the JSON types they declare.
+        # Imported here: the models take half a second to import.
+        from .kubemodel import shape_problems, volume_source_type
+
+        type_name = volume_source_type(key)
+        if type_name is not None:
+            for where, problem in shape_problems(source, type_name):
+                self.error([*path, *where], problem)
+
     def _mount_path(self, mount_path: str | None, name: str, path: list[str | int]) -> str:
         if not mount_path:
             return posixpath.join(self.default_mount_path, name)
@@ -864,6 +878,13 @@ class _Checker:
         if mount_path.startswith("/"):
             return posixpath.normpath(mount_path)
         return posixpath.normpath(posixpath.join(self.default_mount_path, mount_path))
+
+
+@cache
+def _passed_through_volume_sources() -> frozenset[str]:
+    """Volume sources the schema accepts as any mapping (``csi``, ``projected``, ...)."""
+    properties = load_schema()["$defs"]["volume"]["properties"]
+    return frozenset(key for key, schema in properties.items() if schema == {"type": "object"})
 
 
 def _matching_branch(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError] | None:

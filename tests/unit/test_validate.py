@@ -630,6 +630,27 @@ HOSTILE_DOCUMENTS = [
         "profiles: [{name: a, volumes: [{name: v, emptyDir: {sizeLimit: 2GB}}]}]",
         "sizeLimit: is not a Kubernetes quantity",
     ),
+    # volume sources the schema lets through: the JSON types of Kubernetes' own model
+    (
+        "volume-source-shape",
+        "profiles: [{name: a, volumes: [{name: v, csi: {driver: d, volumeAttributes: [" + SECRET + "]}}]}]",
+        "volumes[0].csi.volumeAttributes: must be a mapping",
+    ),
+    (
+        "volume-source-nested-shape",
+        "profiles: [{name: a, volumes: [{name: v, projected: {sources: [{secret: {items: {k: v}}}]}}]}]",
+        "volumes[0].projected.sources[0].secret.items: must be a list",
+    ),
+    (
+        "volume-source-not-a-mapping",
+        "profiles: [{name: a, volumes: [{name: v, ephemeral: {volumeClaimTemplate: 5}}]}]",
+        "volumes[0].ephemeral.volumeClaimTemplate: must be a mapping",
+    ),
+    (
+        "volume-source-boolean",
+        "profiles: [{name: a, volumes: [{name: v, csi: {driver: d, readOnly: 'yes'}}]}]",
+        "volumes[0].csi.readOnly: must be true or false",
+    ),
     # numbers that cost time or that no Kubernetes field holds
     ("gpu-huge", "profiles: [{name: a, gpu: 99999999999999999999}]", "gpu: is an integer beyond 64 bits"),
     (
