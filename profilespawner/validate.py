@@ -229,10 +229,11 @@ def _load_yaml(text: str | bytes, source: str) -> tuple[Any, bool]:
         ) from None
     except YAMLError as e:
         raise ProfileSyntaxError(f"invalid YAML ({type(e).__name__})", source=source) from None
-    except (ValueError, ArithmeticError) as e:
+    except (ValueError, ArithmeticError, LookupError, TypeError) as e:
         # The constructors raise these for scalars their tag cannot hold: an
         # integer of more than 4300 digits, a date that does not exist
-        # (2024-02-30), ``!!int abc``. Their messages quote the scalar.
+        # (2024-02-30), ``!!int abc``, ``!!int ""`` (IndexError), ``!!bool x``
+        # (KeyError). Their messages quote the scalar.
         raise ProfileSyntaxError(
             f"a value cannot be read as the type YAML gives it ({type(e).__name__}: an integer "
             "too long, a date that does not exist, or a '!!' tag that does not fit); quote it "
