@@ -99,8 +99,10 @@ class SingleuserProfiles(SingletonConfigurable):
         help="""
         Namespace of the profile ConfigMaps.
 
-        Default ``""``: the spawner's own namespace (the hub's namespace, also
-        when ``KubeSpawner.enable_user_namespaces`` puts pods elsewhere).
+        Default ``""``: the namespace configured as ``KubeSpawner.namespace``
+        (by default the hub's own), for the whole hub: not one that a
+        ``profile_list`` override sets for a spawn, and the hub's namespace
+        when ``KubeSpawner.enable_user_namespaces`` puts pods elsewhere.
 
         .. versionadded:: 0.1
         """,

@@ -12,8 +12,11 @@ selector, each only when configured. The API server filters both, so the hub
 never receives the other ConfigMaps of its namespace (nor their data), and the
 Role needs only get/list/watch on configmaps (see ``docs/rbac.md``). Each watch
 tracks its resourceVersion, asks for bookmarks, and is renewed from where it
-stopped when the server ends it; after an error or a 410 Gone it lists again
-(after a capped exponential backoff for errors).
+stopped when the server ends it; after an error or a 410 Gone it lists again,
+after a capped exponential backoff that starts again only once a watch has
+been healthy (delivered an event, ended on time, or stayed open
+``HEALTHY_WATCH_SECONDS``): a list that succeeds before a watch that fails
+proves nothing, and must not make the hub hammer the API server.
 
 Rules:
 
@@ -22,7 +25,12 @@ Rules:
   ``initial_load_timeout`` seconds, for the first lists.
 - Parsing and validation run in a worker thread, once per resourceVersion.
 - An invalid version keeps the last valid one in effect (:class:`SourceBook`);
-  a deleted or unlabelled ConfigMap stops applying.
+  a deleted or unlabelled ConfigMap stops applying. Whatever a ConfigMap
+  holds, parsing it gives a profile set or a ``ProfileError``: a ConfigMap can
+  never make the watch fail, list again and meet it again.
+- A ConfigMap's version only moves forward (resourceVersions compared as
+  KEP-5504 defines): the two watches both see a ConfigMap that is named and
+  labelled, and the late one must not bring back what the other replaced.
 - Logs name ConfigMaps, keys and resourceVersions, never their data.
 - The watcher tasks never end on an error and never fail silently; they stop
   only when :meth:`ConfigMapSource.close` cancels them.
