@@ -29,7 +29,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from .errors import ProfileError, ProfileSyntaxError, ProfileValidationError
 from .model import ProfileSet
-from .validate import DEFAULT_MOUNT_PATH, load_yaml, parse_document
+from .validate import DEFAULT_MOUNT_PATH, MAX_DOCUMENT_BYTES, load_yaml, parse_document
 
 __all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_configmap", "check_file", "check_text"]
 
@@ -179,7 +179,7 @@ def check_file(
     """Read and validate the YAML file at ``path``; a missing file is an error here."""
     try:
         with open(path, "rb") as f:
-            text = f.read()
+            text = f.read(MAX_DOCUMENT_BYTES + 1)  # enough to refuse a larger one
     except OSError as e:
         return FileReport(path, (Problem("error", path, f"cannot be read ({e.strerror})"),))
     return check_text(text, source=path, default_mount_path=default_mount_path, configmap_key=configmap_key)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import ProfileError
 from ..model import ProfileSet
-from ..validate import ParsedDocument, parse_document
+from ..validate import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
 from .book import SourceBook
 
 __all__ = ["FileSource"]
@@ -32,7 +32,8 @@ def _version(path: str) -> tuple[int, int, int] | None:
 def _read_and_parse(path: str, default_mount_path: str) -> ParsedDocument | ProfileError:
     try:
         with open(path, "rb") as f:
-            text = f.read()
+            # A byte more than a document may have is enough to refuse it.
+            text = f.read(MAX_DOCUMENT_BYTES + 1)
         return parse_document(text, source=path, default_mount_path=default_mount_path)
     except ProfileError as e:
         return e

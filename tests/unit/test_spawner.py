@@ -288,6 +288,28 @@ async def test_a_bad_file_without_a_valid_version_does_not_stop_the_others(
     assert env["TEAM"] == "everyone" and env["SIZE"] == "small"
 
 
+async def test_a_huge_file_is_refused_without_reading_it_all(
+    tmp_path: Path, write_yaml: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+    import tracemalloc
+
+    huge = tmp_path / "huge.yaml"
+    huge.touch()
+    os.truncate(huge, 2**30)  # a GiB (sparse)
+    good = write_yaml("profiles: [{name: good}]", "good.yaml")
+    profiles = SingleuserProfiles(files=[str(huge), good], configmap_name="", label_selector="")
+    tracemalloc.start()
+    try:
+        assert names(await profiles.load_profiles()) == ["good"]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+    (rejected,) = [r for r in caplog.records if "Rejected profile source" in r.getMessage()]
+    assert f"{huge}: the document is larger than 4 MiB" in rejected.getMessage()
+
+
 async def test_a_missing_file_is_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG", logger="profilespawner")
     profiles = SingleuserProfiles(files=[str(tmp_path / "nope.yaml")], configmap_name="", label_selector="")

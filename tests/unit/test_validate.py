@@ -687,7 +687,11 @@ HOSTILE_DOCUMENTS = [
     ),
     ("int-tag-on-text", "profiles: [{name: a, gpu: !!int " + SECRET + "}]", "a value cannot be read"),
     ("float-tag-on-text", "profiles: [{name: a, gpu: !!float " + SECRET + "}]", "a value cannot be read"),
-    ("int-tag-on-nothing", "profiles: [{name: a, gpu: !!int }]", "a value cannot be read"),  # found by the fuzz
+    (
+        "int-tag-on-nothing",
+        "profiles: [{name: a, gpu: !!int }]",
+        "a value cannot be read",
+    ),  # found by the fuzz
     ("float-tag-on-nothing", "profiles: [{name: a, gpu: !!float ''}]", "a value cannot be read"),
     ("bool-tag-on-text", "profiles: [{name: a, gpu: !!bool " + SECRET + "}]", "a value cannot be read"),
     (
