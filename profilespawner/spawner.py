@@ -50,8 +50,7 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         base = KubeSpawner._options_form_default(self)
         if callable(base):
             base = await maybe_future(base(self))
-        profiles = self.singleuser_profiles
-        profile_set = await profiles.profiles_for_spawn(self)
+        profile_set = await self.singleuser_profiles.profiles_for_spawn(self)
         user, groups, _ = spawn_identity(self)
         options = self.user_options or {}
         choices = render_choices(

@@ -325,8 +325,9 @@ def _yaml_problem(problem: str) -> str:
 
 def _measure(data: Any, source: str, *, surrogates: bool) -> bool:
     """Bound the nodes of a loaded document, aliases counted at every use, and
-    tell whether it is plain data: string keys, JSON values (dates too: the
-    legacy env form turns them into text), no lone surrogate when ``surrogates``."""
+    tell whether it is plain data (see :func:`_key_problem`,
+    :func:`_scalar_problem`); strings are searched for lone surrogates only
+    when ``surrogates`` says the text may hold some."""
     budget = MAX_DOCUMENT_NODES
     plain = True
     stack = [data]
@@ -341,21 +342,37 @@ def _measure(data: Any, source: str, *, surrogates: bool) -> bool:
             )
         if isinstance(node, dict):
             stack.extend(node.values())
-            plain = plain and all(type(key) is str for key in node)
-            plain = plain and not (surrogates and any(_SURROGATE.search(key) for key in node))
+            plain = plain and not any(_key_problem(key, surrogates=surrogates) for key in node)
         elif isinstance(node, list):
             stack.extend(node)
         elif plain:
-            plain = _is_plain_scalar(node, surrogates=surrogates)
+            plain = _scalar_problem(node, surrogates=surrogates) is None
     return plain
 
 
-def _is_plain_scalar(node: Any, *, surrogates: bool) -> bool:
+def _key_problem(key: Any, *, surrogates: bool = True) -> str | None:
+    """Why ``key`` cannot be a key of plain data (a string), or None."""
+    if type(key) is not str:
+        shown = _yaml_scalar(key) if isinstance(key, _PLAIN_SCALARS) else "(not shown)"
+        return f"key {shown} is {_kind(key)}, not a string: keys are text (quote it, as in '1': or 'true':)"
+    if surrogates and _SURROGATE.search(key):
+        return "a key holds a lone surrogate (an escape in \\ud800-\\udfff), which is not text"
+    return None
+
+
+def _scalar_problem(node: Any, *, surrogates: bool = True) -> str | None:
+    """Why ``node`` (not a mapping or list) is not a value of plain data, or None:
+    JSON's values, and dates (the legacy env form turns them into text)."""
     if not isinstance(node, _PLAIN_SCALARS):
-        return False
-    if type(node) is int:
-        return _MIN_INT <= node <= _MAX_INT
-    return not (surrogates and isinstance(node, str) and _SURROGATE.search(node))
+        return (
+            f"must be a string, number, boolean, list or mapping, not {_kind(node)} "
+            "(a '!!binary', '!!set' or '!!pairs' tag)"
+        )
+    if type(node) is int and not _MIN_INT <= node <= _MAX_INT:
+        return "is an integer beyond 64 bits"
+    if surrogates and isinstance(node, str) and _SURROGATE.search(node):
+        return "holds a lone surrogate (an escape in \\ud800-\\udfff), which is not text"
+    return None
 
 
 def _yaml_scalar(key: Any) -> str:
@@ -523,29 +540,15 @@ class _Checker:
             node, path = stack.pop()
             if isinstance(node, dict):
                 for key, value in reversed(node.items()):
-                    if type(key) is not str:
-                        shown = _yaml_scalar(key) if isinstance(key, _PLAIN_SCALARS) else "(not shown)"
-                        self.error(
-                            path,
-                            f"key {shown} is {_kind(key)}, not a string: keys are text "
-                            "(quote it, as in '1': or 'true':)",
-                        )
-                    elif _SURROGATE.search(key):
-                        self.error(path, "a key holds a lone surrogate (an escape in \\ud800-\\udfff)")
+                    problem = _key_problem(key)
+                    if problem:
+                        self.error(path, problem)
                     else:
                         stack.append((value, [*path, key]))
             elif isinstance(node, list):
                 stack.extend((item, [*path, i]) for i, item in reversed(list(enumerate(node))))
-            elif not isinstance(node, _PLAIN_SCALARS):
-                self.error(
-                    path,
-                    f"must be a string, number, boolean, list or mapping, not {_kind(node)} "
-                    "(a '!!binary', '!!set' or '!!pairs' tag)",
-                )
-            elif type(node) is int and not _MIN_INT <= node <= _MAX_INT:
-                self.error(path, "is an integer beyond 64 bits")
-            elif isinstance(node, str) and _SURROGATE.search(node):
-                self.error(path, "holds a lone surrogate (an escape in \\ud800-\\udfff), which is not text")
+            elif problem := _scalar_problem(node):
+                self.error(path, problem)
 
     # -- JSON Schema errors, in words ---------------------------------------
 
