@@ -141,7 +141,7 @@ def _primitive_kind(name: str) -> str:
 def volume_source_type(key: str) -> str | None:
     """The model of the volume source under ``key`` of a Volume (``"csi"`` →
     ``"V1CSIVolumeSource"``); None when this client does not know ``key``."""
-    volume = k8s_models.V1Volume
+    volume: Any = k8s_models.V1Volume  # its tables are class attributes the stubs do not declare
     for attr, json_key in volume.attribute_map.items():
         if json_key == key:
             return str(volume.openapi_types[attr])
