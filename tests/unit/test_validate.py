@@ -600,6 +600,12 @@ HOSTILE_DOCUMENTS = [
         "resources.limits.cpu: is not a Kubernetes quantity",
     ),
     (
+        # validated, then each spawn wrote MEM_LIMIT: a million-digit integer, refused by str()
+        "quantity-million-digits",
+        "profiles: [{name: a, resources: {limits: {memory: '1e999999'}}}]",
+        "resources.limits.memory: is out of range",
+    ),
+    (
         "quantity-above-int64",
         "profiles: [{name: a, resources: {requests: {cpu: '9223372036854775808'}}}]",
         "is out of range",
