@@ -3,7 +3,9 @@
 Pure and idempotent: it returns a new dict and applying the same resolution
 twice gives the same pod as once. Only the ``notebook`` container is changed.
 Placeholders (``{username}``, ...) are filled by the ``expand`` function the
-caller passes in: KubeSpawner's own ``_expand_user_properties``.
+caller passes in: KubeSpawner's own ``_expand_user_properties``, given only
+text that follows :mod:`profilespawner.placeholders`' rule; a text that breaks
+it, or an expansion that fails, is a :class:`ProfileSpawnError` naming the field.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import k8srules
-from .errors import ProfileSpawnError, ResourceConflictError
+from . import k8srules, placeholders
+from .errors import ProfileSpawnError, ResourceConflictError, quote
 from .merge import by_key, unique
 from .model import JSON
 from .resolve import Resolution
@@ -33,6 +35,8 @@ RESOURCE_ENV = {
 _MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
 
 Expand = Callable[[str], str]
+#: Fills in the placeholders of a text; the second argument names its field.
+_FieldExpand = Callable[[str, str], str]
 
 
 def apply_resolution(
@@ -49,11 +53,14 @@ def apply_resolution(
     """
     pod = copy.deepcopy(pod)
     settings = resolution.settings
-    expand = _only_placeholders(expand)
+    fill = _placeholder_filler(expand, resolution)
     spec = pod.setdefault("spec", {})
     container = _notebook_container(spec)
 
-    env = [dict(var, value=expand(var["value"])) if "value" in var else dict(var) for var in settings.env]
+    env = [
+        dict(var, value=fill(var["value"], f"env {quote(var['name'])}")) if "value" in var else dict(var)
+        for var in settings.env
+    ]
     container["env"] = list(by_key([*(container.get("env") or []), *env]))
     if settings.env_from:
         container["envFrom"] = list(unique([*(container.get("envFrom") or []), *settings.env_from]))
@@ -91,25 +98,33 @@ def apply_resolution(
         metadata["annotations"] = {**(metadata.get("annotations") or {}), **settings.annotations}
 
     if settings.volumes:
-        _add_volumes(spec, container, settings.volumes, expand)
+        _add_volumes(spec, container, settings.volumes, fill)
     return pod
 
 
-def _only_placeholders(expand: Expand) -> Expand:
-    """``expand``, called only for text with braces, once per distinct text.
-
-    KubeSpawner's expansion recomputes every slug of the user at each call.
-    """
+def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
+    """``expand`` behind the placeholder rule, called only for text with braces,
+    once per distinct text (KubeSpawner's expansion recomputes every slug of
+    the user at each call); a failure names the field, never the text."""
     memo: dict[str, str] = {}
 
-    def expand_once(text: str) -> str:
+    def fill(text: str, field: str) -> str:
         if "{" not in text and "}" not in text:
             return text
         if text not in memo:
-            memo[text] = expand(text)
+            try:
+                memo[text] = placeholders.expand(text, expand)
+            except placeholders.PlaceholderError as e:
+                raise ProfileSpawnError(f"{e} ({resolution.describe()})", field=field) from None
+            except Exception as e:
+                # not chained: the error's own message may quote the text
+                raise ProfileSpawnError(
+                    f"its placeholders cannot be filled in ({type(e).__name__}; {resolution.describe()})",
+                    field=field,
+                ) from None
         return memo[text]
 
-    return expand_once
+    return fill
 
 
 def _notebook_container(spec: JSON) -> JSON:
@@ -138,18 +153,22 @@ def _check_requests(resources: JSON, resolution: Resolution) -> None:
 
 def _sync_resource_env(env: list[JSON], resources: JSON) -> list[JSON]:
     values: dict[str, str] = {}
+    unreadable: set[str] = set()
     for var, (kind, name) in RESOURCE_ENV.items():
         quantity = (resources.get(kind) or {}).get(name)
         if quantity is None:
             continue
-        if name == "memory":
-            values[var] = str(k8srules.memory_bytes(str(quantity)))
-        else:
-            values[var] = str(k8srules.cpu_cores(str(quantity)))
+        try:
+            if name == "memory":
+                values[var] = str(k8srules.memory_bytes(str(quantity)))
+            else:
+                values[var] = str(k8srules.cpu_cores(str(quantity)))
+        except ValueError:
+            unreadable.add(var)  # KubeSpawner's own value, beyond what we read: left as it wrote it
     out = [
         {"name": var["name"], "value": values.pop(var["name"])} if var["name"] in values else var
         for var in env
-        if var["name"] not in RESOURCE_ENV or var["name"] in values
+        if var["name"] not in RESOURCE_ENV or var["name"] in values or var["name"] in unreadable
     ]
     out.extend({"name": name, "value": value} for name, value in values.items())
     return out
@@ -186,14 +205,15 @@ def _and_terms(left: Iterable[JSON], right: Iterable[JSON]) -> list[JSON]:
     return list(unique(terms))
 
 
-def _add_volumes(spec: JSON, container: JSON, volumes: Iterable[JSON], expand: Expand) -> None:
+def _add_volumes(spec: JSON, container: JSON, volumes: Iterable[JSON], fill: _FieldExpand) -> None:
     pod_volumes = list(spec.get("volumes") or [])
     mounts = list(container.get("volumeMounts") or [])
     for item in volumes:
         volume = {k: v for k, v in item.items() if k not in _MOUNT_FIELDS}
         claim = volume.get("persistentVolumeClaim")
         if claim:
-            volume["persistentVolumeClaim"] = dict(claim, claimName=expand(claim["claimName"]))
+            where = f"volume {quote(volume['name'])}: persistentVolumeClaim.claimName"
+            volume["persistentVolumeClaim"] = dict(claim, claimName=fill(claim["claimName"], where))
         mount = {"name": item["name"], "mountPath": item["mountPath"]}
         if item.get("readOnly"):
             mount["readOnly"] = True

@@ -30,7 +30,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from .errors import ProfileError, ProfileSyntaxError, ProfileValidationError
 from .model import ProfileSet
 from .policy import DEFAULT_POLICY, Policy
-from .validate import DEFAULT_MOUNT_PATH, parse_document
+from .validate import DEFAULT_MOUNT_PATH, MAX_DOCUMENT_BYTES, load_yaml, parse_document
 
 __all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_configmap", "check_file", "check_text"]
 
@@ -146,8 +146,7 @@ def check_configmap(
 def _check_profiles(text: str | bytes, source: str, default_mount_path: str, policy: Policy) -> FileReport:
     """Every problem of a profiles document (never read as a manifest: the hub does not)."""
     try:
-        parsed = parse_document(text, source=source, default_mount_path=default_mount_path)
-        policy.check(parsed.profile_set, source=source)
+        parsed = parse_document(text, source=source, default_mount_path=default_mount_path, policy=policy)
     except ProfileSyntaxError as e:
         return FileReport(
             source,
@@ -187,7 +186,7 @@ def check_file(
     missing file is an error here."""
     try:
         with open(path, "rb") as f:
-            text = f.read()
+            text = f.read(MAX_DOCUMENT_BYTES + 1)  # enough to refuse a larger one
     except OSError as e:
         return FileReport(path, (Problem("error", path, f"cannot be read ({e.strerror})"),))
     return check_text(
@@ -208,6 +207,14 @@ def _configmap_manifest(text: str | bytes) -> Mapping[str, Any] | None:
     # A cheap look first: most files are profiles, not manifests.
     head = text[:4096].decode("utf-8", "replace") if isinstance(text, bytes) else text[:4096]
     if "ConfigMap" not in head:
+        return None
+    # The loader that keeps positions is recursive and unbounded: only a
+    # document the hub's bounded loader accepts gets to it.
+    try:
+        data = load_yaml(text, source="")
+    except ProfileError:
+        return None  # reported as the profiles document it then is
+    if not (isinstance(data, dict) and data.get("kind") == "ConfigMap"):
         return None
     tree = _positions_tree(text)
     if isinstance(tree, Mapping) and tree.get("kind") == "ConfigMap" and "apiVersion" in tree:

@@ -1,15 +1,18 @@
-"""The exceptions profilespawner raises on bad profile data, and nothing else.
+"""The exceptions profilespawner raises on bad profile data, and how they quote.
 
 Every message names where the problem is -- the source (a file path or
 ``namespace/ConfigMap``), the profile (its name, or its index when it has none),
 the field path inside it -- and what is wrong. Messages quote keys and names,
-never values: a value may be a credential.
+never values: a value may be a credential. :func:`quote` is how a key or name
+appears in a message: ``repr()``, cut short, so that a hostile document cannot
+make a message (or a log line) arbitrarily long.
 
 The hierarchy::
 
     ProfileError                     base: bad profile data, anywhere
     ├── ProfileSyntaxError           the YAML cannot be parsed (gives line, column)
     ├── ProfileValidationError       parsed, but breaks the format or a Kubernetes rule
+    │   └── ValidatorBugError        the validator itself failed on it: rejected all the same
     └── ProfileSpawnError            the profiles cannot be applied to this spawn
         ├── UserOptionError          unknown or forbidden size / gpu_type (HTTP 400)
         └── ResourceConflictError    a resource request ends up above its limit
@@ -18,13 +21,34 @@ The hierarchy::
 from __future__ import annotations
 
 __all__ = [
+    "MAX_QUOTED",
     "ProfileError",
     "ProfileSpawnError",
     "ProfileSyntaxError",
     "ProfileValidationError",
     "ResourceConflictError",
     "UserOptionError",
+    "ValidatorBugError",
+    "quote",
 ]
+
+#: Longest key or name quoted in a message, in characters (the quotes excluded).
+MAX_QUOTED = 64
+
+
+def quote(name: object) -> str:
+    """``name`` (a key or a name, never a value) as messages quote it.
+
+    ``repr()``, so that control characters show and a key that is not a string
+    (``1``, ``True``) looks like one; longer than :data:`MAX_QUOTED` characters,
+    it is cut and ends with ``...``.
+    """
+    if not isinstance(name, str):
+        text = repr(name)
+        return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "..."
+    if len(name) > MAX_QUOTED:
+        return repr(name[:MAX_QUOTED]) + "..."
+    return repr(name)
 
 
 class ProfileError(Exception):
@@ -96,6 +120,24 @@ class ProfileValidationError(ProfileError):
             at_least = "at least " if self.truncated else ""
             text += f" (and {at_least}{extra} more problem{'s' if extra > 1 else ''})"
         return text
+
+
+class ValidatorBugError(ProfileValidationError):
+    """Checking the document raised something other than a :class:`ProfileError`.
+
+    That is a bug in profilespawner, not (only) in the document; the source is
+    rejected all the same, like an invalid one, so that one document can never
+    break a spawn or stall the ConfigMap watch. ``__cause__`` is the original
+    exception; its message is not repeated, as it may quote a value.
+    """
+
+    def __init__(self, error: BaseException, *, source: str = "") -> None:
+        super().__init__(
+            f"the document could not be checked ({type(error).__name__} in the validator); "
+            "it is rejected. This is a bug in profilespawner: please report it with the "
+            "traceback the hub logged",
+            source=source,
+        )
 
 
 class ProfileSpawnError(ProfileError):

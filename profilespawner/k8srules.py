@@ -10,9 +10,11 @@ write ``MEM_LIMIT``-style variables.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Context, Decimal, localcontext
 
 __all__ = [
+    "MAX_QUANTITY",
+    "QuantityRangeError",
     "cpu_cores",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -28,17 +30,13 @@ _QUANTITY = re.compile(
     r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"
 )
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "k": Decimal("1e3"),
-    "M": Decimal("1e6"),
-    "G": Decimal("1e9"),
-    "T": Decimal("1e12"),
-    "P": Decimal("1e15"),
-    "E": Decimal("1e18"),
-}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+#: Quantities are computed only within ±10^_MAX_EXPONENT (see parse_quantity).
+_MAX_EXPONENT = 40
+
+#: The largest value of a quantity: "no quantity may represent a number greater
+#: than 2^63-1" (Kubernetes API reference, Quantity).
+MAX_QUANTITY = Decimal(2**63 - 1)
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -49,26 +47,43 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
+class QuantityRangeError(ValueError):
+    """A well-formed quantity whose value is too far from 1 to be computed."""
+
+
 def parse_quantity(text: str) -> Decimal:
     """Return the value of a Kubernetes quantity such as ``500m`` or ``1.5Gi``.
 
-    Raises ``ValueError`` when ``text`` is not a quantity.
+    Raises :class:`QuantityRangeError` for a quantity whose value lies beyond
+    ±10^40 (far beyond the 2^63-1 Kubernetes allows; the value is never
+    computed, so ``1e99999999999`` costs nothing), and ``ValueError`` when
+    ``text`` is not a quantity. A zero is zero whatever its exponent.
     """
-    match = _QUANTITY.match(text.strip()) if text == text.strip() else None
+    match = _QUANTITY.match(text) if isinstance(text, str) and text == text.strip() else None
     if match is None:
         raise ValueError("not a Kubernetes quantity")
-    try:
-        number = Decimal(match["number"])
-    except InvalidOperation as e:  # pragma: no cover - the regex rules this out
-        raise ValueError("not a Kubernetes quantity") from e
+    number = Decimal(match["number"])  # exact: digits are never rounded
     suffix = match["suffix"] or ""
+    if not number:
+        return Decimal(0)
     if suffix in _BINARY:
-        return number * _BINARY[suffix]
+        # 2^60 has 19 digits: the bound below still holds for the product
+        if number.adjusted() > _MAX_EXPONENT - 19 or number.adjusted() < -_MAX_EXPONENT:
+            raise QuantityRangeError("out of range")
+        with localcontext(Context(prec=len(number.as_tuple().digits) + 20)):
+            return number * _BINARY[suffix]
     if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    if suffix:
-        return number.scaleb(int(suffix[1:]))
-    return number
+        scale = _DECIMAL[suffix]
+    elif suffix:
+        digits = suffix[1:].lstrip("+-").lstrip("0")
+        # more digits than any sane exponent: out of range, without parsing them
+        scale = int(suffix[1:]) if len(digits) <= 6 else (10**7 if suffix[1] != "-" else -(10**7))
+    else:
+        scale = 0
+    if not -_MAX_EXPONENT <= number.adjusted() + scale <= _MAX_EXPONENT:
+        raise QuantityRangeError("out of range")
+    sign, mantissa, exponent = number.as_tuple()
+    return Decimal((sign, mantissa, int(exponent) + scale))
 
 
 def memory_bytes(text: str) -> int:

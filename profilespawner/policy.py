@@ -34,7 +34,7 @@ from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import Any, Literal
 
-from .errors import ProfileValidationError
+from .errors import ProfileValidationError, quote
 from .model import PodSettings, ProfileSet
 from .validate import MAX_PROBLEMS
 
@@ -137,7 +137,6 @@ SECRET_NAME_IN_PROJECTION: Mapping[str, tuple[str, ...]] = MappingProxyType({"se
 # case DNS subdomains) and fnmatch's wildcards.
 _SECRET_PATTERN = re.compile(r"[-a-z0-9.*?\[\]!]+")
 _SHOWN_PATTERNS = 5
-_MAX_QUOTED = 64
 
 _MOUNT_KEYS = frozenset({"name", "mountPath", "readOnly", "subPath"})
 
@@ -223,7 +222,7 @@ class Policy:
             if self.allows_secret(reference.name):
                 return None
             return (
-                f"Secret {_quote(reference.name)} is not allowed by SingleuserProfiles.allowed_secrets "
+                f"Secret {quote(reference.name)} is not allowed by SingleuserProfiles.allowed_secrets "
                 f"({self._describe_secrets()})"
             )
         if reference.name in self.allowed_volume_types:
@@ -231,8 +230,8 @@ class Policy:
         what = "volume type" if reference.kind == "volume" else "projected volume source"
         setting = "SingleuserProfiles.allowed_volume_types"
         if reference.name not in VOLUME_TYPES:
-            return f"{what} {_quote(reference.name)} is unknown: {setting} cannot allow it"
-        return f"{what} {_quote(reference.name)} is not allowed by {setting}"
+            return f"{what} {quote(reference.name)} is unknown: {setting} cannot allow it"
+        return f"{what} {quote(reference.name)} is not allowed by {setting}"
 
     def check(self, profile_set: ProfileSet, *, source: str, limit: int = MAX_PROBLEMS) -> None:
         """Raise :class:`~profilespawner.errors.ProfileValidationError` when a
@@ -266,7 +265,7 @@ class Policy:
     def _describe_secrets(self) -> str:
         if not self.allowed_secrets:
             return "it allows none"
-        shown = ", ".join(_quote(p) for p in self.allowed_secrets[:_SHOWN_PATTERNS])
+        shown = ", ".join(quote(p) for p in self.allowed_secrets[:_SHOWN_PATTERNS])
         more = ", ..." if len(self.allowed_secrets) > _SHOWN_PATTERNS else ""
         return f"it allows {shown}{more}"
 
@@ -278,15 +277,10 @@ DEFAULT_POLICY = Policy()
 def _entries(profile_set: ProfileSet) -> Iterator[tuple[str, PodSettings]]:
     """(label as validation messages write it, settings) of every profile and size."""
     for profile in profile_set.profiles:
-        label = f"profile {_quote(profile.name)}" if profile.name else f"profile #{profile.index + 1}"
+        label = f"profile {quote(profile.name)}" if profile.name else f"profile #{profile.index + 1}"
         yield label, profile.settings
     for size in profile_set.sizes.values():
-        yield f"size {_quote(size.name)}", size.settings
-
-
-def _quote(name: str) -> str:
-    # A name from a hostile document may be long: a message stays short.
-    return repr(name) if len(name) <= _MAX_QUOTED else repr(name[:_MAX_QUOTED]) + "..."
+        yield f"size {quote(size.name)}", size.settings
 
 
 # -- the settings' own rules ---------------------------------------------------------
@@ -304,7 +298,7 @@ def volume_type_problems(names: Iterable[str]) -> list[str]:
             iter(difflib.get_close_matches(name, sorted(VOLUME_TYPES), n=1)), None
         )
         hint = f" (did you mean {close!r}?)" if close else ""
-        problems.append(f"{_quote(name)} is not a volume type or a projected volume source{hint}")
+        problems.append(f"{quote(name)} is not a volume type or a projected volume source{hint}")
     return problems
 
 
@@ -315,7 +309,7 @@ def secret_pattern_problems(patterns: Iterable[str]) -> list[str]:
     for pattern in patterns:
         if not _SECRET_PATTERN.fullmatch(pattern):
             problems.append(
-                f"{_quote(pattern)} is not a pattern of Secret names (lower-case letters, digits, "
+                f"{quote(pattern)} is not a pattern of Secret names (lower-case letters, digits, "
                 "'-' and '.', with the wildcards '*', '?' and '[...]')"
             )
     return problems

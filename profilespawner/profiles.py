@@ -20,6 +20,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from jupyterhub.utils import maybe_future
 from tornado import web
 from traitlets import Float, List, TraitError, Unicode, default, validate
 from traitlets.config import Application, SingletonConfigurable
@@ -36,8 +37,8 @@ from .policy import (
     secret_pattern_problems,
     volume_type_problems,
 )
-from .resolve import Resolution, resolve
-from .sources import ON_API_UNAVAILABLE, ConfigMapSource, FileSource
+from .resolve import USER_OPTION_KEYS, Resolution, resolve
+from .sources import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError, FileSource
 from .sources.kubeapi import shared_core_api
 from .validate import DEFAULT_MOUNT_PATH
 from .validate import prepare as prepare_validator
@@ -45,7 +46,14 @@ from .validate import prepare as prepare_validator
 if TYPE_CHECKING:
     from kubespawner import KubeSpawner
 
-__all__ = ["SingleuserProfiles", "apply_pod_profile", "spawn_identity"]
+__all__ = [
+    "SingleuserProfiles",
+    "apply_pod_profile",
+    "http_error",
+    "kubespawner_option_keys",
+    "spawn_identity",
+    "user_choices",
+]
 
 
 class SingleuserProfiles(SingletonConfigurable):
@@ -98,8 +106,10 @@ class SingleuserProfiles(SingletonConfigurable):
         help="""
         Namespace of the profile ConfigMaps.
 
-        Default ``""``: the spawner's own namespace (the hub's namespace, also
-        when ``KubeSpawner.enable_user_namespaces`` puts pods elsewhere).
+        Default ``""``: the namespace configured as ``KubeSpawner.namespace``
+        (by default the hub's own), for the whole hub: not one that a
+        ``profile_list`` override sets for a spawn, and the hub's namespace
+        when ``KubeSpawner.enable_user_namespaces`` puts pods elsewhere.
 
         .. versionadded:: 0.1
         """,
@@ -405,35 +415,48 @@ class SingleuserProfiles(SingletonConfigurable):
             await configmaps.close()
 
     async def resolve(self, spawner: KubeSpawner) -> Resolution:
-        """What ``spawner``'s next pod gets; an unknown or forbidden choice in
-        ``user_options`` raises ``tornado.web.HTTPError(400)``."""
+        """What ``spawner``'s next pod gets.
+
+        An unknown or forbidden choice in ``user_options`` raises
+        ``tornado.web.HTTPError(400)``; ConfigMaps that cannot be listed with
+        ``on_api_unavailable = "fail"`` raise ``tornado.web.HTTPError(503)``.
+        A ``user_options`` key that KubeSpawner's ``profile_list`` reads for this
+        spawn (a ``profile_options`` entry named ``size``) is KubeSpawner's,
+        not a profilespawner choice.
+        """
         user, groups, image = spawn_identity(spawner)
-        options = spawner.user_options or {}
-        profile_set = await self.load_profiles(spawner)
+        profile_set = await self.profiles_for_spawn(spawner)
+        choices = await user_choices(spawner)
         try:
-            return resolve(
-                profile_set,
-                user=user,
-                groups=groups,
-                image=image,
-                size=options.get("size"),
-                gpu_type=options.get("gpu_type"),
-            )
+            return resolve(profile_set, user=user, groups=groups, image=image, **choices)
         except UserOptionError as e:
             spawner.log.warning("Refusing to spawn for %s: %s", user, e)
-            error = web.HTTPError(400, "%s", str(e))
-            error.jupyterhub_message = str(e)  # type: ignore[attr-defined]
-            raise error from e
+            raise http_error(400, e) from e
+
+    async def profiles_for_spawn(self, spawner: KubeSpawner) -> ProfileSet:
+        """:meth:`load_profiles` for a spawn or its form: ConfigMaps that cannot
+        be listed with ``on_api_unavailable = "fail"`` are HTTP 503."""
+        try:
+            return await self.load_profiles(spawner)
+        except ConfigMapsUnavailableError as e:
+            raise http_error(503, e) from e
 
     async def apply_pod_profile(self, spawner: KubeSpawner, pod: Any) -> Any:
         """Return ``pod`` (a ``V1Pod`` or its JSON dict) with the profile applied."""
         pod, _ = await self.apply_resolved(spawner, pod)
         return pod
 
-    async def apply_resolved(self, spawner: KubeSpawner, pod: Any) -> tuple[Any, Resolution]:
-        """:meth:`apply_pod_profile`, also returning what was applied."""
+    async def apply_resolved(
+        self, spawner: KubeSpawner, pod: Any, resolution: Resolution | None = None
+    ) -> tuple[Any, Resolution]:
+        """:meth:`apply_pod_profile`, also returning what was applied.
+
+        ``resolution``: what :meth:`resolve` gave for this spawn earlier (the
+        spawn applies what it checked); by default, resolve now.
+        """
         started = time.perf_counter()
-        resolution = await self.resolve(spawner)
+        if resolution is None:
+            resolution = await self.resolve(spawner)
         spawner.log.info("Applying %s to the server of %s", resolution.describe(), spawner.user.name)
         is_model = not isinstance(pod, dict)
         result = apply_resolution(
@@ -481,12 +504,60 @@ class SingleuserProfiles(SingletonConfigurable):
 
 
 async def _hub_namespace(spawner: KubeSpawner) -> str:
-    """The spawner's namespace; with ``enable_user_namespaces``, the hub's own."""
-    if spawner.enable_user_namespaces:
-        # Reads the pod's service account namespace file: not on the loop.
-        namespace: str = await asyncio.to_thread(spawner._namespace_default)
-        return namespace
-    return str(spawner.namespace)
+    """The namespace KubeSpawner is configured with, else the hub's own.
+
+    Not ``spawner.namespace``: a ``profile_list`` override changes it for one
+    spawn, and the ConfigMaps are watched once for the whole hub. With
+    ``enable_user_namespaces`` the pods go elsewhere; the hub's namespace stays.
+    """
+    if not spawner.enable_user_namespaces:
+        configured = spawner._find_my_config(spawner.config).get("namespace")
+        if isinstance(configured, str) and configured:
+            return configured
+    # Reads the pod's service account namespace file: not on the loop.
+    namespace: str = await asyncio.to_thread(spawner._namespace_default)
+    return namespace
+
+
+async def kubespawner_option_keys(spawner: Any) -> frozenset[str]:
+    """The ``user_options`` keys KubeSpawner's ``profile_list`` reads for this
+    spawn: the ``profile_options`` of the profile chosen in
+    ``user_options["profile"]`` (else of its default profile), each also with
+    ``--unlisted-choice``. Empty without a ``profile_list``.
+    """
+    profile_list = spawner._sorted_dict_values(spawner.profile_list)
+    if callable(profile_list):
+        profile_list = await maybe_future(profile_list(spawner))
+    if not profile_list:
+        return frozenset()
+    initialized = spawner._get_initialized_profile_list(profile_list)
+    try:
+        chosen = spawner._get_profile((spawner.user_options or {}).get("profile"), initialized)
+    except (ValueError, StopIteration):
+        return frozenset()  # KubeSpawner refuses that spawn itself
+    names = list(chosen.get("profile_options") or {})
+    return frozenset([*names, *(f"{name}--unlisted-choice" for name in names)])
+
+
+async def user_choices(spawner: Any) -> dict[str, Any]:
+    """``size`` and ``gpu_type`` from ``user_options``, unless KubeSpawner's
+    chosen ``profile_list`` entry has a ``profile_options`` entry of that name:
+    then the key is KubeSpawner's, and this spawn has no such choice of ours."""
+    options = spawner.user_options or {}
+    if not any(key in options for key in USER_OPTION_KEYS):
+        return {}
+    theirs = await kubespawner_option_keys(spawner)
+    return {key: options.get(key) for key in USER_OPTION_KEYS if key not in theirs}
+
+
+def http_error(status: int, error: Exception) -> web.HTTPError:
+    """``error`` as the HTTP error JupyterHub answers with (400 for a choice the
+    user may not make, 503 for ConfigMaps that cannot be read); the page and
+    the REST API show ``jupyterhub_message``."""
+    message = str(getattr(error, "jupyterhub_message", None) or error)
+    http = web.HTTPError(status, "%s", str(error))
+    http.jupyterhub_message = message  # type: ignore[attr-defined]
+    return http
 
 
 def spawn_identity(spawner: Any) -> tuple[str, list[str], str]:

@@ -11,13 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UserOptionError
+from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import merge_settings, unique
 from .model import JSON, PodSettings, Profile, ProfileSet, Size
 from .validate import NO_SIZE
 
-__all__ = ["Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
+__all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
+
+#: The ``user_options`` keys of the choices a user makes (SPEC §7), and the
+#: names of the spawn form's fields that set them.
+USER_OPTION_KEYS = ("size", "gpu_type")
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,8 @@ class Resolution:
 
     def describe(self) -> str:
         """Profile and size names, for logs and progress messages (no values)."""
-        names = ", ".join(repr(p.name) for p in self.profiles) or "none"
-        size = repr(self.size.name) if self.size else "none"
+        names = ", ".join(quote(p.name) for p in self.profiles) or "none"
+        size = quote(self.size.name) if self.size else "none"
         return f"profiles {names}; size {size}"
 
 
@@ -53,11 +57,6 @@ def may_get_gpu(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) ->
     )
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 66 else text[:63] + "...'"
-
-
 def _choose_size(profile_set: ProfileSet, name: Any, user: str, groups: frozenset[str]) -> Size | None:
     if name is None or name in ("", NO_SIZE):
         return None
@@ -66,8 +65,8 @@ def _choose_size(profile_set: ProfileSet, name: Any, user: str, groups: frozense
     for size in allowed:
         if size.name == name:
             return size
-    choices = ", ".join(repr(n) for n in (NO_SIZE, *names))
-    what = f"size {_short(name)}" if isinstance(name, str) else "the size option (not a string)"
+    choices = ", ".join(quote(n) for n in (NO_SIZE, *names))
+    what = f"size {quote(name)}" if isinstance(name, str) else "the size option (not a string)"
     raise UserOptionError(
         f"{what} is not available; choose one of: {choices}",
         allowed=names,
@@ -79,9 +78,14 @@ def _gpu_tolerations(profile_set: ProfileSet, gpu: int | None, gpu_type: Any) ->
     types = profile_set.gpu_types
     if gpu_type not in (None, ""):
         if not isinstance(gpu_type, str) or gpu_type not in types:
-            choices = ", ".join(repr(t) for t in types) or "none are defined"
+            choices = ", ".join(quote(t) for t in types) or "none are defined"
+            what = (
+                f"GPU type {quote(gpu_type)}"
+                if isinstance(gpu_type, str)
+                else "the gpu_type option (not a string)"
+            )
             raise UserOptionError(
-                f"GPU type {_short(gpu_type)} is not available; choose one of: {choices}",
+                f"{what} is not available; choose one of: {choices}",
                 allowed=tuple(types),
                 field="gpu_type",
             )

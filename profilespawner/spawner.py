@@ -8,6 +8,7 @@ Traits and glue only: every rule lives in the modules
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from typing import Any
 
@@ -17,10 +18,12 @@ from kubespawner import KubeSpawner
 from tornado import web
 from traitlets import default
 
+from .errors import UserOptionError
 from .failures import not_started_reason, refusal_reason
 from .form import render_choices
-from .profiles import SingleuserProfiles, spawn_identity
-from .resolve import allowed_sizes, may_get_gpu
+from .profiles import SingleuserProfiles, http_error, spawn_identity
+from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
+from .validate import NO_SIZE
 
 __all__ = ["ProfileKubeSpawner"]
 
@@ -34,6 +37,8 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     #: What the last pod got ("profiles 'a', 'b'; size 'Small'"), for progress events.
     _applied_profiles = ""
+    #: What load_user_options resolved, and for which spawn (identity, user_options).
+    _resolved: tuple[Any, Resolution] | None = None
 
     @property
     def singleuser_profiles(self) -> SingleuserProfiles:
@@ -51,7 +56,7 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         base = KubeSpawner._options_form_default(self)
         if callable(base):
             base = await maybe_future(base(self))
-        profile_set = await self.singleuser_profiles.load_profiles(self)
+        profile_set = await self.singleuser_profiles.profiles_for_spawn(self)
         user, groups, _ = spawn_identity(self)
         options = self.user_options or {}
         choices = render_choices(
@@ -64,20 +69,34 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     def _options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
         # KubeSpawner logs a warning for every field it does not know: not ours.
-        theirs = {k: v for k, v in formdata.items() if k not in ("size", "gpu_type")}
+        theirs = {k: v for k, v in formdata.items() if k not in USER_OPTION_KEYS}
         options: dict[str, Any] = super()._options_from_form(theirs)
-        for key in ("size", "gpu_type"):
+        for key in USER_OPTION_KEYS:
             value = (formdata.get(key) or [""])[0]
-            if value:
+            if key in options:
+                # An option of the chosen profile_list entry has this name: the
+                # key is KubeSpawner's (see SingleuserProfiles.resolve).
+                if value not in ("", NO_SIZE):
+                    conflict = UserOptionError(
+                        f"the chosen profile has its own {key!r} option, which this choice would "
+                        "replace; leave the field below at its default",
+                        field=key,
+                    )
+                    self.log.warning("Refusing the spawn form of %s: %s", self.user.name, conflict)
+                    raise http_error(400, conflict)
+            elif value:
                 options[key] = value
         return options
 
     async def load_user_options(self) -> None:
         self._applied_profiles = ""
+        self._resolved = None
         await super().load_user_options()
-        # Check the size and GPU type now, before KubeSpawner creates a PVC or
-        # namespace for a spawn that must fail with 400.
-        await self.singleuser_profiles.resolve(self)
+        # Resolve now, before KubeSpawner creates a PVC or namespace for a spawn
+        # that must fail with 400, and keep the result: the pod gets what was
+        # checked, even when a ConfigMap changes in between.
+        resolution = await self.singleuser_profiles.resolve(self)
+        self._resolved = (self._spawn_key(), resolution)
 
     def start(self) -> Any:
         """KubeSpawner's start; a spawn that fails says why (see :mod:`.failures`):
@@ -127,9 +146,16 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     async def get_pod_manifest(self) -> Any:
         pod = await super().get_pod_manifest()
-        pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod)
+        resolved, self._resolved = self._resolved, None
+        # Resolved for this very spawn, unless something changed the user,
+        # image or options since (a caller that sets the image afterwards).
+        earlier = resolved[1] if resolved is not None and resolved[0] == self._spawn_key() else None
+        pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod, earlier)
         self._applied_profiles = resolution.describe()
         return pod
+
+    def _spawn_key(self) -> Any:
+        return (spawn_identity(self), copy.deepcopy(self.user_options or {}))
 
     async def progress(self) -> Any:
         """KubeSpawner's progress events, and which profiles and size were applied."""

@@ -11,10 +11,11 @@ downstream sees them. Messages quote keys and names, never values.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import posixpath
-import string
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -25,21 +26,33 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEvent
 
-from . import k8srules
-from .errors import ProfileSyntaxError, ProfileValidationError
+from . import k8srules, placeholders
+from .errors import (
+    MAX_QUOTED,
+    ProfileError,
+    ProfileSyntaxError,
+    ProfileValidationError,
+    ValidatorBugError,
+    quote,
+)
 from .model import GpuType, PodSettings, Profile, ProfileSet, Size, Who
 
 if TYPE_CHECKING:
     import jsonschema
 
+    from .policy import Policy  # which imports this module
+
 __all__ = [
     "DEFAULT_MOUNT_PATH",
+    "MAX_DOCUMENT_BYTES",
     "MAX_DOCUMENT_NODES",
+    "MAX_NESTING",
     "MAX_PROBLEMS",
-    "PLACEHOLDERS",
     "ParsedDocument",
     "load_schema",
+    "load_yaml",
     "parse_document",
     "prepare",
 ]
@@ -54,27 +67,12 @@ MAX_PROBLEMS = 50
 #: far above any real profile set, far below what an alias bomb expands to.
 MAX_DOCUMENT_NODES = 200_000
 
-#: The placeholders KubeSpawner's ``_expand_user_properties`` fills in.
-PLACEHOLDERS = frozenset(
-    {
-        "userid",
-        "unescaped_username",
-        "unescaped_servername",
-        "hubnamespace",
-        "username",
-        "servername",
-        "user_server",
-        "safe_username",
-        "safe_servername",
-        "safe_user_server",
-        "escaped_username",
-        "escaped_servername",
-        "escaped_user_server",
-        "pod_name",
-        "pvc_name",
-        "namespace",
-    }
-)
+#: Largest document read, in bytes: four times what a ConfigMap can hold (1 MiB).
+MAX_DOCUMENT_BYTES = 4 * 2**20
+
+#: Deepest nesting of mappings and lists: a real document needs about 12 (a
+#: volume source's selector), YAML loaders build documents recursively.
+MAX_NESTING = 100
 
 RESERVED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
 # Labels KubeSpawner sets for itself and selects its pods by: overriding them
@@ -139,14 +137,42 @@ def parse_document(
     *,
     source: str,
     default_mount_path: str = DEFAULT_MOUNT_PATH,
+    policy: Policy | None = None,
 ) -> ParsedDocument:
-    """Parse and validate one source's YAML text.
+    """Parse and validate one source's YAML text, and hold it to ``policy``
+    (:mod:`profilespawner.policy`) when one is given.
 
     ``source`` names it in messages (a file path or ``namespace/ConfigMap``).
     Raises :class:`ProfileSyntaxError` or :class:`ProfileValidationError`; the
-    latter carries every problem found in ``errors``.
+    latter carries every problem found in ``errors``. Nothing else escapes:
+    should checking fail in an unforeseen way, the document is rejected with a
+    :class:`ValidatorBugError` whose ``__cause__`` is what went wrong.
     """
-    data = _load_yaml(text, source)
+    try:
+        parsed = _parse(text, source, default_mount_path)
+        if policy is not None:
+            policy.check(parsed.profile_set, source=source)
+        return parsed
+    except ProfileError:
+        raise
+    except Exception as e:
+        raise ValidatorBugError(e, source=source) from e
+
+
+def load_yaml(text: str | bytes, *, source: str) -> Any:
+    """The YAML document in ``text``, loaded safely and within bounds (size,
+    nesting, nodes): what the profile parser reads, for tools that read other
+    documents (a ConfigMap manifest) the same way. Raises :class:`ProfileSyntaxError`."""
+    try:
+        return _load_yaml(text, source)[0]
+    except ProfileError:
+        raise
+    except Exception as e:
+        raise ValidatorBugError(e, source=source) from e
+
+
+def _parse(text: str | bytes, source: str, default_mount_path: str) -> ParsedDocument:
+    data, plain = _load_yaml(text, source)
     if data is None:
         raise ProfileValidationError(
             "the document is empty (write 'profiles: []' for a source that defines nothing)",
@@ -161,14 +187,19 @@ def parse_document(
             source=source,
         )
     checker = _Checker(source, data, default_mount_path)
-    profile_set = checker.run()
+    profile_set = checker.run(plain=plain)
     return ParsedDocument(profile_set, tuple(checker.warnings))
 
 
 # -- YAML --------------------------------------------------------------------
 
 
-def _load_yaml(text: str | bytes, source: str) -> Any:
+def _load_yaml(text: str | bytes, source: str) -> tuple[Any, bool]:
+    """The loaded document, and whether it is plain data (see :func:`_measure`)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ProfileSyntaxError(
+            f"the document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB", source=source
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -178,6 +209,13 @@ def _load_yaml(text: str | bytes, source: str) -> Any:
             ) from None
     try:
         data = _safe_load(text)
+    except _LimitError as e:
+        raise ProfileSyntaxError(
+            e.problem,
+            source=source,
+            line=e.mark.line + 1 if e.mark else None,
+            column=e.mark.column + 1 if e.mark else None,
+        ) from None
     except DuplicateKeyError as e:
         key = _duplicate_key(e)
         mark = e.problem_mark
@@ -189,7 +227,7 @@ def _load_yaml(text: str | bytes, source: str) -> Any:
         ) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        problem = e.problem or e.context or "invalid YAML"
+        problem = _yaml_problem(e.problem or e.context or "invalid YAML")
         raise ProfileSyntaxError(
             problem,
             source=source,
@@ -198,20 +236,68 @@ def _load_yaml(text: str | bytes, source: str) -> Any:
         ) from None
     except YAMLError as e:
         raise ProfileSyntaxError(f"invalid YAML ({type(e).__name__})", source=source) from None
-    _check_size(data, source)
-    return data
+    except (ValueError, ArithmeticError, LookupError, TypeError) as e:
+        # The constructors raise these for scalars their tag cannot hold: an
+        # integer of more than 4300 digits, a date that does not exist
+        # (2024-02-30), ``!!int abc``, ``!!int ""`` (IndexError), ``!!bool x``
+        # (KeyError). Their messages quote the scalar.
+        raise ProfileSyntaxError(
+            f"a value cannot be read as the type YAML gives it ({type(e).__name__}: an integer "
+            "too long, a date that does not exist, or a '!!' tag that does not fit); quote it "
+            "to keep it a string",
+            source=source,
+        ) from None
+    # Only escapes make lone surrogates; a str handed in may hold them already.
+    surrogates = "\\u" in text or "\\U" in text or bool(_SURROGATE.search(text))
+    return data, _measure(data, source, surrogates=surrogates)
 
 
 def _safe_load(text: str) -> Any:
     # The C loader is five times faster, but its bundled libyaml rejects some
     # plain scalars YAML allows (``[image:v0.1]`` in jupyterhub-singleuser-profiles'
     # own example); the pure loader then decides, and gives the better message.
+    # Both build documents recursively (the C one overflows the C stack and
+    # kills the process), so the events are checked first, without building.
+    fast = YAML(typ="safe", pure=False)
     try:
-        return YAML(typ="safe", pure=False).load(text)
+        _check_events(fast, text)
+        return fast.load(text)
     except DuplicateKeyError:
         raise
     except YAMLError:
-        return YAML(typ="safe", pure=True).load(text)
+        pure = YAML(typ="safe", pure=True)
+        _check_events(pure, text)
+        return pure.load(text)
+
+
+def _check_events(yaml: YAML, text: str) -> None:
+    """Bound nesting and size on the parser's events, before anything is built."""
+    depth = 0
+    nodes = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _LimitError(
+                    f"the document nests collections more than {MAX_NESTING} levels deep",
+                    event.start_mark,
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        if isinstance(event, NodeEvent):
+            nodes += 1
+            if nodes > MAX_DOCUMENT_NODES:
+                raise _LimitError(f"the document has more than {MAX_DOCUMENT_NODES} nodes", event.start_mark)
+
+
+class _LimitError(Exception):
+    """A document beyond :data:`MAX_NESTING` or :data:`MAX_DOCUMENT_NODES`
+    (not a ``YAMLError``: the other loader would find the same)."""
+
+    def __init__(self, problem: str, mark: Any = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
 
 
 def _duplicate_key(error: DuplicateKeyError) -> str:
@@ -220,12 +306,37 @@ def _duplicate_key(error: DuplicateKeyError) -> str:
     start = problem.find('key "')
     end = problem.find('" with value')
     if start >= 0 and end > start:
-        return repr(problem[start + 5 : end])
+        return quote(problem[start + 5 : end])
     return ""
 
 
-def _check_size(data: Any, source: str) -> None:
+# A quoted part of a YAML error message, and the quoted parts that are YAML's
+# own vocabulary (a token such as '<block end>', an indicator, a tab) rather
+# than a piece of the document's text.
+_YAML_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_YAML_VOCABULARY = re.compile(r"^(['\"])(<[a-z ]+>|[-?:,\[\]{}#&*!|>'\"%@`]|\\t| )\1$")
+# Messages whose quoted part names YAML markup (a tag, an anchor), not a value.
+_YAML_MARKUP = ("could not determine a constructor for the tag", "found undefined alias")
+
+
+def _yaml_problem(problem: str) -> str:
+    """ruamel.yaml's message, without the piece of the document it may quote.
+
+    "found unknown escape character 'q'" would show a character of a value.
+    """
+    problem = " ".join(problem.split())
+    if problem.startswith(_YAML_MARKUP):
+        return problem if len(problem) < 200 else problem[:200] + "..."
+    return _YAML_QUOTED.sub(lambda m: m[0] if _YAML_VOCABULARY.match(m[0]) else "(not shown)", problem)
+
+
+def _measure(data: Any, source: str, *, surrogates: bool) -> bool:
+    """Bound the nodes of a loaded document, aliases counted at every use, and
+    tell whether it is plain data (see :func:`_key_problem`,
+    :func:`_scalar_problem`); strings are searched for lone surrogates only
+    when ``surrogates`` says the text may hold some."""
     budget = MAX_DOCUMENT_NODES
+    plain = True
     stack = [data]
     while stack:
         node = stack.pop()
@@ -238,8 +349,56 @@ def _check_size(data: Any, source: str) -> None:
             )
         if isinstance(node, dict):
             stack.extend(node.values())
+            plain = plain and not any(_key_problem(key, surrogates=surrogates) for key in node)
         elif isinstance(node, list):
             stack.extend(node)
+        elif plain:
+            plain = _scalar_problem(node, surrogates=surrogates) is None
+    return plain
+
+
+def _key_problem(key: Any, *, surrogates: bool = True) -> str | None:
+    """Why ``key`` cannot be a key of plain data (a string), or None."""
+    if type(key) is not str:
+        shown = _yaml_scalar(key) if isinstance(key, _PLAIN_SCALARS) else "(not shown)"
+        return f"key {shown} is {_kind(key)}, not a string: keys are text (quote it, as in '1': or 'true':)"
+    if surrogates and _SURROGATE.search(key):
+        return "a key holds a lone surrogate (an escape in \\ud800-\\udfff), which is not text"
+    return None
+
+
+def _scalar_problem(node: Any, *, surrogates: bool = True) -> str | None:
+    """Why ``node`` (not a mapping or list) is not a value of plain data, or None:
+    JSON's values, and dates (the legacy env form turns them into text)."""
+    if not isinstance(node, _PLAIN_SCALARS):
+        return (
+            f"must be a string, number, boolean, list or mapping, not {_kind(node)} "
+            "(a '!!binary', '!!set' or '!!pairs' tag)"
+        )
+    if type(node) is int and not _MIN_INT <= node <= _MAX_INT:
+        return "is an integer beyond 64 bits"
+    if surrogates and isinstance(node, str) and _SURROGATE.search(node):
+        return "holds a lone surrogate (an escape in \\ud800-\\udfff), which is not text"
+    return None
+
+
+def _yaml_scalar(key: Any) -> str:
+    """A key that is not a string, as YAML spells it: ``true``, ``null``, ``2024-01-31``."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, datetime.date):
+        return key.isoformat()
+    return quote(key)
+
+
+#: What a loaded document may hold besides mappings and lists.
+_PLAIN_SCALARS = (str, bool, int, float, type(None), datetime.date)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Integers Kubernetes can hold (int64, and uint64 for good measure); beyond
+# them a number only costs time (a 6,000-digit integer takes a while to print).
+_MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
 
 
 # -- checks --------------------------------------------------------------------
@@ -275,7 +434,9 @@ def _field(path: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            # a key with a line break or of a megabyte would forge or flood the log
+            text = part if part.isprintable() and len(part) <= MAX_QUOTED else quote(part)
+            out += f".{text}" if out else text
     return out
 
 
@@ -299,7 +460,7 @@ class _Checker:
             entry = entries[index] if isinstance(entries, list) and index < len(entries) else None
             key = "type" if section == "gpuTypes" else "name"
             name = entry.get(key) if isinstance(entry, dict) else None
-            label = f"{kind} {name!r}" if isinstance(name, str) and name else f"{kind} #{index + 1}"
+            label = f"{kind} {quote(name)}" if isinstance(name, str) and name else f"{kind} #{index + 1}"
             return label, _field(path[2:])
         return "", _field(path)
 
@@ -327,7 +488,12 @@ class _Checker:
                 truncated=self.truncated,
             )
 
-    def run(self) -> ProfileSet:
+    def run(self, *, plain: bool = True) -> ProfileSet:
+        if not plain:
+            # Keys that are not strings (1:, true:, a list), binary data,
+            # sets, lone surrogates: no schema or rule below expects them.
+            self._plain_data()
+            self.raise_if_errors()
         # Entries that break the schema are reported as such; the Kubernetes
         # checks still run on every other entry, so one pass reports everything.
         broken: set[tuple[str, int]] = set()
@@ -340,7 +506,9 @@ class _Checker:
             else:
                 broken.add((str(where[0]), where[1]))
             self._schema_error(error)
-        if ("*", -1) in broken:
+        # Past MAX_PROBLEMS the schema's errors are no longer collected, so the
+        # entries they would mark broken are not known: stop here.
+        if ("*", -1) in broken or self.truncated:
             self.raise_if_errors()
 
         if "ui" in self.data:
@@ -375,6 +543,22 @@ class _Checker:
             gpu_types=MappingProxyType(gpu_types),
         )
 
+    def _plain_data(self) -> None:
+        stack: list[tuple[Any, list[str | int]]] = [(self.data, [])]
+        while stack and not self.truncated:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                for key, value in reversed(node.items()):
+                    problem = _key_problem(key)
+                    if problem:
+                        self.error(path, problem)
+                    else:
+                        stack.append((value, [*path, key]))
+            elif isinstance(node, list):
+                stack.extend((item, [*path, i]) for i, item in reversed(list(enumerate(node))))
+            elif problem := _scalar_problem(node):
+                self.error(path, problem)
+
     # -- JSON Schema errors, in words ---------------------------------------
 
     def _schema_error(self, error: jsonschema.ValidationError) -> None:
@@ -397,7 +581,7 @@ class _Checker:
                     hint = difflib.get_close_matches(str(key), known, n=1)
                     more = f" (did you mean {hint[0]!r}?)" if hint else ""
                     where = "unknown top-level key" if not path else "unknown key"
-                    self.error(path, f"{where} {str(key)!r}{more}")
+                    self.error(path, f"{where} {quote(str(key))}{more}")
         elif kind == "type":
             types = [expected] if isinstance(expected, str) else list(expected)
             wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
@@ -405,7 +589,7 @@ class _Checker:
         elif kind == "required":
             for key in expected:
                 if key not in instance:
-                    self.error(path, f"missing required key {key!r}")
+                    self.error(path, f"missing required key {quote(key)}")
         elif kind == "enum":
             self.error(path, "must be one of: " + ", ".join(repr(v) for v in expected))
         elif kind == "minimum":
@@ -493,14 +677,14 @@ class _Checker:
         for var, var_path in zip(items, paths, strict=True):
             name = var["name"]
             if not k8srules.is_env_var_name(name):
-                self.error(var_path, f"{name!r} is not a valid environment variable name")
+                self.error(var_path, f"{quote(name)} is not a valid environment variable name")
             elif name.startswith(RESERVED_ENV_PREFIXES):
-                self.error(var_path, f"{name!r} is reserved for JupyterHub (JUPYTERHUB_*, JPY_*)")
+                self.error(var_path, f"{quote(name)} is reserved for JupyterHub (JUPYTERHUB_*, JPY_*)")
             if name in seen:
-                self.error(var_path, f"variable {name!r} is set twice in this entry")
+                self.error(var_path, f"variable {quote(name)} is set twice in this entry")
             seen.add(name)
             if "value" in var and "valueFrom" in var:
-                self.error(var_path, f"variable {name!r} sets both 'value' and 'valueFrom'")
+                self.error(var_path, f"variable {quote(name)} sets both 'value' and 'valueFrom'")
             if "value" in var:
                 self._placeholders(var["value"], var_path if isinstance(env, dict) else [*var_path, "value"])
             ref = var.get("valueFrom", {}).get("resourceFieldRef")
@@ -515,19 +699,10 @@ class _Checker:
         return tuple(items)
 
     def _placeholders(self, text: str, path: list[str | int]) -> None:
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-        except ValueError:
-            self.error(path, "has an unbalanced '{' or '}' (write '{{' or '}}' for a literal brace)")
-            return
-        for name in fields:
-            base = name.split(".", 1)[0].split("[", 1)[0]
-            if base not in PLACEHOLDERS:
-                self.error(
-                    path,
-                    f"unknown placeholder {'{' + base + '}'!r} (known: {', '.join(sorted(PLACEHOLDERS))}; "
-                    "write '{{' or '}}' for a literal brace)",
-                )
+        found = placeholders.problems(text)
+        if found:
+            more = f" (and {len(found) - 1} more in this value)" if len(found) > 1 else ""
+            self.error(path, found[0] + more)
 
     def _env_from(self, items: list[dict[str, Any]], path: list[str | int]) -> tuple[dict[str, Any], ...]:
         for i, item in enumerate(items):
@@ -545,10 +720,14 @@ class _Checker:
         text = str(value) if not isinstance(value, str) else value
         try:
             amount = k8srules.parse_quantity(text)
+        except k8srules.QuantityRangeError:
+            amount = None
         except ValueError:
             self.error(path, "is not a Kubernetes quantity (examples: 500m, 2, 1.5Gi, 512Mi)")
             return text
-        if amount < 0:
+        if amount is None or abs(amount) > k8srules.MAX_QUANTITY:
+            self.error(path, "is out of range (a Kubernetes quantity is at most 2^63-1)")
+        elif amount < 0:
             self.error(path, "must not be negative")
         return text
 
@@ -575,12 +754,12 @@ class _Checker:
         for kind in modern:
             for name, value in (resources[kind] or {}).items():
                 if not k8srules.is_qualified_name(name):
-                    self.error([*path, kind], f"{name!r} is not a valid resource name")
+                    self.error([*path, kind], f"{quote(name)} is not a valid resource name")
                 out.setdefault(kind, {})[name] = self._quantity(value, [*path, kind, name])
         for name, request in out.get("requests", {}).items():
             limit = out.get("limits", {}).get(name)
             if limit is not None and _above(request, limit):
-                self.error([*path, "requests", name], f"the request of {name!r} is above its limit")
+                self.error([*path, "requests", name], f"the request of {quote(name)} is above its limit")
         return MappingProxyType({k: MappingProxyType(v) for k, v in out.items()})
 
     # -- scheduling -------------------------------------------------------------
@@ -590,7 +769,7 @@ class _Checker:
             where = [*path, i]
             operator = tol.get("operator", "Equal")
             if tol.get("key") and not k8srules.is_qualified_name(tol["key"]):
-                self.error([*where, "key"], f"{tol['key']!r} is not a valid taint key")
+                self.error([*where, "key"], f"{quote(tol['key'])} is not a valid taint key")
             if not tol.get("key") and operator != "Exists":
                 self.error(where, "a toleration without 'key' must use operator 'Exists'")
             if operator == "Exists" and tol.get("value"):
@@ -620,7 +799,7 @@ class _Checker:
                 if kind == "matchFields" and req["key"] != "metadata.name":
                     self.error([*where, "key"], "matchFields supports only 'metadata.name'")
                 elif kind == "matchExpressions" and not k8srules.is_qualified_name(req["key"]):
-                    self.error([*where, "key"], f"{req['key']!r} is not a valid label key")
+                    self.error([*where, "key"], f"{quote(req['key'])} is not a valid label key")
                 if operator in ("In", "NotIn") and not values:
                     self.error([*where, "values"], f"must not be empty for operator {operator!r}")
                 elif operator in ("Exists", "DoesNotExist") and values:
@@ -631,7 +810,7 @@ class _Checker:
     def _selector(self, selector: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
         for key, value in selector.items():
             if not k8srules.is_qualified_name(key):
-                self.error(path, f"{key!r} is not a valid label key")
+                self.error(path, f"{quote(key)} is not a valid label key")
             elif not k8srules.is_label_value(value):
                 self.error(
                     [*path, key],
@@ -642,13 +821,13 @@ class _Checker:
     def _labels(self, labels: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
         for key in labels:
             if key in RESERVED_LABEL_KEYS or key.startswith(RESERVED_LABEL_PREFIXES):
-                self.error(path, f"label {key!r} is set by KubeSpawner and cannot be overridden")
+                self.error(path, f"label {quote(key)} is set by KubeSpawner and cannot be overridden")
         return self._selector(labels, path)
 
     def _annotations(self, annotations: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
         for key in annotations:
             if not k8srules.is_qualified_name(key):
-                self.error(path, f"{key!r} is not a valid annotation key")
+                self.error(path, f"{quote(key)} is not a valid annotation key")
         return MappingProxyType(dict(annotations))
 
     # -- volumes -------------------------------------------------------------------
@@ -662,10 +841,11 @@ class _Checker:
             name = volume["name"]
             if not k8srules.is_dns1123_label(name):
                 self.error(
-                    [*where, "name"], f"{name!r} is not a valid volume name (lower-case letters, digits, '-')"
+                    [*where, "name"],
+                    f"{quote(name)} is not a valid volume name (lower-case letters, digits, '-')",
                 )
             if name in seen:
-                self.error([*where, "name"], f"volume {name!r} is defined twice in this entry")
+                self.error([*where, "name"], f"volume {quote(name)} is defined twice in this entry")
             seen.add(name)
             sources = [k for k in volume if k not in ("name", *_MOUNT_FIELDS)]
             if len(sources) != 1:
@@ -673,15 +853,33 @@ class _Checker:
                     where,
                     "must have exactly one volume source (persistentVolumeClaim, configMap, secret, ...)",
                 )
+            for key in sources:
+                if key in _passed_through_volume_sources():
+                    self._volume_source_shape(volume[key], key, [*where, key])
             claim = volume.get("persistentVolumeClaim")
             if claim:
                 self._placeholders(claim["claimName"], [*where, "persistentVolumeClaim", "claimName"])
+            empty_dir = volume.get("emptyDir")
+            if empty_dir and empty_dir.get("sizeLimit") is not None:
+                size_limit = self._quantity(empty_dir["sizeLimit"], [*where, "emptyDir", "sizeLimit"])
+                volume["emptyDir"] = dict(empty_dir, sizeLimit=size_limit)
             volume["mountPath"] = self._mount_path(volume.get("mountPath"), name, [*where, "mountPath"])
             sub_path = volume.get("subPath")
             if sub_path and (sub_path.startswith("/") or ".." in sub_path.split("/")):
                 self.error([*where, "subPath"], "must be a relative path without '..'")
             out.append(volume)
         return tuple(out)
+
+    def _volume_source_shape(self, source: Any, key: str, path: list[str | int]) -> None:
+        # The schema lets these sources through as any mapping; the pod is built
+        # from the client's models, which need the JSON types they declare.
+        # Imported here: the models take half a second to import.
+        from .kubemodel import shape_problems, volume_source_type
+
+        type_name = volume_source_type(key)
+        if type_name is not None:
+            for where, problem in shape_problems(source, type_name):
+                self.error([*path, *where], problem)
 
     def _mount_path(self, mount_path: str | None, name: str, path: list[str | int]) -> str:
         if not mount_path:
@@ -693,6 +891,13 @@ class _Checker:
         if mount_path.startswith("/"):
             return posixpath.normpath(mount_path)
         return posixpath.normpath(posixpath.join(self.default_mount_path, mount_path))
+
+
+@cache
+def _passed_through_volume_sources() -> frozenset[str]:
+    """Volume sources the schema accepts as any mapping (``csi``, ``projected``, ...)."""
+    properties = load_schema()["$defs"]["volume"]["properties"]
+    return frozenset(key for key, schema in properties.items() if schema == {"type": "object"})
 
 
 def _matching_branch(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError] | None:

@@ -5,20 +5,32 @@ logged once per version (never its content), its last valid version stays in
 effect if there was one, and the other documents are untouched. Sources decide
 *when* a document changed (file modification time, ConfigMap resourceVersion);
 this module decides what a change means.
+
+A document's version only moves forward: when the source can order its
+versions (ConfigMap resourceVersions, see ``compare``), a version older than
+the one recorded is ignored, so that a late event can never bring an old
+version back. A validator failure (:class:`~profilespawner.errors.ValidatorBugError`)
+is logged with the traceback of what failed, its message left out: it may
+quote a value.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable
+import traceback
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from .. import metrics
-from ..errors import ProfileError
+from ..errors import ProfileError, ValidatorBugError
 from ..model import ProfileSet
 from ..validate import ParsedDocument
 
-__all__ = ["SourceBook", "SourceState"]
+__all__ = ["Compare", "SourceBook", "SourceState"]
+
+#: Orders two versions of one document: < 0 when the first is older, 0 when
+#: they are the same, > 0 when it is newer; None when they cannot be ordered.
+Compare = Callable[[Hashable, Hashable], int | None]
 
 
 @dataclass
@@ -33,19 +45,40 @@ class SourceState:
 
 
 class SourceBook:
-    """The states of a family of documents, keyed by their names."""
+    """The states of a family of documents, keyed by their names.
 
-    def __init__(self, log: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> None:
+    ``compare`` orders versions; without it (files: a modification time can go
+    back) any version other than the recorded one is news.
+    """
+
+    def __init__(
+        self,
+        log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+        *,
+        compare: Compare | None = None,
+    ) -> None:
         self.log = log
+        self.compare = compare
         self.states: dict[str, SourceState] = {}
 
     def is_current(self, name: str, version: Hashable) -> bool:
-        """True when ``version`` of ``name`` has been recorded already."""
+        """True when ``version`` of ``name``, or a newer one, has been recorded."""
         state = self.states.get(name)
-        return state is not None and state.version == version
+        if state is None:
+            return False
+        if state.version == version:
+            return True
+        order = self.compare(version, state.version) if self.compare is not None else None
+        return order is not None and order <= 0
 
-    def record(self, name: str, version: Hashable, result: ParsedDocument | ProfileError) -> None:
-        """Record the outcome of parsing ``version`` of ``name``; log it once."""
+    def record(self, name: str, version: Hashable, result: ParsedDocument | ProfileError) -> bool:
+        """Record the outcome of parsing ``version`` of ``name``; log it once.
+
+        Returns False, and changes nothing, when that version or a newer one
+        is recorded already.
+        """
+        if self.is_current(name, version):
+            return False
         state = self.states.setdefault(name, SourceState(name))
         state.version = version
         if isinstance(result, ProfileError):
@@ -53,8 +86,13 @@ class SourceBook:
             metrics.SOURCE_VALID.labels(name).set(0)
             state.error = result
             kept = "keeping its last valid version" if state.valid is not None else "it is not used"
-            self.log.error("Rejected profile source %s (%s): %s", name, kept, result)
-            return
+            if isinstance(result, ValidatorBugError) and result.__cause__ is not None:
+                self.log.error(
+                    "Rejected profile source %s (%s): %s\n%s", name, kept, result, _frames(result.__cause__)
+                )
+            else:
+                self.log.error("Rejected profile source %s (%s): %s", name, kept, result)
+            return True
         metrics.SOURCE_LOADS.labels(name).inc()
         metrics.SOURCE_VALID.labels(name).set(1)
         state.error = None
@@ -69,6 +107,7 @@ class SourceBook:
             len(result.profile_set.sizes),
             len(result.profile_set.gpu_types),
         )
+        return True
 
     def forget(self, name: str) -> None:
         """``name`` is gone (file deleted, ConfigMap deleted or unlabelled)."""
@@ -79,3 +118,10 @@ class SourceBook:
     def profile_sets(self, names: Iterable[str]) -> list[ProfileSet]:
         """The valid profile sets of ``names``, in that order."""
         return [s.valid for n in names if (s := self.states.get(n)) and s.valid is not None]
+
+
+def _frames(error: BaseException) -> str:
+    """Where ``error`` was raised, as a traceback whose last line names its
+    type but not its message (which may quote the document)."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return f"Traceback (most recent call last):\n{frames}{type(error).__qualname__} (message not shown)"

@@ -12,8 +12,11 @@ selector, each only when configured. The API server filters both, so the hub
 never receives the other ConfigMaps of its namespace (nor their data), and the
 Role needs only get/list/watch on configmaps (see ``docs/rbac.md``). Each watch
 tracks its resourceVersion, asks for bookmarks, and is renewed from where it
-stopped when the server ends it; after an error or a 410 Gone it lists again
-(after a capped exponential backoff for errors).
+stopped when the server ends it; after an error or a 410 Gone it lists again,
+after a capped exponential backoff that starts again only once a watch has
+been healthy (delivered an event, ended on time, or stayed open
+``HEALTHY_WATCH_SECONDS``): a list that succeeds before a watch that fails
+proves nothing, and must not make the hub hammer the API server.
 
 Rules:
 
@@ -22,7 +25,12 @@ Rules:
   ``initial_load_timeout`` seconds, for the first lists.
 - Parsing and validation run in a worker thread, once per resourceVersion.
 - An invalid version keeps the last valid one in effect (:class:`SourceBook`);
-  a deleted or unlabelled ConfigMap stops applying.
+  a deleted or unlabelled ConfigMap stops applying. Whatever a ConfigMap
+  holds, parsing it gives a profile set or a ``ProfileError``: a ConfigMap can
+  never make the watch fail, list again and meet it again.
+- A ConfigMap's version only moves forward (resourceVersions compared as
+  KEP-5504 defines): the two watches both see a ConfigMap that is named and
+  labelled, and the late one must not bring back what the other replaced.
 - Logs name ConfigMaps, keys and resourceVersions, never their data.
 - The watcher tasks never end on an error and never fail silently; they stop
   only when :meth:`ConfigMapSource.close` cancels them.
@@ -34,12 +42,13 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ProfileError, ProfileValidationError
+from ..errors import ProfileError, ProfileValidationError, quote
 from ..model import ProfileSet
 from ..policy import DEFAULT_POLICY, Policy
 from ..validate import DEFAULT_MOUNT_PATH, ParsedDocument, parse_document
@@ -47,9 +56,11 @@ from . import kubeapi
 from .book import SourceBook
 
 __all__ = [
+    "HEALTHY_WATCH_SECONDS",
     "ON_API_UNAVAILABLE",
     "ConfigMapSource",
     "ConfigMapsUnavailableError",
+    "compare_resource_versions",
     "parse_configmap",
     "profile_text",
     "source_order",
@@ -60,6 +71,13 @@ ON_API_UNAVAILABLE = ("continue", "fail")
 
 #: Seconds between two warnings that spawns go on without the ConfigMaps.
 UNAVAILABLE_WARNING_INTERVAL = 60.0
+
+#: A watch that stayed open this long, or delivered an event, was healthy: the
+#: backoff starts again from its initial delay after it ends. Anything less
+#: (a watch refused by RBAC, cut by a proxy, expired at once) makes it grow.
+HEALTHY_WATCH_SECONDS = 10.0
+
+_RESOURCE_VERSION = re.compile(r"[1-9][0-9]*")
 
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
@@ -87,6 +105,25 @@ def source_order(named: str | None, labelled: Iterable[str]) -> list[str]:
     return head + sorted({name for name in labelled if name != named})
 
 
+def compare_resource_versions(a: object, b: object) -> int | None:
+    """Order two resourceVersions of one object: < 0 when ``a`` is older, 0 when
+    equal, > 0 when newer; None when either is not a positive decimal integer.
+
+    Kubernetes 1.35 made resourceVersions comparable this way (KEP-5504); etcd
+    revisions, which every earlier API server uses, always were.
+    """
+    if not (
+        isinstance(a, str)
+        and isinstance(b, str)
+        and _RESOURCE_VERSION.fullmatch(a)
+        and _RESOURCE_VERSION.fullmatch(b)
+    ):
+        return None
+    if len(a) != len(b):
+        return len(a) - len(b)
+    return (a > b) - (a < b)
+
+
 def profile_text(configmap: Mapping[str, Any], *, key: str, source: str) -> str:
     """The profiles YAML of a ConfigMap (a JSON dict), or a :class:`ProfileError`
     saying why there is none. Quotes key names, never values."""
@@ -111,7 +148,7 @@ def profile_text(configmap: Mapping[str, Any], *, key: str, source: str) -> str:
             field="data",
         )
     keys = sorted(str(k) for k in data)
-    shown = ", ".join(repr(k) for k in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    shown = ", ".join(quote(k) for k in keys[:10]) + (", ..." if len(keys) > 10 else "")
     raise ProfileValidationError(
         f"no key {key!r} (SingleuserProfiles.configmap_key); the ConfigMap has {shown}",
         source=source,
@@ -134,9 +171,7 @@ def parse_configmap(
     """
     try:
         text = profile_text(configmap, key=key, source=source)
-        parsed = parse_document(text, source=source, default_mount_path=default_mount_path)
-        policy.check(parsed.profile_set, source=source)
-        return parsed
+        return parse_document(text, source=source, default_mount_path=default_mount_path, policy=policy)
     except ProfileError as e:
         return e
 
@@ -154,8 +189,7 @@ class _Follower:
     listed: bool = False  # the first list succeeded
     last_sync: float | None = None  # time.monotonic() of the last sign of life
     stale_warned: float | None = None  # when the last "stale" warning was logged
-    failures: int = 0  # errors since the last sign of life
-    expired: bool = False  # the last watch ended in 410 Gone
+    failures: int = 0  # errors since the last healthy watch
     last_error: BaseException | None = None
     task: asyncio.Task[None] | None = None
 
@@ -204,7 +238,9 @@ class ConfigMapSource:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.watch_timeout = watch_timeout
-        self.book = SourceBook(log)
+        # Both list+watches record into one book (a ConfigMap may be named and
+        # labelled): resourceVersions keep a late event from going back in time.
+        self.book = SourceBook(log, compare=compare_resource_versions)
         self.loop = asyncio.get_running_loop()
         by_name = kubeapi.ConfigMapQuery(namespace, field_selector=f"metadata.name={configmap_name}")
         by_label = kubeapi.ConfigMapQuery(namespace, label_selector=label_selector)
@@ -344,39 +380,55 @@ class ConfigMapSource:
     # -- the watcher ---------------------------------------------------------------
 
     async def _follow(self, f: _Follower) -> None:
+        # The delay grows with every failure and starts again only after a
+        # healthy watch (one that delivered an event or stayed open for
+        # HEALTHY_WATCH_SECONDS): a successful list alone proves nothing when
+        # the watch after it is refused, cut or expired at once.
         delay = self.backoff_initial
         self.log.info("Watching profile ConfigMaps %s (key %r)", f.query.describe(), self.key)
         while True:
+            listed = False  # this round listed before watching
+            healthy = False  # this round's watch delivered, lived, or ended on time
+            opened: float | None = None
             try:
                 if f.resource_version is None:
                     listing = await kubeapi.list_configmaps(self.api, f.query)
                     await self._replace(f, listing.items)
                     f.resource_version = listing.resource_version
+                    listed = True
                     self._synced(f)
-                    delay = self.backoff_initial
                 timeout = int(self.watch_timeout * random.uniform(0.8, 1.0)) or 1
                 events = kubeapi.watch_configmaps(
                     self.api, f.query, resource_version=f.resource_version, timeout_seconds=timeout
                 )
+                opened = time.monotonic()
                 async with contextlib.aclosing(events):
                     async for event in events:
                         await self._apply(f, event)
                         f.resource_version = event.resource_version or f.resource_version
                         self._synced(f)
-                        delay = self.backoff_initial
-                self._synced(f)  # the server ended the watch on time: all is well
+                        if not healthy:
+                            healthy = True
+                            self._recovered(f)
+                            delay = self.backoff_initial
+                # the server ended the watch on time: all is well
+                self._synced(f)
+                self._recovered(f)
+                delay = self.backoff_initial
             except asyncio.CancelledError:
                 raise
-            except kubeapi.WatchExpired as e:
-                # Normal after a long disconnection or an API server restart.
-                self.log.info("Watch of %s expired (%s); listing again", f.query.describe(), e)
-                f.resource_version = None
-                if f.expired:  # listing again did not help: do not spin
-                    await self._back_off(f, e, delay)
-                    delay = min(delay * 2, self.backoff_max)
-                f.expired = True
             except Exception as e:
                 f.resource_version = None
+                if not healthy and opened is not None and time.monotonic() - opened >= HEALTHY_WATCH_SECONDS:
+                    healthy = True
+                    self._recovered(f)
+                if healthy:
+                    delay = self.backoff_initial
+                if isinstance(e, kubeapi.WatchExpired) and not listed:
+                    # Normal after a long disconnection or an API server restart:
+                    # list again at once. (Expired right after a list, it is not.)
+                    self.log.info("Watch of %s expired (%s); listing again", f.query.describe(), e)
+                    continue
                 await self._back_off(f, e, delay)
                 delay = min(delay * 2, self.backoff_max)
 
@@ -396,19 +448,22 @@ class ConfigMapSource:
         await asyncio.sleep(pause)
 
     def _synced(self, f: _Follower) -> None:
-        if f.failures:
-            self.log.info("Watching profile ConfigMaps %s again", f.query.describe())
+        """The API server answered ``f``'s list or watch."""
         if f.stale_warned is not None:
             self.log.info("Profile ConfigMaps %s are up to date again", f.query.describe())
-        f.failures = 0
-        f.expired = False
-        f.last_error = None
         f.stale_warned = None
         f.last_sync = time.monotonic()
         if not f.listed:
             f.listed = True
             if self.loaded:
                 self._settled.set()
+
+    def _recovered(self, f: _Follower) -> None:
+        """``f``'s watch works (again)."""
+        if f.failures:
+            self.log.info("Watching profile ConfigMaps %s again", f.query.describe())
+        f.failures = 0
+        f.last_error = None
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():

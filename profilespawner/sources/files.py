@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from ..errors import ProfileError
 from ..model import ProfileSet
 from ..policy import DEFAULT_POLICY, Policy
-from ..validate import ParsedDocument, parse_document
+from ..validate import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
 from .book import SourceBook
 
 __all__ = ["FileSource"]
@@ -33,10 +33,9 @@ def _version(path: str) -> tuple[int, int, int] | None:
 def _read_and_parse(path: str, default_mount_path: str, policy: Policy) -> ParsedDocument | ProfileError:
     try:
         with open(path, "rb") as f:
-            text = f.read()
-        parsed = parse_document(text, source=path, default_mount_path=default_mount_path)
-        policy.check(parsed.profile_set, source=path)
-        return parsed
+            # A byte more than a document may have is enough to refuse it.
+            text = f.read(MAX_DOCUMENT_BYTES + 1)
+        return parse_document(text, source=path, default_mount_path=default_mount_path, policy=policy)
     except ProfileError as e:
         return e
     except OSError as e:

@@ -146,6 +146,10 @@ def test_configmap_edit_applies_to_the_next_spawn(
     [
         pytest.param("profiles: [name: broken\n", id="yaml-syntax"),
         pytest.param("profiles:\n- name: typo\n  resouces: {limits: {cpu: '1'}}\n", id="unknown-key"),
+        # once raised AttributeError in the validator: the watch looped on it
+        pytest.param("profiles:\n- name: c\n  resources: {requests: {1: 2}}\n", id="crashed-the-validator"),
+        # once validated, then failed every spawn it matched (IndexError)
+        pytest.param("profiles:\n- name: p\n  env: [{name: X, value: '{username[99]}'}]\n", id="placeholder"),
     ],
 )
 def test_broken_configmap_breaks_nothing(

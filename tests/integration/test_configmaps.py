@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from tornado import web
 
 from profilespawner import SingleuserProfiles
 from profilespawner.sources import ConfigMapsUnavailableError
@@ -318,11 +319,14 @@ async def test_api_unreachable_at_the_first_spawn(
     try:
         failing = hub(files=[str(files)], initial_load_timeout=1.0, on_api_unavailable="fail")
         started = loop.time()
-        with pytest.raises(ConfigMapsUnavailableError, match=r"Cannot list the profile ConfigMaps.*'fail'"):
+        with pytest.raises(web.HTTPError) as info:
             await failing.singleuser_profiles.resolve(failing)
+        assert info.value.status_code == 503
+        assert isinstance(info.value.__cause__, ConfigMapsUnavailableError)
+        assert re.search(r"Cannot list the profile ConfigMaps.*'fail'", str(info.value.__cause__))
         assert 0.9 < loop.time() - started < 10
         started = loop.time()
-        with pytest.raises(ConfigMapsUnavailableError):  # the next spawn fails at once
+        with pytest.raises(web.HTTPError):  # the next spawn fails at once
             await failing.singleuser_profiles.resolve(failing)
         assert loop.time() - started < 0.9
         await SingleuserProfiles.instance().close()

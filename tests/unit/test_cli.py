@@ -150,6 +150,15 @@ VALIDATE_CASES = [
       "{f}: warning: profile 'a': services: 'services' is not supported and is ignored",
       "{f}: ok (1 profile, 0 sizes, 0 GPU types)", "0 errors, 2 warnings in 1 file"]),
     ("legacy-list-form", "- name: a\n  env: {A: 1}\n", 0, ["{f}: ok (1 profile, 0 sizes, 0 GPU types)"]),
+    # hostile input: a message with a line, never a traceback
+    ("non-string-key-has-a-line", "profiles:\n- name: a\n  resources:\n    requests: {1: 2}\n", 1,
+     ["{f}:4:5: error: profile 'a': resources.requests: key 1 is an integer, not a string"]),
+    ("placeholder-has-a-line", "profiles:\n- name: a\n  env:\n  - {name: X, value: '{username:>9}'}\n", 1,
+     ["{f}:4:15: error: profile 'a': env[0].value: has a placeholder at character 1 that is not"]),
+    ("deep-profiles", "profiles: " + "[" * 3000 + "]" * 3000 + "\n", 1,
+     ["{f}:1:110: error: the document nests collections more than 100 levels deep"]),
+    ("deep-configmap-manifest", "kind: ConfigMap\napiVersion: v1\ndata: " + "[" * 3000 + "]" * 3000 + "\n", 1,
+     ["{f}:3:106: error: the document nests collections more than 100 levels deep"]),
 ]  # fmt: skip
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from tornado import web
+
 from profilespawner.form import render_choices, size_summary
 from profilespawner.model import GpuType, PodSettings, Size
 
@@ -105,3 +108,69 @@ async def test_options_from_form(make_spawner: Any, write_yaml: Any) -> None:
     assert spawner.options_from_form({"size": ["Small"], "gpu_type": [""]}) == {"size": "Small"}
     assert spawner.options_from_form({"size": [""], "gpu_type": ["t4"]}) == {"gpu_type": "t4"}
     assert spawner.options_from_form({}) == {}
+
+
+# -- KubeSpawner's profile_options may use our option names (SPEC §7 keeps ours) --
+
+#: A KubeSpawner profile with an option named like ours: it puts
+#: user_options["size"] = "l" when picked in the form or sent to the REST API.
+SIZED_PROFILE_LIST = [
+    {
+        "display_name": "Python",
+        "slug": "py",
+        "profile_options": {
+            "size": {
+                "display_name": "Size",
+                "choices": {
+                    "s": {"display_name": "S", "kubespawner_override": {"cpu_limit": 1.0}},
+                    "l": {"display_name": "L", "kubespawner_override": {"cpu_limit": 4.0}},
+                },
+            }
+        },
+    },
+    {"display_name": "R", "slug": "r"},
+]
+
+
+@pytest.mark.parametrize("profiles", [PROFILES, "profiles: [{name: a}]"], ids=["with-sizes", "without-sizes"])
+async def test_kubespawners_own_size_option_is_left_to_kubespawner(
+    make_spawner: Any, write_yaml: Any, profiles: str
+) -> None:
+    spawner = make_spawner([write_yaml(profiles)], profile_list=SIZED_PROFILE_LIST)
+    form = {"profile": ["py"], "profile-option-py--size": ["l"], "size": [""]}
+    spawner.user_options = spawner.options_from_form(form)
+    assert spawner.user_options == {"profile": "py", "size": "l"}
+    await spawner.load_user_options()  # once refused with 400: "size 'l' is not available"
+    pod = await spawner.get_pod_manifest()
+    assert pod.spec.containers[0].resources.limits["cpu"] == 4.0  # KubeSpawner's choice applied
+    assert spawner._applied_profiles.endswith("size none")
+
+
+async def test_our_size_still_works_with_a_kubespawner_profile_without_such_option(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    spawner = make_spawner([write_yaml(PROFILES)], profile_list=SIZED_PROFILE_LIST)
+    spawner.user_options = spawner.options_from_form({"profile": ["r"], "size": ["Small"]})
+    assert spawner.user_options == {"profile": "r", "size": "Small"}
+    await spawner.load_user_options()
+    await spawner.get_pod_manifest()
+    assert spawner._applied_profiles.endswith("size 'Small'")
+
+
+async def test_both_sizes_at_once_is_a_400_naming_the_conflict(make_spawner: Any, write_yaml: Any) -> None:
+    spawner = make_spawner([write_yaml(PROFILES)], profile_list=SIZED_PROFILE_LIST)
+    with pytest.raises(web.HTTPError) as info:
+        spawner.options_from_form({"profile": ["py"], "profile-option-py--size": ["s"], "size": ["Small"]})
+    assert info.value.status_code == 400
+    assert "the chosen profile has its own 'size' option" in info.value.jupyterhub_message
+
+
+async def test_a_rest_api_size_for_kubespawners_option_is_kubespawners(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    spawner = make_spawner(
+        [write_yaml(PROFILES)], profile_list=SIZED_PROFILE_LIST, user_options={"profile": "py", "size": "s"}
+    )
+    await spawner.load_user_options()
+    pod = await spawner.get_pod_manifest()
+    assert pod.spec.containers[0].resources.limits["cpu"] == 1.0

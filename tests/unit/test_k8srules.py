@@ -38,6 +38,42 @@ def test_invalid_quantities(text: str) -> None:
         k8srules.parse_quantity(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e99999999999",  # decimal.InvalidOperation escaped the validator
+        "1e-99999999999",
+        "1e" + "9" * 5000,  # more exponent digits than int() reads
+        "9" * 5000,
+        "1e41",
+        "0." + "0" * 45 + "1",
+    ],
+)
+def test_quantities_beyond_range_are_refused_without_computing_them(text: str) -> None:
+    with pytest.raises(k8srules.QuantityRangeError):
+        k8srules.parse_quantity(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0e99999999999", Decimal(0)),  # zero whatever its exponent
+        ("1e40", Decimal("1e40")),
+        ("9223372036854775807", k8srules.MAX_QUANTITY),
+        ("1" + "0" * 30 + "m", Decimal("1e27")),  # long mantissas are not rounded
+        ("123456789012345678901.5Ki", Decimal("126419751948641975195136")),
+    ],
+)
+def test_quantities_within_range_are_exact(text: str, value: Decimal) -> None:
+    assert k8srules.parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("value", [1, None, 1.5, b"1"])
+def test_only_text_is_a_quantity(value: object) -> None:
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        k8srules.parse_quantity(value)  # type: ignore[arg-type]
+
+
 def test_memory_rounds_up_to_whole_bytes_and_cpu_is_float() -> None:
     assert k8srules.memory_bytes("1.5Gi") == 1610612736
     assert k8srules.memory_bytes("1001m") == 2

@@ -1,19 +1,32 @@
 """Properties over generated profile sets: only ProfileError escapes, results are
-deterministic, and the precedence rules of SPEC §5 hold whatever the input."""
+deterministic, and the precedence rules of SPEC §5 hold whatever the input; and
+the fuzz layer: hostile documents are a ProfileError or a valid set, never a
+crash, a value in a message or unbounded memory."""
 
 from __future__ import annotations
 
+import datetime
 import io
+import json
+import math
 import os
+import tracemalloc
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from profilespawner import k8srules, placeholders
 from profilespawner.apply import apply_resolution
-from profilespawner.errors import ProfileError
+from profilespawner.errors import ProfileError, ProfileSpawnError, ValidatorBugError
+from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import ProfileSet
+from profilespawner.placeholders import PLACEHOLDERS
 from profilespawner.resolve import resolve
 from profilespawner.validate import parse_document
 
@@ -220,3 +233,406 @@ def test_later_layers_win_per_spec(doc: dict[str, Any], params: dict[str, Any]) 
         assert env[name] == var
     if not merged.gpu:
         assert resolution.gpu_tolerations == ()
+
+
+# -- hostile input: the fuzz layer -----------------------------------------------------
+#
+# Documents an attacker who may create a labelled ConfigMap, or a careless
+# administrator, could write: keys that are not strings, extreme and malformed
+# quantities, placeholders with specs, conversions, attributes and indexes in
+# every field that expands, deep nesting, long names, YAML tags, and random
+# edits of the text. The only outcomes allowed are a valid profile set or a
+# ProfileError naming the source -- never another exception (a
+# ValidatorBugError fails the test too: it is the safety net, not an outcome),
+# never a message holding a value (every value written carries MARK), bounded
+# memory. Valid results are spawned with KubeSpawner's own expansion.
+
+#: Carried by every value the fuzz writes: a message that holds it quotes a value.
+MARK = "QZXV"
+SOURCE = "ns/fuzzed"
+#: Peak memory of parsing (and spawning) one fuzzed document: they are a few
+#: hundred kilobytes at most, and a placeholder width asking 200 MB must not get it.
+PEAK_BYTES = 64 * 2**20
+
+
+def examples(default: int) -> int:
+    """Examples per property: ``default`` in CI, scaled by PROFILESPAWNER_HYPOTHESIS_SCALE."""
+    return max(1, int(default * float(os.environ.get("PROFILESPAWNER_HYPOTHESIS_SCALE", "1"))))
+
+
+def fuzz_settings(default: int) -> Any:
+    return settings(
+        max_examples=examples(default),
+        # A bound on pathologies (a quadratic scanner took minutes), far above
+        # the tens of milliseconds an example takes; speed lives in benchmarks/.
+        deadline=timedelta(seconds=20),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=True,
+    )
+
+
+class Raw(str):
+    """YAML text emitted as it is: tags, timestamps, anchors."""
+
+
+def emit(node: Any) -> str:
+    """``node`` as YAML flow text; unlike a YAML dumper it writes any key type."""
+    if isinstance(node, Raw):
+        return str(node)
+    if isinstance(node, dict):
+        return "{" + ", ".join(f"? {emit(k)} : {emit(v)}" for k, v in node.items()) + "}"
+    if isinstance(node, list):
+        return "[" + ", ".join(emit(item) for item in node) + "]"
+    if isinstance(node, str):
+        return json.dumps(node)  # JSON's escapes are YAML's; \ud800 included
+    if isinstance(node, bool) or node is None:
+        return {True: "true", False: "false", None: "null"}[node]
+    if isinstance(node, int):
+        return hex(node) if abs(node) > 10**4000 else str(node)  # str() stops at 4300 digits
+    if isinstance(node, float):
+        return (
+            ".nan"
+            if math.isnan(node)
+            else (repr(node) if math.isfinite(node) else ("" if node > 0 else "-") + ".inf")
+        )
+    if isinstance(node, datetime.date):
+        return node.isoformat()
+    raise TypeError(type(node))
+
+
+def marked(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(lambda head, tail: head + MARK + tail, text, text)
+
+
+plain_text = st.text(
+    alphabet=st.one_of(st.characters(codec="utf-8"), st.sampled_from("{}[]:!.,-'\"\\\n\t ")), max_size=12
+)
+long_text = st.one_of(plain_text, st.integers(100, 20_000).map(lambda n: "x" * n))
+value = marked(plain_text)
+
+placeholder = st.builds(
+    lambda name, access, conversion, spec: "{" + name + access + conversion + spec + "}",
+    st.sampled_from([*sorted(PLACEHOLDERS)[:4], "username", "userid", "", "0", "user", MARK + "x"]),
+    st.sampled_from(["", "", "", ".upper", "[0]", "[99]", ".__class__"]),
+    st.sampled_from(["", "", "", "!r", "!s", "!x"]),
+    st.sampled_from(["", "", "", ":", ":d", ":>200000000", ":x<99999999", ":{userid}", ":>{username}"]),
+)
+placeholder_text = st.lists(
+    st.one_of(placeholder, value, st.sampled_from(["{{", "}}", "{", "}", "-", "{username}"])), max_size=5
+).map("".join)
+
+quantity = st.one_of(
+    st.sampled_from(["500m", "1", "1.5Gi", "2", "0", "1e3", "100n"]),
+    st.builds(
+        lambda sign, digits, suffix: sign + digits + suffix,
+        st.sampled_from(["", "-", "+"]),
+        st.from_regex(r"\A[0-9]{0,40}(\.[0-9]{0,40})?\Z"),
+        st.one_of(
+            st.sampled_from(["", "m", "Ki", "Gi", "Ei", "E", "n", "k", "G", "gi", "GB", " ", "e", "e+"]),
+            st.integers(-(10**15), 10**15).map(lambda e: f"e{e}"),
+            st.integers(1, 6000).map(lambda n: "e" + "9" * n),
+        ),
+    ),
+    marked(plain_text),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Raw("1e99999999999"), Raw("'1e99999999999'"), Raw("!!int 1"), Raw("!!float inf")]),
+)
+
+hostile_key = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.dates(),
+    long_text,
+)
+scalar = st.one_of(
+    value,
+    st.integers(-(2**70), 2**70),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+    st.sampled_from(
+        [
+            Raw("2024-02-30"),
+            Raw("!!binary aGVsbG8="),
+            Raw("!!int " + MARK),
+            Raw("!!float " + MARK),
+            Raw("!!timestamp " + MARK),
+            Raw("!!set {" + MARK + "}"),
+            Raw("!!pairs [{k: " + MARK + "}]"),
+            Raw('"\\ud800' + MARK + '"'),
+            Raw("1" * 5000),
+        ]
+    ),
+)
+
+
+def keyed(keys: st.SearchStrategy[Any], values: st.SearchStrategy[Any], max_size: int = 3) -> Any:
+    """Mappings whose keys are mostly ``keys``, sometimes hostile."""
+    return st.dictionaries(st.one_of(keys, keys, hostile_key), values, max_size=max_size)
+
+
+def nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``inner``, sometimes inside up to 130 levels of lists and mappings."""
+
+    def wrap(node: Any, depth: int, as_list: bool) -> Any:
+        for _ in range(depth):
+            node = [node] if as_list else {"k": node}
+        return node
+
+    return st.one_of(inner, st.builds(wrap, inner, st.integers(1, 130), st.booleans()))
+
+
+names_ = st.one_of(st.sampled_from(["a", "team", "Small", "t4"]), long_text)
+env_names = st.one_of(st.sampled_from(["A", "TOKEN", "JPY_X", "A=B", "S3_URL"]), plain_text)
+label_keys = st.one_of(
+    st.sampled_from(["team", "kubernetes.io/arch", "hub.jupyter.org/x", "a b"]), plain_text
+)
+resource_names = st.sampled_from(["cpu", "memory", "nvidia.com/gpu", "bad name", "ephemeral-storage"])
+
+hostile_fields = {
+    "name": names_,
+    "env": st.one_of(
+        st.lists(
+            st.fixed_dictionaries(
+                {"name": env_names},
+                optional={
+                    "value": st.one_of(placeholder_text, scalar),
+                    "valueFrom": st.one_of(
+                        st.just({"secretKeyRef": {"name": "s", "key": MARK}}),
+                        st.builds(
+                            lambda d: {"resourceFieldRef": {"resource": "limits.cpu", "divisor": d}}, quantity
+                        ),
+                        keyed(st.sampled_from(["fieldRef", "x"]), scalar),
+                    ),
+                },
+            ),
+            max_size=3,
+        ),
+        keyed(env_names, st.one_of(placeholder_text, scalar)),
+    ),
+    "resources": st.one_of(
+        st.fixed_dictionaries(
+            {},
+            optional={"requests": keyed(resource_names, quantity), "limits": keyed(resource_names, quantity)},
+        ),
+        st.fixed_dictionaries({}, optional={"mem_limit": quantity, "cpu_limit": quantity}),
+    ),
+    "gpu": st.one_of(st.integers(-(2**70), 2**70), scalar),
+    "node_selector": keyed(label_keys, st.one_of(value, scalar)),
+    "labels": keyed(label_keys, st.one_of(value, scalar)),
+    "annotations": keyed(label_keys, st.one_of(value, scalar)),
+    "node_tolerations": st.lists(
+        st.fixed_dictionaries(
+            {"key": st.sampled_from(["a", "b c", ""])},
+            optional={
+                "operator": st.sampled_from(["Exists", "Equal", MARK]),
+                "value": value,
+                "effect": st.sampled_from(["NoExecute", "NoSchedule"]),
+                "tolerationSeconds": st.one_of(st.integers(-(2**70), 2**70), scalar),
+            },
+        ),
+        max_size=2,
+    ),
+    "node_affinity": st.builds(
+        lambda op, values: {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "k", "operator": op, "values": values}]}]
+            }
+        },
+        st.sampled_from(["In", "Gt", "Exists", MARK]),
+        st.lists(st.one_of(value, st.integers(-(2**70), 2**70).map(str)), max_size=2),
+    ),
+    "volumes": st.lists(
+        st.one_of(
+            st.builds(
+                lambda name, claim: {"name": name, "persistentVolumeClaim": {"claimName": claim}},
+                st.sampled_from(["data", "Bad_Name", "v"]),
+                st.one_of(placeholder_text, scalar),
+            ),
+            st.builds(
+                lambda size: {"name": "scratch", "emptyDir": {"sizeLimit": size}, "mountPath": MARK}, quantity
+            ),
+            st.builds(
+                lambda kind, body: {"name": "v", kind: body},
+                st.sampled_from(["csi", "projected", "ephemeral", "downwardAPI", "image", "nfs", "secret"]),
+                st.recursive(
+                    scalar,
+                    lambda inner: st.one_of(st.lists(inner, max_size=2), keyed(names_, inner)),
+                    max_leaves=6,
+                ),
+            ),
+        ),
+        max_size=2,
+    ),
+}
+
+
+@st.composite
+def hostile_entry(draw: Any, kind: str) -> Any:
+    fields = draw(st.fixed_dictionaries({}, optional=hostile_fields))
+    if kind == "gpuType":
+        fields = {
+            "type": fields.pop("name", "t4"),
+            **{k: v for k, v in fields.items() if k == "node_tolerations"},
+        }
+    elif "name" not in fields and draw(st.booleans()):
+        fields["name"] = "unnamed"
+    if draw(st.integers(0, 5)) == 0:  # a key of its own
+        fields[draw(st.one_of(hostile_key, st.sampled_from(["resouces", "images", "services"])))] = draw(
+            scalar
+        )
+    if fields and draw(st.integers(0, 5)) == 0:  # one field, deep inside lists or mappings
+        key = draw(st.sampled_from(sorted(fields, key=str)))
+        fields[key] = draw(nested(st.just(fields[key])))
+    return fields
+
+
+hostile_document = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "profiles": st.lists(hostile_entry("profile"), max_size=3),
+            "sizes": st.lists(hostile_entry("size"), max_size=2),
+            "gpuTypes": st.lists(hostile_entry("gpuType"), max_size=2),
+            "ui": scalar,
+        },
+    ),
+    st.lists(hostile_entry("profile"), max_size=3),  # the legacy list form
+    keyed(st.sampled_from(["profiles", "sizes", "profile"]), scalar),
+    nested(scalar),
+)
+
+
+class KubeSpawnerExpansion:
+    """KubeSpawner's own ``_expand_user_properties``, on what it reads."""
+
+    def __init__(self) -> None:
+        from kubespawner import KubeSpawner
+
+        self.expand = KubeSpawner._expand_user_properties.__get__(self)
+        self.user = type("User", (), {"name": "alice", "id": 7})()
+        self.name = ""
+        self.slug_scheme = "safe"
+        self.pod_name, self.pvc_name, self.namespace = "jupyter-alice", "claim-alice", "hub"
+
+    def _namespace_default(self) -> str:
+        return "hub"
+
+
+EXPANSION = KubeSpawnerExpansion()
+
+
+def check_messages(error: ProfileError, *, values_quoted: bool = False) -> None:
+    """Names the source, quotes no value (unless ``values_quoted``: MARK may
+    have become a key), one bounded line each."""
+    assert not isinstance(error, ValidatorBugError), f"a validator bug: {error.__cause__!r}"
+    for message in [str(e) for e in getattr(error, "errors", ())] + [str(error)]:
+        assert message.startswith(SOURCE + ": ") or isinstance(error, ProfileSpawnError), message
+        assert values_quoted or MARK not in message, message
+        assert "\n" not in message, message
+        assert len(message) < 1000, message
+
+
+def parse_and_spawn(text: str) -> None:
+    try:
+        parsed = parse_document(text, source=SOURCE)
+    except ProfileError as e:
+        check_messages(e)
+        return
+    for warning in parsed.warnings:
+        assert MARK not in warning and "\n" not in warning, warning
+    profile_set = parsed.profile_set
+    for size in [None, *profile_set.sizes][:3]:
+        try:
+            resolution = resolve(
+                profile_set, user="alice", groups=["ds"], image="jupyter/minimal-notebook", size=size
+            )
+            pod = apply_resolution(base_pod(), resolution, expand=EXPANSION.expand)
+        except ProfileError as e:
+            check_messages(e)
+            continue
+        # what KubeSpawner sends: the client's models, serialized as JSON
+        json.dumps(to_json(from_json(pod, "V1Pod")))
+
+
+def bounded(run: Callable[[], None]) -> None:
+    tracemalloc.start()
+    try:
+        run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < PEAK_BYTES, f"peak {peak / 2**20:.0f} MiB"
+
+
+@fuzz_settings(300)
+@given(hostile_document)
+def test_hostile_documents_are_a_profile_error_or_a_valid_set(doc: Any) -> None:
+    text = emit(doc)
+    bounded(lambda: parse_and_spawn(text))
+
+
+@st.composite
+def edited_text(draw: Any) -> str:
+    """A (hostile) document's text after a few random edits: YAML's own characters,
+    tags, anchors and aliases inserted, characters deleted or doubled."""
+    text = emit(draw(st.one_of(hostile_document, document)))
+    pieces = st.one_of(
+        st.sampled_from(list("{}[]:,-?&*!|>'\"%@`#\n\t \\")),
+        st.sampled_from(
+            ["!!binary ", "!!set ", "!!int ", "!!timestamp ", "&a ", "*a ", "<<: ", "? ", "\n- ", "\n  "]
+        ),
+        plain_text,
+    )
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(text)))
+        edit = draw(st.integers(0, 2))
+        if edit == 0:
+            text = text[:at] + draw(pieces) + text[at:]
+        elif edit == 1:
+            text = text[:at] + text[at + draw(st.integers(1, 20)) :]
+        else:
+            text = text[:at] + text[at : at + 50] * draw(st.integers(2, 200)) + text[at:]
+    return text
+
+
+@fuzz_settings(300)
+@given(edited_text())
+def test_edited_documents_are_a_profile_error_or_a_valid_set(text: str) -> None:
+    def run() -> None:
+        try:
+            parse_document(text, source=SOURCE)
+        except ProfileError as e:
+            check_messages(e, values_quoted=True)  # an edit can turn a value into a key
+
+    bounded(run)
+
+
+@fuzz_settings(1000)
+@given(st.one_of(quantity.filter(lambda q: isinstance(q, str)), st.text(max_size=30)))
+def test_a_quantity_is_a_value_or_a_value_error_and_costs_nothing(text: str) -> None:
+    try:
+        amount = k8srules.parse_quantity(text)
+    except ValueError:
+        return
+    assert abs(amount) < Decimal("1e41")
+    if abs(amount) <= k8srules.MAX_QUANTITY:
+        assert len(str(k8srules.memory_bytes(text))) < 50 and math.isfinite(k8srules.cpu_cores(text))
+
+
+@fuzz_settings(1000)
+@given(st.one_of(placeholder_text, st.text(alphabet="{}:!.[]0ab", max_size=12)))
+def test_text_that_passes_the_placeholder_rule_expands_to_a_bounded_length(text: str) -> None:
+    problems = placeholders.problems(text)
+    for problem in problems:
+        assert MARK not in problem
+    if problems:
+        with pytest.raises(placeholders.PlaceholderError):
+            placeholders.expand(text, EXPANSION.expand)
+        return
+    expanded = placeholders.expand(text, EXPANSION.expand)
+    assert len(expanded) <= len(text) + 64 * text.count("{")

@@ -121,6 +121,106 @@ async def test_one_shared_instance_per_process(make_spawner: Any, write_yaml: An
     assert make_spawner(files).singleuser_profiles is not first
 
 
+def touch_with(path: str, text: str, bump: int = 1_000_000) -> None:
+    """Rewrite ``path`` with a modification time that differs even on coarse clocks."""
+    import os
+
+    Path(path).write_text(text)
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + bump))
+
+
+async def test_the_pod_gets_what_load_user_options_checked(make_spawner: Any, write_yaml: Any) -> None:
+    path = write_yaml(PROFILES)
+    spawner = make_spawner([path], user_options={"size": "Small"})
+    await spawner.load_user_options()
+    # KubeSpawner now creates the PVC (or namespace); meanwhile the size goes away.
+    touch_with(path, "profiles: [{name: globals}]")
+    pod = to_json(await spawner.get_pod_manifest())  # once HTTP 400, after the PVC existed
+    env = {v["name"]: v.get("value") for v in pod["spec"]["containers"][0]["env"]}
+    assert env["SIZE"] == "small"
+    # The next spawn is checked against the profiles of its own time.
+    with pytest.raises(web.HTTPError) as info:
+        await spawner.load_user_options()
+    assert info.value.status_code == 400
+
+
+async def test_a_spawn_whose_image_changes_after_the_check_is_resolved_again(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    path = write_yaml(
+        "profiles: [{name: spark, images: [spark-notebook], env: [{name: SPARK, value: 'yes'}]}]"
+    )
+    spawner = make_spawner([path], image="minimal-notebook:1")
+    await spawner.load_user_options()
+    spawner.image = "spark-notebook:3"  # as `profilespawner render --image` does
+    pod = to_json(await spawner.get_pod_manifest())
+    assert any(v["name"] == "SPARK" for v in pod["spec"]["containers"][0]["env"])
+
+
+async def test_the_hook_leaves_kubespawners_own_size_option_alone(make_spawner: Any, write_yaml: Any) -> None:
+    profile_list = [
+        {
+            "display_name": "Python",
+            "slug": "py",
+            "profile_options": {
+                "size": {"display_name": "Size", "choices": {"l": {"display_name": "L"}}},
+                "gpu_type": {"display_name": "GPU", "choices": {"x": {"display_name": "X"}}},
+            },
+        }
+    ]
+    spawner = make_spawner(
+        [write_yaml(PROFILES)],
+        spawner_class=KubeSpawner,
+        profile_list=profile_list,
+        user_options={"size": "l", "gpu_type": "x"},  # the default profile's options
+    )
+    await spawner.load_user_options()
+    pod = await apply_pod_profile(spawner, await spawner.get_pod_manifest())
+    assert any(v.name == "TEAM" for v in pod.spec.containers[0].env)
+
+
+def configmap_spawner(**settings: Any) -> Any:
+    """An offline spawner whose profiles come from ConfigMaps (an API nothing answers)."""
+    from traitlets.config import Config
+
+    from profilespawner.offline import offline_spawner
+
+    config = Config()
+    config.SingleuserProfiles.initial_load_timeout = 0.0
+    config.KubeSpawner.namespace = "hub-ns"
+    for name, value in settings.pop("profiles", {}).items():
+        setattr(config.SingleuserProfiles, name, value)
+    for name, value in settings.pop("kubespawner", {}).items():
+        setattr(config.KubeSpawner, name, value)
+    return offline_spawner(ProfileKubeSpawner, user="alice", config=config, **settings)
+
+
+async def test_the_watched_namespace_is_the_configured_one_not_a_profile_override() -> None:
+    profile_list = [
+        {"display_name": "Home", "slug": "home", "default": True},
+        {"display_name": "Away", "slug": "away", "kubespawner_override": {"namespace": "elsewhere"}},
+    ]
+    # The first request of the hub is an API spawn with the override (not a form render).
+    spawner = configmap_spawner(kubespawner={"profile_list": profile_list}, user_options={"profile": "away"})
+    await spawner.load_user_options()
+    assert spawner.namespace == "elsewhere"  # the pod goes there...
+    source = SingleuserProfiles.instance()._configmaps
+    assert source is not None and source.namespace == "hub-ns"  # ...the profiles are the hub's
+    await SingleuserProfiles.instance().close()
+
+
+async def test_in_fail_mode_the_form_and_the_spawn_answer_503_with_the_reason() -> None:
+    spawner = configmap_spawner(profiles={"on_api_unavailable": "fail"})
+    for attempt in (spawner.get_options_form, spawner.load_user_options):
+        with pytest.raises(web.HTTPError) as info:
+            await attempt()
+        assert info.value.status_code == 503
+        assert info.value.jupyterhub_message.startswith("Server profiles cannot be read from Kubernetes")
+        assert "Cannot list the profile ConfigMaps in namespace 'hub-ns'" in str(info.value)
+    await SingleuserProfiles.instance().close()
+
+
 # -- files: precedence, re-reading, last valid version -----------------------------
 
 
@@ -186,6 +286,28 @@ async def test_a_bad_file_without_a_valid_version_does_not_stop_the_others(
     pod = await pod_for(spawner)
     env = {v["name"]: v.get("value") for v in pod["spec"]["containers"][0]["env"]}
     assert env["TEAM"] == "everyone" and env["SIZE"] == "small"
+
+
+async def test_a_huge_file_is_refused_without_reading_it_all(
+    tmp_path: Path, write_yaml: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+    import tracemalloc
+
+    huge = tmp_path / "huge.yaml"
+    huge.touch()
+    os.truncate(huge, 2**30)  # a GiB (sparse)
+    good = write_yaml("profiles: [{name: good}]", "good.yaml")
+    profiles = SingleuserProfiles(files=[str(huge), good], configmap_name="", label_selector="")
+    tracemalloc.start()
+    try:
+        assert names(await profiles.load_profiles()) == ["good"]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+    (rejected,) = [r for r in caplog.records if "Rejected profile source" in r.getMessage()]
+    assert f"{huge}: the document is larger than 4 MiB" in rejected.getMessage()
 
 
 async def test_a_missing_file_is_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from profilespawner.errors import ProfileError, ProfileSyntaxError, ProfileValidationError
-from profilespawner.validate import MAX_DOCUMENT_NODES, parse_document
+from profilespawner.errors import ProfileError, ProfileSyntaxError, ProfileValidationError, ValidatorBugError
+from profilespawner.validate import MAX_DOCUMENT_NODES, MAX_PROBLEMS, parse_document
 
 DATA = Path(__file__).parent / "data"
 SOURCE = "ns/profiles-cm"
@@ -155,12 +155,12 @@ BAD_DOCUMENTS = [
     (
         "env-unknown-placeholder",
         "profiles: [{name: a, env: [{name: X, value: 'http://{user}.svc'}]}]",
-        ["env[0].value: unknown placeholder '{user}'"],
+        ["env[0].value: has an unknown placeholder at character 8 (known: escaped_servername,"],
     ),
     (
         "env-unbalanced-brace",
         "profiles: [{name: a, env: [{name: X, value: '{\"a\": 1'}]}]",
-        ["env[0].value: has an unbalanced '{' or '}'"],
+        ["env[0].value: has a lone '{' at character 1 (write '{{' or '}}' for a literal brace)"],
     ),
     (
         "env-legacy-nested",
@@ -543,3 +543,349 @@ def test_jupyterhub_singleuser_profiles_07_doc_snippets_load() -> None:
         if name.startswith("volumes"):
             text = "profiles:\n- name: globals\n" + textwrap.indent(text, "  ")
         parse_document(text, source=name)
+
+
+# -- hostile input: a ProfileError naming the source, never a crash ---------------------
+
+#: Stands for a credential: no message may contain it.
+SECRET = "Zx9kQ2secret"
+
+# (id, YAML, fragment of the first message). Each once crashed the validator
+# (AttributeError, decimal.InvalidOperation, ValueError, a segfault) or let
+# through what fails every spawn.
+HOSTILE_DOCUMENTS = [
+    # keys that are not strings, wherever a mapping is read
+    ("key-top", "{1: x}", "ns/profiles-cm: key 1 is an integer, not a string"),
+    ("key-profile", "profiles: [{name: a, 1: x}]", "profile 'a': key 1 is an integer"),
+    ("key-requests", "profiles: [{name: a, resources: {requests: {1: 2}}}]", "resources.requests: key 1"),
+    (
+        "key-limits",
+        "profiles: [{name: a, resources: {limits: {true: 2}}}]",
+        "resources.limits: key true is a boolean",
+    ),
+    ("key-node-selector", "profiles: [{name: a, node_selector: {1: x}}]", "node_selector: key 1"),
+    ("key-labels-null", "profiles: [{name: a, labels: {null: x}}]", "labels: key null is null"),
+    (
+        "key-annotations-float",
+        "profiles: [{name: a, annotations: {1.5: x}}]",
+        "annotations: key 1.5 is a number",
+    ),
+    ("key-labels-date", "profiles: [{name: a, labels: {2024-01-31: x}}]", "labels: key 2024-01-31 is a date"),
+    (
+        "key-labels-list",
+        "profiles: [{name: a, labels: {? [" + SECRET + "] : x}}]",
+        "key (not shown) is a tuple",
+    ),
+    ("key-env-legacy", "profiles: [{name: a, env: {1: x}}]", "profile 'a': env: key 1"),
+    ("key-env-item", "profiles: [{name: a, env: [{name: X, 1: x}]}]", "env[0]: key 1"),
+    ("key-volume", "profiles: [{name: a, volumes: [{name: v, emptyDir: {}, 1: x}]}]", "volumes[0]: key 1"),
+    (
+        "key-volume-source",
+        "profiles: [{name: a, volumes: [{name: v, csi: {driver: d, volumeAttributes: {1: x}}}]}]",
+        "volumes[0].csi.volumeAttributes: key 1",
+    ),
+    ("key-toleration", "profiles: [{name: a, node_tolerations: [{1: x}]}]", "node_tolerations[0]: key 1"),
+    ("key-size", "sizes: [{name: S, 1: x}]", "size 'S': key 1"),
+    ("key-gputype", "gpuTypes: [{type: t, 1: x}]", "gpuType 't': key 1"),
+    ("key-duplicate-as-text", "profiles: [{name: a, labels: {1: x, '1': y}}]", "labels: key 1"),
+    # quantities beyond any range
+    (
+        "quantity-exponent",
+        "profiles: [{name: a, resources: {requests: {memory: '1e99999999999'}}}]",
+        "resources.requests.memory: is out of range",
+    ),
+    (
+        "quantity-exponent-limit",
+        "profiles: [{name: a, resources: {limits: {cpu: 1e99999999999}}}]",
+        "resources.limits.cpu: is not a Kubernetes quantity",
+    ),
+    (
+        # validated, then each spawn wrote MEM_LIMIT: a million-digit integer, refused by str()
+        "quantity-million-digits",
+        "profiles: [{name: a, resources: {limits: {memory: '1e999999'}}}]",
+        "resources.limits.memory: is out of range",
+    ),
+    (
+        "quantity-above-int64",
+        "profiles: [{name: a, resources: {requests: {cpu: '9223372036854775808'}}}]",
+        "is out of range",
+    ),
+    (
+        "quantity-legacy",
+        "profiles: [{name: a, resources: {mem_limit: '1e99999999999'}}]",
+        "resources.mem_limit: is out of range",
+    ),
+    (
+        "quantity-tiny",
+        "profiles: [{name: a, resources: {requests: {cpu: '1e-99999999999'}}}]",
+        "is out of range",
+    ),
+    (
+        "quantity-divisor",
+        "profiles: [{name: a, env: [{name: X, valueFrom: "
+        "{resourceFieldRef: {resource: limits.cpu, divisor: '1e999999999'}}}]}]",
+        "env[0].valueFrom.resourceFieldRef.divisor: is out of range",
+    ),
+    (
+        "quantity-size-limit",
+        "profiles: [{name: a, volumes: [{name: v, emptyDir: {sizeLimit: '1e99999999999'}}]}]",
+        "volumes[0].emptyDir.sizeLimit: is out of range",
+    ),
+    (
+        "quantity-size-limit-bad",
+        "profiles: [{name: a, volumes: [{name: v, emptyDir: {sizeLimit: 2GB}}]}]",
+        "sizeLimit: is not a Kubernetes quantity",
+    ),
+    # volume sources the schema lets through: the JSON types of Kubernetes' own model
+    (
+        "volume-source-shape",
+        "profiles: [{name: a, volumes: [{name: v, csi: {driver: d, volumeAttributes: [" + SECRET + "]}}]}]",
+        "volumes[0].csi.volumeAttributes: must be a mapping",
+    ),
+    (
+        "volume-source-nested-shape",
+        "profiles: [{name: a, volumes: [{name: v, projected: {sources: [{secret: {items: {k: v}}}]}}]}]",
+        "volumes[0].projected.sources[0].secret.items: must be a list",
+    ),
+    (
+        "volume-source-not-a-mapping",
+        "profiles: [{name: a, volumes: [{name: v, ephemeral: {volumeClaimTemplate: 5}}]}]",
+        "volumes[0].ephemeral.volumeClaimTemplate: must be a mapping",
+    ),
+    (
+        "volume-source-boolean",
+        "profiles: [{name: a, volumes: [{name: v, csi: {driver: d, readOnly: 'yes'}}]}]",
+        "volumes[0].csi.readOnly: must be true or false",
+    ),
+    # numbers that cost time or that no Kubernetes field holds
+    ("gpu-huge", "profiles: [{name: a, gpu: 99999999999999999999}]", "gpu: is an integer beyond 64 bits"),
+    (
+        "gpu-hex-6000-digits",
+        "profiles: [{name: a, gpu: 0x" + "f" * 5000 + "}]",
+        "gpu: is an integer beyond 64 bits",
+    ),
+    (
+        "gpu-above-int64",
+        "profiles: [{name: a, gpu: 9223372036854775808}]",
+        "gpu: must be at most 9223372036854775807",
+    ),
+    (
+        "int-5000-digits",
+        "profiles: [{name: a, gpu: " + "1" * 5000 + "}]",
+        "a value cannot be read as the type YAML gives it",
+    ),
+    (
+        "toleration-seconds-huge",
+        "profiles: [{name: a, node_tolerations: "
+        "[{key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 9223372036854775808}]}]",
+        "tolerationSeconds: must be at most",
+    ),
+    (
+        "mode-bits",
+        "profiles: [{name: a, volumes: [{name: v, configMap: {name: c, defaultMode: 4096}}]}]",
+        "defaultMode: must be at most 511",
+    ),
+    # scalars YAML cannot build, tags that are not data
+    (
+        "date-that-does-not-exist",
+        "profiles: [{name: a, env: {X: 2024-02-30}}]",
+        "a value cannot be read as the type YAML gives it",
+    ),
+    ("int-tag-on-text", "profiles: [{name: a, gpu: !!int " + SECRET + "}]", "a value cannot be read"),
+    ("float-tag-on-text", "profiles: [{name: a, gpu: !!float " + SECRET + "}]", "a value cannot be read"),
+    (
+        "int-tag-on-nothing",
+        "profiles: [{name: a, gpu: !!int }]",
+        "a value cannot be read",
+    ),  # found by the fuzz
+    ("float-tag-on-nothing", "profiles: [{name: a, gpu: !!float ''}]", "a value cannot be read"),
+    ("bool-tag-on-text", "profiles: [{name: a, gpu: !!bool " + SECRET + "}]", "a value cannot be read"),
+    (
+        "timestamp-tag-on-text",
+        "profiles: [{name: a, gpu: !!timestamp " + SECRET + "}]",
+        "failed to construct timestamp from (not shown)",
+    ),
+    (
+        "binary",
+        "profiles: [{name: a, env: [{name: X, value: !!binary aGVsbG8=}]}]",
+        "env[0].value: must be a string, number, boolean, list or mapping, not a bytes",
+    ),
+    (
+        "set",
+        "profiles: [{name: a, labels: !!set {" + SECRET + "}}]",
+        "labels: must be a string, number, boolean, list or mapping, not a set",
+    ),
+    (
+        "pairs",
+        "profiles: [{name: a, labels: !!pairs [{k: " + SECRET + "}]}]",
+        "labels[0]: must be a string, number, boolean, list or mapping, not a tuple",
+    ),
+    (
+        "lone-surrogate",
+        'profiles: [{name: a, env: [{name: X, value: "\\ud800' + SECRET + '"}]}]',
+        "env[0].value: holds a lone surrogate",
+    ),
+    (
+        "lone-surrogate-key",
+        'profiles: [{name: a, labels: {"\\udfff": x}}]',
+        "labels: a key holds a lone surrogate",
+    ),
+    (
+        "escape-in-a-value",
+        'profiles: [{name: a, env: [{name: X, value: "' + SECRET + '\\q"}]}]',
+        "found unknown escape character (not shown)",
+    ),
+    # nesting and size
+    (
+        "nested-flow",
+        "profiles: " + "[" * 50_000 + "]" * 50_000,
+        "line 1, column 110: the document nests collections more than 100 levels deep",
+    ),
+    (
+        "nested-block",
+        "profiles:\n" + "- " * 50_000 + "x\n",
+        "line 2, column 199: the document nests collections more than 100 levels deep",
+    ),
+    (
+        "nested-mappings",
+        "profiles: " + "{a: " * 200 + "x" + "}" * 200,
+        "nests collections more than 100 levels deep",
+    ),
+    ("many-nodes", "profiles: [" + "1," * 250_000 + "]", "the document has more than 200000 nodes"),
+    ("too-large", "profiles: []\n#" + "x" * (4 * 2**20), "the document is larger than 4 MiB"),
+    # placeholders that reach past a name, in every field that expands
+    (
+        "placeholder-index",
+        "profiles: [{name: a, env: [{name: X, value: '{username[99]}'}]}]",
+        "env[0].value: has a placeholder at character 1 that is not a bare name",
+    ),
+    (
+        "placeholder-index-userid",
+        "profiles: [{name: a, env: [{name: X, value: 'u-{userid[0]}'}]}]",
+        "at character 3 that is not a bare name",
+    ),
+    (
+        "placeholder-attribute",
+        "profiles: [{name: a, env: [{name: X, value: '{username.nope}'}]}]",
+        "that is not a bare name",
+    ),
+    (
+        "placeholder-conversion",
+        "profiles: [{name: a, env: [{name: X, value: '{username!r}'}]}]",
+        "that is not a bare name",
+    ),
+    (
+        "placeholder-spec",
+        "profiles: [{name: a, env: [{name: X, value: '{username:d}'}]}]",
+        "that is not a bare name",
+    ),
+    (
+        "placeholder-width",
+        "profiles: [{name: a, env: [{name: X, value: '{username:>200000000}'}]}]",
+        "that is not a bare name",
+    ),
+    (
+        "placeholder-nested-spec",
+        "profiles: [{name: a, env: [{name: X, value: '{username:{userid}}'}]}]",
+        "has a lone '{' at character 1",
+    ),
+    (
+        "placeholder-positional",
+        "profiles: [{name: a, env: [{name: X, value: 'a{}b'}]}]",
+        "env[0].value: has an empty placeholder at character 2",
+    ),
+    (
+        "placeholder-index-only",
+        "profiles: [{name: a, env: [{name: X, value: '{0}'}]}]",
+        "that is not a bare name",
+    ),
+    (
+        "placeholder-unknown",
+        "profiles: [{name: a, env: [{name: DB_PASSWORD, value: 'pa{" + SECRET + "}ss'}]}]",
+        "env[0].value: has an unknown placeholder at character 3",
+    ),
+    (
+        "placeholder-legacy-env",
+        "profiles: [{name: a, env: {X: '{username:>9}'}}]",
+        "env.X: has a placeholder at character 1 that is not a bare name",
+    ),
+    (
+        "placeholder-claim",
+        "profiles: [{name: a, volumes: [{name: v, persistentVolumeClaim: {claimName: 'c-{username[0]}'}}]}]",
+        "volumes[0].persistentVolumeClaim.claimName: has a placeholder at character 3",
+    ),
+    (
+        "placeholder-claim-spec",
+        "sizes: [{name: S, volumes: "
+        "[{name: v, persistentVolumeClaim: {claimName: '{pvc_name:x<99999999}'}}]}]",
+        "size 'S': volumes[0].persistentVolumeClaim.claimName",
+    ),
+    (
+        "placeholder-lone-close",
+        "profiles: [{name: a, env: [{name: X, value: '" + SECRET + "}'}]}]",
+        "has a lone '}' at character 13",
+    ),
+    # names and keys are quoted, but never at length or with line breaks
+    (
+        "long-key",
+        "profiles: [{name: a, " + "k" * 1000 + ": 1}]",
+        "unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk'...",
+    ),
+    (
+        "long-name",
+        "profiles: [{name: " + "n" * 100_000 + ", gpu: -1}]",
+        "profile 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn'...: gpu",
+    ),
+    (
+        "line-break-in-key",
+        'profiles: [{name: a, labels: {"a\\nINFO forged": x}}]',
+        "labels: 'a\\nINFO forged' is not a valid label key",
+    ),
+    (
+        "line-break-in-field",
+        'profiles: [{name: a, resources: {requests: {"a\\nINFO forged": x}}}]',
+        "resources.requests: 'a\\nINFO forged' is not a valid resource name",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"), [c[1:] for c in HOSTILE_DOCUMENTS], ids=[c[0] for c in HOSTILE_DOCUMENTS]
+)
+def test_hostile_documents_are_rejected_cleanly(text: str, fragment: str) -> None:
+    with pytest.raises(ProfileError) as info:
+        parse_document(text, source=SOURCE)
+    error = info.value
+    messages = [str(e) for e in getattr(error, "errors", (error,))]
+    assert not isinstance(error, ValidatorBugError), messages
+    assert fragment in messages[0], messages
+    for message in messages:
+        assert message.startswith(SOURCE + ": ")
+        assert SECRET not in message
+        assert "\n" not in message
+        assert len(message) < 700
+
+
+def test_a_bug_in_the_validator_is_that_source_s_rejection(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: object, resources: object, path: object) -> None:
+        raise KeyError(SECRET)  # as a bug would, quoting what it met
+
+    monkeypatch.setattr("profilespawner.validate._Checker._resources", broken)
+    with pytest.raises(ValidatorBugError) as info:
+        parse_document("profiles: [{name: a, resources: {}}]", source=SOURCE)
+    error = info.value
+    assert isinstance(error, ProfileValidationError)
+    assert str(error).startswith(f"{SOURCE}: the document could not be checked (KeyError in the validator)")
+    assert SECRET not in str(error)
+    assert isinstance(error.__cause__, KeyError)
+
+
+def test_more_broken_entries_than_problems_reported_are_all_rejected() -> None:
+    # Past MAX_PROBLEMS the schema's errors stop being collected; the entries
+    # they would have marked broken must not reach the Kubernetes checks.
+    for entry in ("0", "[]", "{}"):
+        text = "\n".join(f"- {entry}" for _ in range(MAX_PROBLEMS + 2))
+        with pytest.raises(ProfileValidationError) as caught:
+            parse_document(text, source="many.yaml")
+        assert not isinstance(caught.value, ValidatorBugError)
+        assert caught.value.truncated

@@ -18,6 +18,7 @@ from profilespawner.errors import ProfileError
 from profilespawner.sources import kubeapi
 from profilespawner.sources.configmaps import (
     ConfigMapSource,
+    compare_resource_versions,
     parse_configmap,
     profile_text,
     source_order,
@@ -223,6 +224,103 @@ async def test_invalid_edit_keeps_last_valid_and_logs_once_per_version(
     await source._apply(labelled, event("MODIFIED", "a", "3", None))  # data removed
     assert names(source) == [["good"]]
     assert "data: the ConfigMap has no data" in caplog.records[-1].message
+
+
+# Each of these once crashed the validator (AttributeError, decimal.InvalidOperation,
+# ValueError): the watch caught it, listed again, met the same ConfigMap and
+# looped forever, and no later edit of any ConfigMap applied.
+CRASHERS = [
+    "profiles: [{name: c, resources: {requests: {1: 2}}}]",
+    "profiles: [{name: c, resources: {requests: {memory: '1e99999999999'}}}]",
+    "profiles: [{name: c, labels: {null: x}}]",
+    "profiles: [{name: c, env: {BUILD_DATE: 2024-02-30}}]",
+]
+
+
+@pytest.mark.parametrize("text", CRASHERS)
+async def test_a_configmap_that_crashed_the_validator_is_rejected_once(
+    source: ConfigMapSource, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    labelled = source._labelled
+    assert labelled is not None
+    items = [
+        configmap("a", "1", data={KEY: profiles_yaml("a")}),
+        configmap("b", "2", data={KEY: text}),
+        configmap("c", "3", data={KEY: profiles_yaml("c")}),
+    ]
+    for _ in range(3):  # the first list, then relists (after a watch error, say)
+        await source._replace(labelled, items)
+    assert names(source) == [["a"], ["c"]]
+    rejected = [r for r in caplog.records if "Rejected profile source hub/b" in r.getMessage()]
+    assert len(rejected) == 1 and rejected[0].levelno == logging.ERROR
+    await source._apply(labelled, event("MODIFIED", "c", "4", profiles_yaml("c2")))
+    assert names(source) == [["a"], ["c2"]]
+
+
+async def test_a_validator_bug_is_logged_once_with_its_traceback_not_its_message(
+    source: ConfigMapSource, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from profilespawner.validate import _Checker
+
+    works = _Checker._labels
+
+    def broken(self: Any, labels: dict[str, str], path: list[str | int]) -> Any:
+        if labels:
+            raise ValueError(f"bad label {labels}")  # a bug, quoting what it met
+        return works(self, labels, path)
+
+    monkeypatch.setattr(_Checker, "_labels", broken)
+    labelled = source._labelled
+    assert labelled is not None
+    items = [
+        configmap("a", "1", data={KEY: "profiles: [{name: a, labels: {team: hunter2}}]"}),
+        configmap("b", "2", data={KEY: profiles_yaml("b")}),
+    ]
+    await source._replace(labelled, items)
+    await source._replace(labelled, items)
+    assert names(source) == [["b"]]
+    (record,) = [r for r in caplog.records if "Rejected profile source hub/a" in r.getMessage()]
+    message = record.getMessage()
+    assert "ValueError in the validator" in message
+    assert "in broken\n" in message and "ValueError (message not shown)" in message
+    assert all("hunter2" not in r.getMessage() and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "order"),
+    [
+        ("6", "7", -1),
+        ("7", "6", 1),
+        ("7", "7", 0),
+        ("9", "10", -1),  # by length first: not as text
+        ("100", "99", 1),
+        ("0", "1", None),  # 0 is never a live resourceVersion
+        ("07", "7", None),  # nor has leading zeros
+        ("abc", "1", None),  # another storage's opaque versions
+        ("", "1", None),
+    ],
+)
+def test_resource_versions_compare_as_kubernetes_defines(a: str, b: str, order: int | None) -> None:
+    result = compare_resource_versions(a, b)
+    assert (result if result is None else (result > 0) - (result < 0)) == order
+
+
+async def test_a_late_event_never_brings_an_older_version_back(source: ConfigMapSource) -> None:
+    named, labelled = source._named, source._labelled
+    assert named is not None and labelled is not None
+    await source._replace(named, [configmap("main", "5", data={KEY: profiles_yaml("v5")})])
+    await source._replace(labelled, [configmap("main", "5", data={KEY: profiles_yaml("v5")})])
+    # Edited (rv6), then edited again with the label removed (rv7). The named
+    # watch sees both edits first; the labelled one is late with its rv6.
+    await source._apply(named, event("MODIFIED", "main", "6", profiles_yaml("v6")))
+    await source._apply(named, event("MODIFIED", "main", "7", profiles_yaml("v7")))
+    await source._apply(labelled, event("MODIFIED", "main", "6", profiles_yaml("v6")))
+    await source._apply(labelled, event("DELETED", "main", "7", profiles_yaml("v7")))
+    assert names(source) == [["v7"]]
+    assert source.book.states["hub/main"].version == "7"
+    # A relist of the labelled watch taken before the last edit changes nothing either.
+    await source._replace(labelled, [configmap("main", "6", data={KEY: profiles_yaml("v6")})])
+    assert names(source) == [["v7"]]
 
 
 async def test_relist_forgets_what_is_gone(source: ConfigMapSource) -> None:
