@@ -336,9 +336,8 @@ def _volumes(
     profile volume named like one of KubeSpawner's replaces it and its mounts."""
     current_volumes = field(spec, "volumes") or []
     current_mounts = field(container, "volumeMounts") or []
-    pod_volumes = list(current_volumes)
-    mounts = list(current_mounts)
-    for item in volumes:
+    added_volumes, added_mounts = [], []
+    for item in volumes:  # one per name: merged by name
         name = item["name"]
         volume = {k: v for k, v in item.items() if k not in _MOUNT_FIELDS}
         claim = volume.get("persistentVolumeClaim")
@@ -350,8 +349,10 @@ def _volumes(
             mount["readOnly"] = True
         if item.get("subPath"):
             mount["subPath"] = item["subPath"]
-        pod_volumes = [v for v in pod_volumes if field(v, "name") != name]
-        mounts = [m for m in mounts if field(m, "name") != name]
-        pod_volumes.append(build(spec, "volumes", volume, current_volumes))
-        mounts.append(build(container, "volumeMounts", mount, current_mounts))
-    return pod_volumes, mounts
+        added_volumes.append(build(spec, "volumes", volume, current_volumes))
+        added_mounts.append(build(container, "volumeMounts", mount, current_mounts))
+    names = {field(volume, "name") for volume in added_volumes}
+    return (
+        [*(v for v in current_volumes if field(v, "name") not in names), *added_volumes],
+        [*(m for m in current_mounts if field(m, "name") not in names), *added_mounts],
+    )
