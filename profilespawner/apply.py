@@ -287,33 +287,60 @@ def _with_node_affinity(spec: Any, profile_affinity: Mapping[str, Any]) -> Any:
             if theirs
             else [build(required, "nodeSelectorTerms", term, theirs) for term in ours]
         )
-        changes[_REQUIRED] = with_fields(required, {"nodeSelectorTerms": terms})
+        changes[_REQUIRED] = with_fields(required, {"nodeSelectorTerms": _without_implied(terms)})
     if _PREFERRED in profile_affinity:
         changes[_PREFERRED] = _appended(node_affinity, _PREFERRED, profile_affinity[_PREFERRED])
     return with_fields(affinity, {"nodeAffinity": with_fields(node_affinity, changes)})
+
+
+_TERM_KINDS = ("matchExpressions", "matchFields")
 
 
 def _and_terms(theirs: Iterable[Any], ours: Iterable[JSON]) -> list[Any]:
     # Terms are ORed and the requirements inside a term ANDed, so (A or B) and
     # (C or D) is (A+C) or (A+D) or (B+C) or (B+D). Each combination is a copy
     # of the pod's term (its type and every other field kept) with ours added.
-    terms: list[Any] = []
-    seen: list[Any] = []
+    terms = []
     for a in theirs:
         for b in ours:
             term = copy_tree(a)
-            term = with_fields(
-                term,
-                {
-                    kind: _requirements(term, kind, b.get(kind) or [])
-                    for kind in ("matchExpressions", "matchFields")
-                },
+            terms.append(
+                with_fields(
+                    term, {kind: _requirements(term, kind, b.get(kind) or []) for kind in _TERM_KINDS}
+                )
             )
-            data = to_json(term)
-            if data not in seen:
-                seen.append(data)
-                terms.append(term)
     return terms
+
+
+def _without_implied(terms: Sequence[Any]) -> list[Any]:
+    """``terms`` (ORed) without those another term implies: X or (X and Y) is X.
+
+    Besides duplicates, the AND of a pod's terms with a profile's makes such
+    terms when applied again, ((A+C) or (B+C)) and (C or D) holding A+C+D;
+    dropping them keeps applying idempotent. Terms with other fields (newer
+    than this client) are compared only to terms with the same ones.
+    """
+    parts = []
+    for term in terms:
+        data = to_json(term)
+        requirements: list[Any] = []
+        for kind in _TERM_KINDS:
+            for requirement in data.get(kind) or []:
+                if (kind, requirement) not in requirements:
+                    requirements.append((kind, requirement))
+        rest = {key: value for key, value in data.items() if key not in _TERM_KINDS}
+        parts.append((requirements, rest))
+
+    def implied(i: int) -> bool:
+        mine, rest = parts[i]
+        for j, (other, other_rest) in enumerate(parts):
+            if j == i or other_rest != rest or not all(r in mine for r in other):
+                continue
+            if len(other) < len(mine) or j < i:  # fewer requirements, or the same ones earlier
+                return True
+        return False
+
+    return [term for i, term in enumerate(terms) if not implied(i)]
 
 
 def _requirements(term: Any, kind: str, additions: Iterable[JSON]) -> Any:

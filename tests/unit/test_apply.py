@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from profilespawner.apply import apply_resolution
 from profilespawner.errors import ProfileSpawnError, ResourceConflictError
-from profilespawner.kubemodel import to_json
+from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import PodSettings, Profile
 from profilespawner.resolve import Resolution
 
@@ -206,6 +206,31 @@ def test_required_node_affinity_is_anded_with_the_pods() -> None:
         {"weight": 5, "preference": ours}
     ]
     assert result["spec"]["affinity"]["podAffinity"] == {"x": 1}
+
+
+@pytest.mark.parametrize("form", ["json", "model"])
+def test_anding_several_terms_with_several_is_idempotent(form: str) -> None:
+    def term(*keys: str) -> dict[str, Any]:
+        return {"matchExpressions": [{"key": k, "operator": "Exists"} for k in keys]}
+
+    pod = base_pod()
+    pod["spec"]["affinity"] = {
+        "nodeAffinity": {_REQUIRED: {"nodeSelectorTerms": [term("a"), term("b"), term("a", "b", "c")]}}
+    }
+    settings = PodSettings(node_affinity={_REQUIRED: {"nodeSelectorTerms": [term("c"), term("d")]}})
+    once = apply(pod if form == "json" else from_json(pod, "V1Pod"), settings)
+    # (a or b or abc) and (c or d): abc+c and abc+d are implied by a+c and a+d, dropped
+    assert to_json(once)["spec"]["affinity"]["nodeAffinity"][_REQUIRED]["nodeSelectorTerms"] == [
+        term("a", "c"),
+        term("a", "d"),
+        term("b", "c"),
+        term("b", "d"),
+    ]
+    # applied again, ac+d is implied by ac: the same terms
+    assert to_json(apply(once, settings)) == to_json(once)
+
+
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 
 
 def test_volumes_append_with_mounts_and_replace_kubespawners_of_the_same_name() -> None:
