@@ -1,23 +1,37 @@
-"""A :class:`Resolution` onto KubeSpawner's pod, as the API server's JSON dict.
+"""A :class:`Resolution` onto KubeSpawner's pod: its ``V1Pod``, or that pod as JSON.
 
-Pure and idempotent: it returns a new dict and applying the same resolution
-twice gives the same pod as once. Only the ``notebook`` container is changed.
-Placeholders (``{username}``, ...) are filled by the ``expand`` function the
-caller passes in: KubeSpawner's own ``_expand_user_properties``, given only
-text that follows :mod:`profilespawner.placeholders`' rule; a text that breaks
-it, or an expansion that fails, is a :class:`ProfileSpawnError` naming the field.
+Pure, idempotent and copy-on-write, one set of rules for both forms (through
+:mod:`.kubemodel`'s :func:`~.kubemodel.field` and :func:`~.kubemodel.with_fields`):
+the pod passed in is never changed, nor anything in it (KubeSpawner puts some of
+its configuration objects, such as ``node_selector``, into every pod it
+builds). The pod returned shares with it every object a profile leaves alone,
+with its type -- KubeSpawner's models, the plain dicts it keeps inside them
+(volumes, affinity terms, ``extra_pod_config`` values), keys this client's
+models do not know -- and is that very pod when the resolution sets nothing.
+
+What a profile adds takes the form of its neighbours (:func:`~.kubemodel.build`):
+in a ``V1Pod``, the models KubeSpawner itself makes from its configuration
+(``V1EnvVar``, ``V1Volume``, ``V1VolumeMount``, ``V1Toleration``,
+``V1NodeSelectorTerm``, ...) with camelCase dicts inside, so that code reading
+the pod after us (a subclass, a ``modify_pod_hook``) finds one type per list;
+dicts where KubeSpawner holds dicts, and in a JSON pod.
+
+Only the ``notebook`` container is changed. Placeholders (``{username}``, ...)
+are filled by the ``expand`` function the caller passes in: KubeSpawner's own
+``_expand_user_properties``, given only text that follows
+:mod:`profilespawner.placeholders`' rule; a text that breaks it, or an
+expansion that fails, is a :class:`ProfileSpawnError` naming the field.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from . import k8srules, placeholders
 from .errors import ProfileSpawnError, ResourceConflictError, quote
-from .merge import by_key, unique
-from .model import JSON
+from .kubemodel import build, copy_tree, field, to_json, with_fields
+from .model import JSON, PodSettings
 from .resolve import Resolution
 
 __all__ = ["NOTEBOOK_CONTAINER", "RESOURCE_ENV", "apply_resolution"]
@@ -33,73 +47,75 @@ RESOURCE_ENV = {
 }
 
 _MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+_PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
 Expand = Callable[[str], str]
-#: Fills in the placeholders of a text; the second argument names its field.
-_FieldExpand = Callable[[str, str], str]
+#: Fills in the placeholders of a text; the second argument names its field, with
+#: ``{}`` where the third (quoted) goes -- formatted only for an error message.
+_FieldExpand = Callable[[str, str, str], str]
+#: A ``V1Pod`` or its JSON dict: what comes in goes out.
+Pod = TypeVar("Pod")
+#: What a resolution that sets nothing holds.
+_NOTHING = PodSettings()
 
 
 def apply_resolution(
-    pod: JSON,
+    pod: Pod,
     resolution: Resolution,
     *,
     expand: Expand,
     gpu_resource_name: str = "nvidia.com/gpu",
-) -> JSON:
-    """Return ``pod`` with ``resolution`` applied.
+) -> Pod:
+    """Return ``pod`` (a ``V1Pod`` or its JSON dict) with ``resolution`` applied.
 
     Raises :class:`ResourceConflictError` when a request ends up above its
     limit, counting KubeSpawner's own values.
     """
-    pod = copy.deepcopy(pod)
+    if resolution.settings == _NOTHING and not resolution.gpu_tolerations:
+        return pod
     settings = resolution.settings
     fill = _placeholder_filler(expand, resolution)
-    spec = pod.setdefault("spec", {})
-    container = _notebook_container(spec)
+    spec = field(pod, "spec")
+    containers = list((field(spec, "containers") if spec is not None else None) or [])
+    index = _notebook_index(containers)
+    container = containers[index]
 
-    env = [
-        dict(var, value=fill(var["value"], f"env {quote(var['name'])}")) if "value" in var else dict(var)
-        for var in settings.env
-    ]
-    container["env"] = list(by_key([*(container.get("env") or []), *env]))
-    if settings.env_from:
-        container["envFrom"] = list(unique([*(container.get("envFrom") or []), *settings.env_from]))
-
-    resources = container.setdefault("resources", {})
-    for kind, values in settings.resources.items():
-        resources.setdefault(kind, {}).update(values)
-    if settings.gpu is not None:
-        for kind in ("requests", "limits"):
-            if settings.gpu > 0:
-                resources.setdefault(kind, {})[gpu_resource_name] = str(settings.gpu)
-            else:
-                (resources.get(kind) or {}).pop(gpu_resource_name, None)
-    for kind in ("requests", "limits"):
-        if kind in resources and not resources[kind]:
-            del resources[kind]
+    env = _merged_env(container, settings.env, fill)
+    resources = _resources(container, settings, gpu_resource_name)
     _check_requests(resources, resolution)
-    container["env"] = _sync_resource_env(container["env"], resources)
-
-    tolerations = [*(spec.get("tolerations") or []), *settings.tolerations, *resolution.gpu_tolerations]
-    if tolerations:
-        spec["tolerations"] = list(unique(tolerations))
-    if settings.node_selector:
-        spec["nodeSelector"] = {**(spec.get("nodeSelector") or {}), **settings.node_selector}
+    container_changes = {
+        "env": _sync_resource_env(container, env, resources),
+        "envFrom": _appended(container, "envFrom", settings.env_from),
+        "resources": resources,
+    }
+    spec_changes = {
+        "tolerations": _appended(spec, "tolerations", [*settings.tolerations, *resolution.gpu_tolerations]),
+        "nodeSelector": _merged_map(field(spec, "nodeSelector"), settings.node_selector),
+    }
     if settings.node_affinity:
-        affinity = spec.setdefault("affinity", {})
-        affinity["nodeAffinity"] = _merge_node_affinity(
-            affinity.get("nodeAffinity") or {}, settings.node_affinity
-        )
-
-    metadata = pod.setdefault("metadata", {})
-    if settings.labels:
-        metadata["labels"] = {**(metadata.get("labels") or {}), **settings.labels}
-    if settings.annotations:
-        metadata["annotations"] = {**(metadata.get("annotations") or {}), **settings.annotations}
-
+        spec_changes["affinity"] = _with_node_affinity(spec, settings.node_affinity)
     if settings.volumes:
-        _add_volumes(spec, container, settings.volumes, fill)
-    return pod
+        spec_changes["volumes"], container_changes["volumeMounts"] = _volumes(
+            spec, container, settings.volumes, fill
+        )
+    notebook = with_fields(container, container_changes)
+    if notebook is not container:
+        containers[index] = notebook
+        spec_changes["containers"] = containers
+
+    metadata = field(pod, "metadata")
+    if settings.labels or settings.annotations:
+        if metadata is None:
+            metadata = build(pod, "metadata", {})
+        metadata = with_fields(
+            metadata,
+            {
+                "labels": _merged_map(field(metadata, "labels"), settings.labels),
+                "annotations": _merged_map(field(metadata, "annotations"), settings.annotations),
+            },
+        )
+    return with_fields(pod, {"spec": with_fields(spec, spec_changes), "metadata": metadata})
 
 
 def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
@@ -108,35 +124,104 @@ def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
     the user at each call); a failure names the field, never the text."""
     memo: dict[str, str] = {}
 
-    def fill(text: str, field: str) -> str:
+    def fill(text: str, where: str, name: str) -> str:
         if "{" not in text and "}" not in text:
             return text
         if text not in memo:
             try:
                 memo[text] = placeholders.expand(text, expand)
             except placeholders.PlaceholderError as e:
-                raise ProfileSpawnError(f"{e} ({resolution.describe()})", field=field) from None
+                raise ProfileSpawnError(
+                    f"{e} ({resolution.describe()})", field=where.format(quote(name))
+                ) from None
             except Exception as e:
                 # not chained: the error's own message may quote the text
                 raise ProfileSpawnError(
                     f"its placeholders cannot be filled in ({type(e).__name__}; {resolution.describe()})",
-                    field=field,
+                    field=where.format(quote(name)),
                 ) from None
         return memo[text]
 
     return fill
 
 
-def _notebook_container(spec: JSON) -> JSON:
-    for container in spec.get("containers") or []:
-        if container.get("name") == NOTEBOOK_CONTAINER:
-            return container  # type: ignore[no-any-return]
+def _notebook_index(containers: Sequence[Any]) -> int:
+    for index, container in enumerate(containers):
+        if field(container, "name") == NOTEBOOK_CONTAINER:
+            return index
     raise ProfileSpawnError(f"the pod has no container named {NOTEBOOK_CONTAINER!r}")
 
 
-def _check_requests(resources: JSON, resolution: Resolution) -> None:
-    limits = resources.get("limits") or {}
-    for name, request in (resources.get("requests") or {}).items():
+def _unchanged_or(current: Any, new: list[Any]) -> Any:
+    """``current`` when ``new`` holds the very same items (copy-on-write), else ``new``."""
+    items = current or []
+    if len(items) == len(new) and all(a is b for a, b in zip(items, new, strict=True)):
+        return current
+    return new
+
+
+def _appended(parent: Any, key: str, additions: Iterable[JSON]) -> Any:
+    """The list under ``key`` of ``parent`` with ``additions`` appended, exact
+    duplicates dropped (the first kept)."""
+    current = field(parent, key) or []
+    seen: list[Any] = []
+    out: list[Any] = []
+    for item in current:
+        data = to_json(item)
+        if data not in seen:
+            seen.append(data)
+            out.append(item)
+    for data in additions:
+        if data not in seen:
+            seen.append(data)
+            out.append(build(parent, key, data, current))
+    return _unchanged_or(field(parent, key), out)
+
+
+def _merged_map(current: Mapping[str, Any] | None, ours: Mapping[str, Any]) -> Any:
+    """``current`` with ``ours`` merged in per key; a new dict, ``current`` itself when nothing changes."""
+    if not ours:
+        return current
+    merged = {**(current or {}), **ours}
+    return current if merged == current else merged
+
+
+def _merged_env(container: Any, variables: Iterable[JSON], fill: _FieldExpand) -> Any:
+    """A profile variable replaces the container's of the same name, in its
+    position; the others are appended."""
+    current = field(container, "env") or []
+    merged: dict[Any, Any] = {field(var, "name"): var for var in current}
+    for var in variables:
+        data = dict(var, value=fill(var["value"], "env {}", var["name"])) if "value" in var else var
+        merged[var["name"]] = build(container, "env", data, current)
+    return _unchanged_or(field(container, "env"), list(merged.values()))
+
+
+def _resources(container: Any, settings: PodSettings, gpu_resource_name: str) -> Any:
+    """The container's resources with the profile's (and its gpu) set per key;
+    a requests or limits map the profile empties is removed."""
+    current = field(container, "resources")
+    changes: dict[str, Any] = {}
+    for kind in ("requests", "limits"):
+        values = field(current, kind) if current is not None else None
+        merged = {**(values or {}), **settings.resources.get(kind, {})}
+        if settings.gpu is not None:
+            if settings.gpu > 0:
+                merged[gpu_resource_name] = str(settings.gpu)
+            else:
+                merged.pop(gpu_resource_name, None)
+        if merged != (values or {}):
+            changes[kind] = merged or None
+    if not changes:
+        return current
+    return with_fields(current if current is not None else build(container, "resources", {}), changes)
+
+
+def _check_requests(resources: Any, resolution: Resolution) -> None:
+    if resources is None:
+        return
+    limits = field(resources, "limits") or {}
+    for name, request in (field(resources, "requests") or {}).items():
         if name not in limits:
             continue
         try:
@@ -151,11 +236,13 @@ def _check_requests(resources: JSON, resolution: Resolution) -> None:
             )
 
 
-def _sync_resource_env(env: list[JSON], resources: JSON) -> list[JSON]:
+def _sync_resource_env(container: Any, env: Any, resources: Any) -> Any:
+    """``MEM_*``/``CPU_*`` as JupyterHub writes them from the final resources;
+    removed where the resource ends up unset."""
     values: dict[str, str] = {}
     unreadable: set[str] = set()
     for var, (kind, name) in RESOURCE_ENV.items():
-        quantity = (resources.get(kind) or {}).get(name)
+        quantity = (field(resources, kind) or {}).get(name) if resources is not None else None
         if quantity is None:
             continue
         try:
@@ -165,64 +252,134 @@ def _sync_resource_env(env: list[JSON], resources: JSON) -> list[JSON]:
                 values[var] = str(k8srules.cpu_cores(str(quantity)))
         except ValueError:
             unreadable.add(var)  # KubeSpawner's own value, beyond what we read: left as it wrote it
-    out = [
-        {"name": var["name"], "value": values.pop(var["name"])} if var["name"] in values else var
-        for var in env
-        if var["name"] not in RESOURCE_ENV or var["name"] in values or var["name"] in unreadable
-    ]
-    out.extend({"name": name, "value": value} for name, value in values.items())
-    return out
+    current = env or []
+    out = []
+    for var in current:
+        name = field(var, "name")
+        if name not in RESOURCE_ENV or name in unreadable:
+            out.append(var)
+        elif name in values:
+            value = values.pop(name)
+            same = field(var, "value") == value and field(var, "valueFrom") is None
+            out.append(var if same else build(container, "env", {"name": name, "value": value}, current))
+    out.extend(build(container, "env", {"name": n, "value": v}, current) for n, v in values.items())
+    return _unchanged_or(env, out)
 
 
-def _merge_node_affinity(pod_affinity: JSON, profile_affinity: Any) -> JSON:
-    """Both sets of constraints must hold: required terms are ANDed, preferred added."""
-    merged = dict(pod_affinity)
-    required_key = "requiredDuringSchedulingIgnoredDuringExecution"
-    preferred_key = "preferredDuringSchedulingIgnoredDuringExecution"
-    if required_key in profile_affinity:
-        ours = profile_affinity[required_key]["nodeSelectorTerms"]
-        theirs = (pod_affinity.get(required_key) or {}).get("nodeSelectorTerms") or []
-        merged[required_key] = {"nodeSelectorTerms": _and_terms(theirs, ours) if theirs else list(ours)}
-    if preferred_key in profile_affinity:
-        merged[preferred_key] = list(
-            unique([*(pod_affinity.get(preferred_key) or []), *profile_affinity[preferred_key]])
+def _with_node_affinity(spec: Any, profile_affinity: Mapping[str, Any]) -> Any:
+    """The pod's affinity with the profile's node affinity: both sets of
+    constraints must hold, required terms are ANDed, preferred ones added."""
+    affinity = field(spec, "affinity")
+    if affinity is None:
+        affinity = build(spec, "affinity", {})
+    node_affinity = field(affinity, "nodeAffinity")
+    if node_affinity is None:
+        node_affinity = build(affinity, "nodeAffinity", {})
+    changes: dict[str, Any] = {}
+    if _REQUIRED in profile_affinity:
+        ours = profile_affinity[_REQUIRED]["nodeSelectorTerms"]
+        required = field(node_affinity, _REQUIRED)
+        if required is None:
+            required = build(node_affinity, _REQUIRED, {})
+        theirs = field(required, "nodeSelectorTerms") or []
+        terms = (
+            _and_terms(theirs, ours)
+            if theirs
+            else [build(required, "nodeSelectorTerms", term, theirs) for term in ours]
         )
-    return merged
+        changes[_REQUIRED] = with_fields(required, {"nodeSelectorTerms": _without_implied(terms)})
+    if _PREFERRED in profile_affinity:
+        changes[_PREFERRED] = _appended(node_affinity, _PREFERRED, profile_affinity[_PREFERRED])
+    return with_fields(affinity, {"nodeAffinity": with_fields(node_affinity, changes)})
 
 
-def _and_terms(left: Iterable[JSON], right: Iterable[JSON]) -> list[JSON]:
+_TERM_KINDS = ("matchExpressions", "matchFields")
+
+
+def _and_terms(theirs: Iterable[Any], ours: Iterable[JSON]) -> list[Any]:
     # Terms are ORed and the requirements inside a term ANDed, so (A or B) and
-    # (C or D) is (A+C) or (A+D) or (B+C) or (B+D).
+    # (C or D) is (A+C) or (A+D) or (B+C) or (B+D). Each combination is a copy
+    # of the pod's term (its type and every other field kept) with ours added.
     terms = []
-    for a in left:
-        for b in right:
-            term = {}
-            for kind in ("matchExpressions", "matchFields"):
-                reqs = list(unique([*(a.get(kind) or []), *(b.get(kind) or [])]))
-                if reqs:
-                    term[kind] = reqs
-            terms.append(term)
-    return list(unique(terms))
+    for a in theirs:
+        for b in ours:
+            term = copy_tree(a)
+            terms.append(
+                with_fields(
+                    term, {kind: _requirements(term, kind, b.get(kind) or []) for kind in _TERM_KINDS}
+                )
+            )
+    return terms
 
 
-def _add_volumes(spec: JSON, container: JSON, volumes: Iterable[JSON], fill: _FieldExpand) -> None:
-    pod_volumes = list(spec.get("volumes") or [])
-    mounts = list(container.get("volumeMounts") or [])
-    for item in volumes:
+def _without_implied(terms: Sequence[Any]) -> list[Any]:
+    """``terms`` (ORed) without those another term implies: X or (X and Y) is X.
+
+    Besides duplicates, the AND of a pod's terms with a profile's makes such
+    terms when applied again, ((A+C) or (B+C)) and (C or D) holding A+C+D;
+    dropping them keeps applying idempotent. Terms with other fields (newer
+    than this client) are compared only to terms with the same ones.
+    """
+    parts = []
+    for term in terms:
+        data = to_json(term)
+        requirements: list[Any] = []
+        for kind in _TERM_KINDS:
+            for requirement in data.get(kind) or []:
+                if (kind, requirement) not in requirements:
+                    requirements.append((kind, requirement))
+        rest = {key: value for key, value in data.items() if key not in _TERM_KINDS}
+        parts.append((requirements, rest))
+
+    def implied(i: int) -> bool:
+        mine, rest = parts[i]
+        for j, (other, other_rest) in enumerate(parts):
+            if j == i or other_rest != rest or not all(r in mine for r in other):
+                continue
+            if len(other) < len(mine) or j < i:  # fewer requirements, or the same ones earlier
+                return True
+        return False
+
+    return [term for i, term in enumerate(terms) if not implied(i)]
+
+
+def _requirements(term: Any, kind: str, additions: Iterable[JSON]) -> Any:
+    # KubeSpawner keeps a term's requirements as dicts (get_k8s_model converts
+    # the term only); ours join them as dicts, or as models among models.
+    current = field(term, kind) or []
+    out = list(current)
+    seen = [to_json(item) for item in current]
+    for data in additions:
+        if data not in seen:
+            seen.append(data)
+            out.append(build(term, kind, data, current, model=False))
+    return _unchanged_or(field(term, kind), out)
+
+
+def _volumes(
+    spec: Any, container: Any, volumes: Iterable[JSON], fill: _FieldExpand
+) -> tuple[list[Any], list[Any]]:
+    """The pod's volumes and the container's mounts with the profile's; a
+    profile volume named like one of KubeSpawner's replaces it and its mounts."""
+    current_volumes = field(spec, "volumes") or []
+    current_mounts = field(container, "volumeMounts") or []
+    added_volumes, added_mounts = [], []
+    for item in volumes:  # one per name: merged by name
+        name = item["name"]
         volume = {k: v for k, v in item.items() if k not in _MOUNT_FIELDS}
         claim = volume.get("persistentVolumeClaim")
         if claim:
-            where = f"volume {quote(volume['name'])}: persistentVolumeClaim.claimName"
-            volume["persistentVolumeClaim"] = dict(claim, claimName=fill(claim["claimName"], where))
-        mount = {"name": item["name"], "mountPath": item["mountPath"]}
+            claim_name = fill(claim["claimName"], "volume {}: persistentVolumeClaim.claimName", name)
+            volume["persistentVolumeClaim"] = dict(claim, claimName=claim_name)
+        mount = {"name": name, "mountPath": item["mountPath"]}
         if item.get("readOnly"):
             mount["readOnly"] = True
         if item.get("subPath"):
             mount["subPath"] = item["subPath"]
-        # a profile volume named like one of KubeSpawner's replaces it and its mounts
-        pod_volumes = [v for v in pod_volumes if v.get("name") != volume["name"]]
-        mounts = [m for m in mounts if m.get("name") != volume["name"]]
-        pod_volumes.append(volume)
-        mounts.append(mount)
-    spec["volumes"] = pod_volumes
-    container["volumeMounts"] = mounts
+        added_volumes.append(build(spec, "volumes", volume, current_volumes))
+        added_mounts.append(build(container, "volumeMounts", mount, current_mounts))
+    names = {field(volume, "name") for volume in added_volumes}
+    return (
+        [*(v for v in current_volumes if field(v, "name") not in names), *added_volumes],
+        [*(m for m in current_mounts if field(m, "name") not in names), *added_mounts],
+    )

@@ -1,29 +1,48 @@
-"""Between kubernetes_asyncio model objects (``V1Pod``) and API-server JSON dicts.
+"""Kubernetes objects held as kubernetes_asyncio models (``V1Pod``), as JSON dicts, or both.
 
-KubeSpawner builds and sends ``V1Pod`` objects; our applier works on the JSON
-dict the API server sees. These functions convert without an API client
-(constructing one would open an HTTP session) by walking the models'
-``openapi_types``/``attribute_map`` tables, and :func:`shape_problems` checks
-JSON against the same tables (the validator's check of the volume sources it
-passes through). A value whose JSON type does not fit the model is passed on
-as it is: the API server has the last word on it.
+KubeSpawner builds a ``V1Pod`` whose models hold plain camelCase dicts where it
+was given dicts (volumes, affinity terms, ``extra_pod_config`` values), and the
+client's ``ApiClient.sanitize_for_serialization`` sends such a mix as it is.
+:func:`field` and :func:`with_fields` read and write a field of either kind by
+its JSON name, copy-on-write, so that one applier serves the model and the
+dict; :func:`build` makes what is added look like its neighbours, as KubeSpawner
+would have built it. :func:`to_json` and :func:`from_json` convert without an
+API client (constructing one would open an HTTP session) by walking the
+models' ``openapi_types``/``attribute_map`` tables, and :func:`shape_problems`
+checks JSON against the same tables (the validator's check of the volume
+sources it passes through). A value whose JSON type does not fit the model is
+passed on as it is, and so is a key the model does not know: the API server
+has the last word on both.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import kubernetes_asyncio.client.models as k8s_models
 from kubernetes_asyncio.client import Configuration
 
-__all__ = ["from_json", "shape_problems", "to_json", "volume_source_type"]
+__all__ = [
+    "build",
+    "copy_tree",
+    "field",
+    "from_json",
+    "shape_problems",
+    "to_json",
+    "volume_source_type",
+    "with_fields",
+]
 
 _LIST = re.compile(r"^list\[(.*)\]$")
 _DICT = re.compile(r"^dict\(([^,]*), (.*)\)$")
 _PRIMITIVES = {"str", "int", "float", "bool", "object", "date", "datetime"}
+
+_T = TypeVar("_T")
 
 
 @cache
@@ -83,6 +102,131 @@ def from_json(data: Any, type_name: str) -> Any:
     model, fields = detail
     kwargs = {attr: from_json(data[key], sub) for attr, key, sub in fields if key in data}
     return model(local_vars_configuration=_configuration(), **kwargs)
+
+
+@cache
+def _attributes(model: Any) -> dict[str, str]:
+    """JSON key → attribute of a model class (``"volumeMounts"`` → ``"volume_mounts"``)."""
+    table: dict[str, str] = model.attribute_map
+    return {key: attribute for attribute, key in table.items()}
+
+
+def _is_model(value: Any) -> bool:
+    return hasattr(type(value), "openapi_types")
+
+
+def field(obj: Any, key: str) -> Any:
+    """The value under the JSON key ``key`` (``"volumeMounts"``) of a model
+    object or a JSON dict; None when it is unset, or the model has no such field."""
+    if isinstance(obj, dict):
+        return obj.get(key)
+    model: Any = type(obj)  # (mypy takes a class for unhashable)
+    attribute = _attributes(model).get(key)
+    return None if attribute is None else getattr(obj, attribute)
+
+
+def with_fields(obj: _T, changes: Mapping[str, Any]) -> _T:
+    """``obj`` (a model object or a JSON dict) with the fields of ``changes``
+    (JSON keys) set; None unsets one.
+
+    Copy-on-write: ``obj`` is left as it is and the copy is shallow, sharing
+    every other value with it; ``obj`` itself comes back when each value is
+    already the one in place."""
+    pending = {key: value for key, value in changes.items() if field(obj, key) is not value}
+    if not pending:
+        return obj
+    if isinstance(obj, dict):
+        out: Any = dict(obj)
+        for key, value in pending.items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+        return out  # type: ignore[no-any-return]
+    out = copy.copy(obj)
+    model: Any = type(obj)
+    attributes = _attributes(model)
+    for key, value in pending.items():
+        if key not in attributes:
+            raise KeyError(f"{type(obj).__name__} has no field {key!r} in this kubernetes_asyncio")
+        setattr(out, attributes[key], value)
+    return out  # type: ignore[no-any-return]
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def copy_tree(value: Any) -> Any:
+    """``value`` (JSON, models, or a mix) copied down to its leaves; mappings
+    become dicts and sequences lists. Models keep their configuration."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return {key: copy_tree(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [copy_tree(item) for item in value]
+    if _is_model(value):
+        out = copy.copy(value)
+        for attribute in value.openapi_types:
+            item = getattr(value, attribute)
+            if item is not None:
+                setattr(out, attribute, copy_tree(item))
+        return out
+    return value
+
+
+@cache
+def _field_model(parent: Any, key: str) -> Any:
+    """The model class of the field ``key`` of the model class ``parent`` (of
+    its items, when it is a list); None when it is not a model."""
+    attribute = _attributes(parent).get(key)
+    if attribute is None:
+        return None
+    type_name: str = parent.openapi_types[attribute]
+    if match := _LIST.match(type_name):
+        type_name = match[1]
+    if not hasattr(k8s_models, type_name):
+        return None
+    kind, detail = _kind(type_name)
+    return detail[0] if kind == "model" else None
+
+
+def build(
+    parent: Any, key: str, data: Mapping[str, Any], neighbours: Sequence[Any] = (), *, model: bool = True
+) -> Any:
+    """A new value from the JSON ``data`` for the field ``key`` of ``parent``,
+    or for an item of that field when it is a list, in the form of what is
+    already there -- as KubeSpawner would have built it:
+
+    - a dict when its ``neighbours`` (the items already in the list) are
+      dicts, or when ``parent`` is a dict;
+    - else a model when the neighbours are models, or with ``model`` (the
+      field's own type, from ``parent``'s tables): built as KubeSpawner's
+      ``get_k8s_model`` builds one from its configuration, the top level as
+      the model and the values inside it as camelCase JSON. A ``data`` key
+      that the model does not know (a field newer than this client) keeps the
+      whole value a dict, so that the key still reaches the API server.
+
+    ``data`` is copied: the result shares nothing with it.
+    """
+    cls: Any = None
+    if neighbours:
+        if _is_model(neighbours[0]):
+            cls = type(neighbours[0])
+    elif model and _is_model(parent):
+        parent_model: Any = type(parent)
+        cls = _field_model(parent_model, key)
+    if cls is None:
+        return copy_tree(data)
+    attributes = _attributes(cls)
+    kwargs = {}
+    for name, value in data.items():
+        attribute = attributes.get(name)
+        if attribute is None:
+            return copy_tree(data)
+        kwargs[attribute] = copy_tree(value)
+    return cls(local_vars_configuration=_configuration(), **kwargs)
 
 
 #: What JSON values a primitive of the client's tables may be. Quantities and

@@ -28,7 +28,6 @@ from traitlets.config import Application, SingletonConfigurable
 from . import k8srules, metrics
 from .apply import apply_resolution
 from .errors import UserOptionError
-from .kubemodel import from_json, to_json
 from .model import ProfileSet
 from .policy import (
     DEFAULT_ALLOWED_SECRETS,
@@ -442,7 +441,12 @@ class SingleuserProfiles(SingletonConfigurable):
             raise http_error(503, e) from e
 
     async def apply_pod_profile(self, spawner: KubeSpawner, pod: Any) -> Any:
-        """Return ``pod`` (a ``V1Pod`` or its JSON dict) with the profile applied."""
+        """Return ``pod`` (a ``V1Pod`` or its JSON dict) with the profile applied.
+
+        ``pod`` itself is left as it is; the pod returned shares every object
+        the profile does not change with it, and is ``pod`` when no profile
+        sets anything (see :mod:`profilespawner.apply`).
+        """
         pod, _ = await self.apply_resolved(spawner, pod)
         return pod
 
@@ -458,15 +462,16 @@ class SingleuserProfiles(SingletonConfigurable):
         if resolution is None:
             resolution = await self.resolve(spawner)
         spawner.log.info("Applying %s to the server of %s", resolution.describe(), spawner.user.name)
-        is_model = not isinstance(pod, dict)
+        # On KubeSpawner's own V1Pod: every object the profile leaves alone
+        # reaches the API server (and any code reading the pod) as built.
         result = apply_resolution(
-            to_json(pod) if is_model else pod,
+            pod,
             resolution,
             expand=spawner._expand_user_properties,
             gpu_resource_name=self.gpu_resource_name,
         )
         metrics.RESOLVE_DURATION.observe(time.perf_counter() - started)
-        return (from_json(result, "V1Pod") if is_model else result), resolution
+        return result, resolution
 
     # -- the ConfigMap source ------------------------------------------------
 

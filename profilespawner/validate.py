@@ -871,8 +871,9 @@ class _Checker:
         return tuple(out)
 
     def _volume_source_shape(self, source: Any, key: str, path: list[str | int]) -> None:
-        # The schema lets these sources through as any mapping; the pod is built
-        # from the client's models, which need the JSON types they declare.
+        # The schema lets these sources through as any mapping; the API server
+        # wants the JSON types the client's models declare: say so here, with
+        # the field's path, rather than at every spawn.
         # Imported here: the models take half a second to import.
         from .kubemodel import shape_problems, volume_source_type
 

@@ -1,4 +1,5 @@
-"""SPEC §6: how the merged profile lands on the pod; golden manifests of whole spawns."""
+"""SPEC §6: how the merged profile lands on the pod -- the JSON pod and KubeSpawner's
+own V1Pod alike, the latter kept as KubeSpawner built it; golden manifests of whole spawns."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes_asyncio.client.models import (
+    V1EnvFromSource,
+    V1EnvVar,
+    V1NodeSelectorTerm,
+    V1ResourceRequirements,
+    V1Toleration,
+    V1Volume,
+    V1VolumeMount,
+)
 from kubespawner import KubeSpawner
 from ruamel.yaml import YAML
 
 from profilespawner.apply import apply_resolution
 from profilespawner.errors import ProfileSpawnError, ResourceConflictError
-from profilespawner.kubemodel import to_json
-from profilespawner.model import PodSettings
+from profilespawner.kubemodel import from_json, to_json
+from profilespawner.model import PodSettings, Profile
 from profilespawner.resolve import Resolution
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -132,7 +142,7 @@ def test_gpu_sets_request_and_limit_and_gpu_zero_removes_kubespawners() -> None:
 
 def test_resource_env_removed_when_the_resource_ends_up_unset() -> None:
     pod = base_pod(resources={})
-    assert "MEM_LIMIT" not in env_of(apply(pod, PodSettings()))
+    assert "MEM_LIMIT" not in env_of(apply(pod, PodSettings(labels={"team": "x"})))
 
 
 def test_tolerations_selector_labels_annotations_merge_into_the_pod() -> None:
@@ -198,6 +208,31 @@ def test_required_node_affinity_is_anded_with_the_pods() -> None:
     assert result["spec"]["affinity"]["podAffinity"] == {"x": 1}
 
 
+@pytest.mark.parametrize("form", ["json", "model"])
+def test_anding_several_terms_with_several_is_idempotent(form: str) -> None:
+    def term(*keys: str) -> dict[str, Any]:
+        return {"matchExpressions": [{"key": k, "operator": "Exists"} for k in keys]}
+
+    pod = base_pod()
+    pod["spec"]["affinity"] = {
+        "nodeAffinity": {_REQUIRED: {"nodeSelectorTerms": [term("a"), term("b"), term("a", "b", "c")]}}
+    }
+    settings = PodSettings(node_affinity={_REQUIRED: {"nodeSelectorTerms": [term("c"), term("d")]}})
+    once = apply(pod if form == "json" else from_json(pod, "V1Pod"), settings)
+    # (a or b or abc) and (c or d): abc+c and abc+d are implied by a+c and a+d, dropped
+    assert to_json(once)["spec"]["affinity"]["nodeAffinity"][_REQUIRED]["nodeSelectorTerms"] == [
+        term("a", "c"),
+        term("a", "d"),
+        term("b", "c"),
+        term("b", "d"),
+    ]
+    # applied again, ac+d is implied by ac: the same terms
+    assert to_json(apply(once, settings)) == to_json(once)
+
+
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+
+
 def test_volumes_append_with_mounts_and_replace_kubespawners_of_the_same_name() -> None:
     pod = apply(
         base_pod(),
@@ -234,7 +269,7 @@ def test_a_pod_without_a_notebook_container_is_an_error() -> None:
     pod = base_pod()
     pod["spec"]["containers"] = pod["spec"]["containers"][:1]
     with pytest.raises(ProfileSpawnError, match="no container named 'notebook'"):
-        apply(pod, PodSettings())
+        apply(pod, PodSettings(labels={"team": "x"}))
 
 
 EVERYTHING = PodSettings(
@@ -262,6 +297,172 @@ def test_applying_twice_is_the_same_as_once() -> None:
     once = apply(base_pod(), EVERYTHING, gpu_tolerations=({"key": "g", "operator": "Exists"},))
     twice = apply(once, EVERYTHING, gpu_tolerations=({"key": "g", "operator": "Exists"},))
     assert twice == once
+
+
+# -- on KubeSpawner's own V1Pod: the same rules, the pod kept as built -------------
+
+GPU_TOLERATION = ({"key": "g", "operator": "Exists"},)
+
+#: KubeSpawner settings that leave plain dicts (and a key no client knows) inside its models.
+KUBESPAWNER = {
+    "cpu_limit": 2.0,
+    "mem_limit": "2G",
+    "environment": {"S3": "kubespawner", "TOKEN": {"valueFrom": {"secretKeyRef": {"name": "t", "key": "k"}}}},
+    "volumes": [{"name": "scratch", "emptyDir": {"medium": "Memory"}}],
+    "volume_mounts": [{"name": "scratch", "mountPath": "/scratch"}],
+    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "user", "effect": "NoSchedule"}],
+    "node_selector": {"pool": "users"},
+    "node_affinity_required": [{"matchExpressions": [{"key": "pool", "operator": "In", "values": ["a"]}]}],
+    "node_affinity_preferred": [
+        {"weight": 1, "preference": {"matchExpressions": [{"key": "zone", "operator": "Exists"}]}}
+    ],
+    "pod_affinity_required": [{"labelSelector": {"matchLabels": {"a": "b"}}, "topologyKey": "zone"}],
+    "extra_pod_config": {"dnsConfig": {"options": [{"name": "ndots", "value": "2"}], "keyNoClientKnows": 1}},
+    "extra_containers": [{"name": "sidecar", "image": "side"}],
+}
+
+
+async def kubespawner_pod(make_spawner: Any, **config: Any) -> Any:
+    spawner = make_spawner([], spawner_class=KubeSpawner, **{**KUBESPAWNER, **config})
+    return await spawner.get_pod_manifest()
+
+
+def apply_on(pod: Any, settings: PodSettings = EVERYTHING) -> Any:
+    return apply_resolution(pod, Resolution(settings=settings, gpu_tolerations=GPU_TOLERATION), expand=expand)
+
+
+@pytest.mark.parametrize("form", ["model", "json"])
+async def test_a_resolution_that_sets_nothing_gives_back_the_very_pod(form: str, make_spawner: Any) -> None:
+    pod = await kubespawner_pod(make_spawner)
+    if form == "json":
+        pod = to_json(pod)
+    profile = Profile(name="empty", source="s", index=0)
+    assert (
+        apply_resolution(pod, Resolution(settings=PodSettings(), profiles=(profile,)), expand=expand) is pod
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        EVERYTHING,
+        PodSettings(env=({"name": "S3", "value": "{username}"},)),
+        PodSettings(gpu=0, tolerations=({"key": "dedicated", "operator": "Exists"},)),
+        PodSettings(
+            node_affinity={
+                "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 2, "preference": {}}]
+            }
+        ),
+        PodSettings(labels={"team": "x"}),
+    ],
+    ids=["everything", "env", "gpu-0-and-toleration", "preferred-affinity", "labels"],
+)
+async def test_one_set_of_rules_the_model_and_its_json_give_the_same_pod(
+    settings: PodSettings, make_spawner: Any
+) -> None:
+    pod = await kubespawner_pod(make_spawner)
+    assert to_json(apply_on(pod, settings)) == apply_on(to_json(pod), settings)
+
+
+async def test_the_pod_passed_in_is_left_as_it_is_and_what_no_profile_sets_is_shared(
+    make_spawner: Any,
+) -> None:
+    pod = await kubespawner_pod(make_spawner)
+    before = to_json(pod)
+    result = apply_on(pod)
+    assert to_json(pod) == before
+    notebook, sidecar = pod.spec.containers
+    result_notebook, result_sidecar = result.spec.containers
+    assert result is not pod and result_notebook is not notebook
+    # the very objects KubeSpawner built, with their types
+    assert result_sidecar is sidecar
+    assert result.spec.volumes[0] is pod.spec.volumes[0]  # a V1Volume holding a dict
+    assert result.spec.affinity.pod_affinity is pod.spec.affinity.pod_affinity
+    assert result.spec.dns_config is pod.spec.dns_config  # extra_pod_config's dict
+    assert result.spec.tolerations[0] is pod.spec.tolerations[0]
+    assert result.spec.security_context is pod.spec.security_context
+    assert result.metadata.name == pod.metadata.name and result.metadata.labels is not pod.metadata.labels
+    assert result_notebook.ports is notebook.ports
+    assert result_notebook.volume_mounts[0] is notebook.volume_mounts[0]
+    kept = {var.name: var for var in result_notebook.env}
+    assert all(kept[var.name] is var for var in notebook.env if var.name.startswith("JUPYTERHUB_"))
+    assert kept["TOKEN"] is next(var for var in notebook.env if var.name == "TOKEN")
+    assert result.spec.dns_config == {"options": [{"name": "ndots", "value": "2"}], "keyNoClientKnows": 1}
+
+
+async def test_what_a_profile_adds_looks_like_what_kubespawner_builds(make_spawner: Any) -> None:
+    result = apply_on(await kubespawner_pod(make_spawner))
+    notebook = result.spec.containers[0]
+    env = {var.name: var for var in notebook.env}
+    assert {type(var) for var in notebook.env} == {V1EnvVar}
+    assert env["N"].value == "alice" and env["S3"].value == "x"
+    assert {type(v) for v in result.spec.volumes} == {V1Volume}
+    assert result.spec.volumes[-1].empty_dir == {}  # inside the model, JSON: as KubeSpawner's volumes
+    assert {type(m) for m in notebook.volume_mounts} == {V1VolumeMount}
+    assert {type(t) for t in result.spec.tolerations} == {V1Toleration}
+    assert [type(e) for e in notebook.env_from] == [V1EnvFromSource]
+    assert notebook.env_from[0].secret_ref == {"name": "a"}
+    assert type(notebook.resources) is V1ResourceRequirements
+    required = result.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution
+    (term,) = required.node_selector_terms
+    assert type(term) is V1NodeSelectorTerm
+    assert term.match_expressions == [
+        {"key": "pool", "operator": "In", "values": ["a"]},
+        {"key": "k", "operator": "Exists"},
+    ]
+    preferred = result.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
+    assert preferred[0].preference == {"matchExpressions": [{"key": "zone", "operator": "Exists"}]}
+
+
+async def test_added_items_are_dicts_where_kubespawner_holds_dicts(make_spawner: Any) -> None:
+    pod = await kubespawner_pod(
+        make_spawner,
+        extra_pod_config={"tolerations": [{"key": "from-extra-pod-config", "operator": "Exists"}]},
+        extra_container_config={"envFrom": [{"configMapRef": {"name": "special-config"}}]},
+    )
+    result = apply_on(pod)
+    assert result.spec.tolerations == [
+        {"key": "from-extra-pod-config", "operator": "Exists"},
+        {"key": "t", "operator": "Exists"},
+        {"key": "g", "operator": "Exists"},
+    ]
+    assert result.spec.containers[0].env_from == [
+        {"configMapRef": {"name": "special-config"}},
+        {"secretRef": {"name": "a"}},
+    ]
+
+
+async def test_applying_twice_on_the_model_is_the_same_as_once(make_spawner: Any) -> None:
+    once = apply_on(await kubespawner_pod(make_spawner))
+    assert to_json(apply_on(once)) == to_json(once)
+
+
+async def test_kubespawners_node_selector_is_never_changed_in_place(make_spawner: Any) -> None:
+    spawner = make_spawner([], spawner_class=KubeSpawner, node_selector={"pool": "users"})
+    pod = await spawner.get_pod_manifest()
+    assert pod.spec.node_selector is spawner.node_selector  # KubeSpawner hands out its own dict
+    result = apply_on(pod, PodSettings(node_selector={"disk": "ssd"}))
+    assert result.spec.node_selector == {"pool": "users", "disk": "ssd"}
+    assert spawner.node_selector == {"pool": "users"}
+
+
+@pytest.mark.parametrize("form", ["model", "json"])
+async def test_a_volume_source_this_client_does_not_know_reaches_the_pod_whole(
+    form: str, make_spawner: Any
+) -> None:
+    # ``image`` is newer than the oldest kubernetes_asyncio we support (tox -e min);
+    # the other source no client knows. A model would drop them, and the API
+    # server would make each an emptyDir.
+    pod = await kubespawner_pod(make_spawner)
+    volumes = (
+        {"name": "tools", "image": {"reference": "quay.io/tools:1"}, "mountPath": "/tools"},
+        {"name": "future", "sourceNoClientKnows": {"x": 1}, "mountPath": "/future"},
+    )
+    result = apply_on(pod if form == "model" else to_json(pod), PodSettings(volumes=volumes))
+    assert to_json(result)["spec"]["volumes"][-2:] == [
+        {"name": "tools", "image": {"reference": "quay.io/tools:1"}},
+        {"name": "future", "sourceNoClientKnows": {"x": 1}},
+    ]
 
 
 # -- golden manifests: a real KubeSpawner pod, whole spawns ----------------------

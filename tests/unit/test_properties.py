@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kubespawner.objects import make_pod
 from ruamel.yaml import YAML
 
 from profilespawner import k8srules, placeholders
@@ -89,6 +90,39 @@ settings_fields = {
     ),
     "node_selector": st.dictionaries(names(["zone", "disk"]), names(["a", "b"]), max_size=2),
     "labels": st.dictionaries(names(["team", "tier"]), names(["x", "y"]), max_size=2),
+    "envFrom": st.lists(st.builds(lambda n: {"secretRef": {"name": n}}, names(["s1", "s2"])), max_size=2),
+    "volumes": st.lists(
+        st.builds(
+            lambda n: {"name": n, "persistentVolumeClaim": {"claimName": f"{n}-{{username}}"}},
+            names(["home", "data", "scratch"]),
+        ),
+        max_size=2,
+        unique_by=lambda v: v["name"],
+    ),
+    "node_affinity": st.fixed_dictionaries(
+        {},
+        optional={
+            "requiredDuringSchedulingIgnoredDuringExecution": st.builds(
+                lambda keys: {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": k, "operator": "Exists"}]} for k in keys
+                    ]
+                },
+                st.lists(names(["pool", "zone", "gpu"]), min_size=1, max_size=2),
+            ),
+            "preferredDuringSchedulingIgnoredDuringExecution": st.lists(
+                st.builds(
+                    lambda k, w: {
+                        "weight": w,
+                        "preference": {"matchExpressions": [{"key": k, "operator": "Exists"}]},
+                    },
+                    names(["pool", "zone"]),
+                    st.integers(min_value=1, max_value=3),
+                ),
+                max_size=2,
+            ),
+        },
+    ),
 }
 
 profile = st.builds(
@@ -233,6 +267,55 @@ def test_later_layers_win_per_spec(doc: dict[str, Any], params: dict[str, Any]) 
         assert env[name] == var
     if not merged.gpu:
         assert resolution.gpu_tolerations == ()
+
+
+def kubespawner_pod() -> Any:
+    """A V1Pod as KubeSpawner 7's ``make_pod`` builds it: models, plain dicts inside."""
+    return make_pod(
+        name="jupyter-alice",
+        cmd=["jupyterhub-singleuser"],
+        port=8888,
+        image="img",
+        env={
+            "A": "kubespawner",
+            "MEM_LIMIT": "1073741824",
+            "S": {"valueFrom": {"fieldRef": {"fieldPath": "x"}}},
+        },
+        mem_limit="1Gi",
+        volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "claim-alice"}}],
+        volume_mounts=[{"name": "home", "mountPath": "/home/jovyan"}],
+        tolerations=[{"key": "a", "operator": "Exists"}],
+        node_selector={"zone": "a"},
+        node_affinity_required=[
+            {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["p"]}]},
+            {"matchExpressions": [{"key": "spare", "operator": "Exists"}]},
+        ],
+        extra_pod_config={"dnsConfig": {"options": [{"name": "ndots", "value": "2"}], "notInTheClient": 1}},
+    )
+
+
+@PROPERTY_SETTINGS
+@given(document, spawn)
+def test_on_kubespawners_model_and_on_its_json_the_same_pod(
+    doc: dict[str, Any], params: dict[str, Any]
+) -> None:
+    try:
+        resolution = resolve(load(doc), **params)
+    except ProfileError:
+        return
+    pod = kubespawner_pod()
+    before = to_json(pod)
+    try:
+        expected = apply_resolution(to_json(pod), resolution, expand=str)
+    except ProfileError as e:
+        with pytest.raises(type(e)):
+            apply_resolution(pod, resolution, expand=str)
+        return
+    result = apply_resolution(pod, resolution, expand=str)
+    assert to_json(result) == expected
+    assert to_json(pod) == before  # copy-on-write
+    assert to_json(apply_resolution(result, resolution, expand=str)) == expected  # idempotent
+    assert result.spec.dns_config["notInTheClient"] == 1
 
 
 # -- hostile input: the fuzz layer -----------------------------------------------------
