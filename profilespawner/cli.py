@@ -1,12 +1,12 @@
 """The ``profilespawner`` command: argument parsing and printing, nothing else.
 
 ``validate`` checks profile files and ConfigMap manifests
-(:mod:`profilespawner.check`), ``render`` prints the pod a user would get and
-``explain`` why (:mod:`profilespawner.preview`, :mod:`profilespawner.explain`),
+(:mod:`profilespawner.tools.lint`), ``render`` prints the pod a user would get and
+``explain`` why (:mod:`profilespawner.tools.preview`, :mod:`profilespawner.tools.explain`),
 ``schema`` prints the JSON Schema. With ``--configmaps`` the three read the
 profile ConfigMaps from the cluster too, after the files, and
 ``validate --server-dry-run`` submits the pod of every targeted spawn as a
-server-side dry run (:mod:`profilespawner.cluster`, :mod:`profilespawner.targets`).
+server-side dry run (:mod:`profilespawner.tools.cluster`, :mod:`profilespawner.tools.targets`).
 Every source is held to the hub's policy (:mod:`profilespawner.policy`): that of
 ``--config``'s ``SingleuserProfiles`` settings, or of their defaults. Exit
 status: 0 when all is well, 1 when a source is invalid, the spawn would fail,
@@ -37,17 +37,17 @@ from traitlets.config import Config
 
 from ._version import __version__
 from .apply import RESOURCE_ENV
-from .check import DEFAULT_CONFIGMAP_KEY, FileReport, Problem, check_file
 from .errors import ProfileError
-from .explain import KUBESPAWNER, Explanation, FieldOrigin
 from .model import JSON, ProfileSet
+from .parse import DEFAULT_MOUNT_PATH, load_schema
 from .policy import DEFAULT_POLICY, Policy
-from .validate import DEFAULT_MOUNT_PATH, load_schema
+from .tools.explain import KUBESPAWNER, Explanation, FieldOrigin
+from .tools.lint import DEFAULT_CONFIGMAP_KEY, FileReport, Problem, check_file
 
 if TYPE_CHECKING:
-    from .cluster import ClusterProfiles, Trial
-    from .preview import Preview
     from .sources.kubeapi import ClusterClient
+    from .tools.cluster import ClusterProfiles, Trial
+    from .tools.preview import Preview
 
 __all__ = ["dump_yaml", "format_explanation", "hide_env_values", "main"]
 
@@ -246,7 +246,7 @@ def _parser() -> argparse.ArgumentParser:
 def _load_config(path: str | None) -> Config | None:
     if path is None:
         return None
-    from .preview import load_config_file  # imports KubeSpawner: only when needed
+    from .tools.preview import load_config_file  # imports KubeSpawner: only when needed
 
     try:
         return load_config_file(path)
@@ -255,7 +255,7 @@ def _load_config(path: str | None) -> Config | None:
 
 
 def _files(args: argparse.Namespace, config: Config | None, *, cluster: bool = False) -> list[str]:
-    from .preview import profile_files
+    from .tools.preview import profile_files
 
     files = profile_files(args.files, config)
     if not files and not cluster:
@@ -375,7 +375,7 @@ async def _connect(settings: _ClusterSettings) -> tuple[ClusterClient, str]:
 async def _read_configmaps(
     client: ClusterClient, namespace: str, settings: _ClusterSettings, config: Config | None, policy: Policy
 ) -> ClusterProfiles:
-    from .cluster import read_configmaps
+    from .tools.cluster import read_configmaps
 
     return await read_configmaps(
         client.api,
@@ -435,8 +435,8 @@ async def _validate_in_cluster(
     file_reports: list[FileReport],
     policy: Policy,
 ) -> _ClusterCheck:
-    from .cluster import server_dry_run
-    from .targets import combinations, untested_patterns
+    from .tools.cluster import server_dry_run
+    from .tools.targets import combinations, untested_patterns
 
     client, namespace = await _connect(settings)
     try:
@@ -636,7 +636,7 @@ def _prepare(args: argparse.Namespace) -> _Prepared | int:
 
 
 def _preview(args: argparse.Namespace, prepared: _Prepared) -> Preview | int:
-    from .preview import preview_spawn
+    from .tools.preview import preview_spawn
 
     try:
         return asyncio.run(

@@ -2,7 +2,7 @@
 
 Kubernetes objects inside a profile (env vars, tolerations, affinity, volumes)
 are kept as the JSON dicts the API server uses (camelCase keys), already
-checked and normalised by :mod:`profilespawner.validate`, so that merging and
+checked and normalised by :mod:`profilespawner.parse`, so that merging and
 applying are dictionary work and golden manifests read like ``kubectl`` output.
 """
 

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from .errors import ProfileValidationError, quote
 from .model import PodSettings, ProfileSet
-from .validate import MAX_PROBLEMS
+from .parse import MAX_PROBLEMS
 
 __all__ = [
     "DEFAULT_ALLOWED_SECRETS",

@@ -30,6 +30,8 @@ from .apply import apply_resolution
 from .errors import UserOptionError
 from .kubemodel import from_json, to_json
 from .model import ProfileSet
+from .parse import DEFAULT_MOUNT_PATH
+from .parse import prepare as prepare_parser
 from .policy import (
     DEFAULT_ALLOWED_SECRETS,
     DEFAULT_ALLOWED_VOLUME_TYPES,
@@ -40,8 +42,6 @@ from .policy import (
 from .resolve import USER_OPTION_KEYS, Resolution, resolve
 from .sources import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError, FileSource
 from .sources.kubeapi import shared_core_api
-from .validate import DEFAULT_MOUNT_PATH
-from .validate import prepare as prepare_validator
 
 if TYPE_CHECKING:
     from kubespawner import KubeSpawner
@@ -354,7 +354,7 @@ class SingleuserProfiles(SingletonConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Spawns must not wait for the schema validator to be built.
-        prepare_validator()
+        prepare_parser()
         self._files = FileSource(
             self.files, default_mount_path=self.default_mount_path, log=self.log, policy=self.policy
         )

@@ -15,7 +15,7 @@ from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import merge_settings, unique
 from .model import JSON, PodSettings, Profile, ProfileSet, Size
-from .validate import NO_SIZE
+from .parse import NO_SIZE
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
 

@@ -50,8 +50,8 @@ from typing import Any
 
 from ..errors import ProfileError, ProfileValidationError, quote
 from ..model import ProfileSet
+from ..parse import DEFAULT_MOUNT_PATH, ParsedDocument, parse_document
 from ..policy import DEFAULT_POLICY, Policy
-from ..validate import DEFAULT_MOUNT_PATH, ParsedDocument, parse_document
 from . import kubeapi
 from .book import SourceBook
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from profilespawner import __version__
-from profilespawner.offline import offline_kubeconfig
-from profilespawner.validate import load_schema
+from profilespawner.parse import load_schema
+from profilespawner.tools.offline import offline_kubeconfig
 from tests.unit.test_cli import DEMO, SPARK_IMAGE, load_yaml, notebook, run_cli
 
 

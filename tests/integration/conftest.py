@@ -31,7 +31,7 @@ from kubespawner.clients import load_config
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.offline import OfflineGroup, OfflineUser
+from profilespawner.tools.offline import OfflineGroup, OfflineUser
 from tests.controlplane.harness import (
     BINARY_NAMES,
     BUILD_HINT,

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from profilespawner.cluster import dry_run_pod
-from profilespawner.preview import preview_spawn
-from profilespawner.validate import parse_document
+from profilespawner.parse import parse_document
+from profilespawner.tools.cluster import dry_run_pod
+from profilespawner.tools.preview import preview_spawn
 from tests.controlplane.harness import ControlPlane
 from tests.integration.helpers import LABELS, ConfigMaps, eventually, logged
 from tests.unit.test_docs_guides import blocks, configure

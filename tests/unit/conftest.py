@@ -1,6 +1,6 @@
 """Fixtures for the unit suite: no cluster, ever.
 
-Spawners are real KubeSpawner objects built offline (see profilespawner.offline);
+Spawners are real KubeSpawner objects built offline (see profilespawner.tools.offline);
 profiles come from YAML files written to tmp_path.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.offline import offline_spawner
+from profilespawner.tools.offline import offline_spawner
 
 DATA = Path(__file__).parent / "data"
 

@@ -3,8 +3,8 @@
 The tables of cases (messages, lines, refusals, exit codes) call ``main()`` in
 process; tests/cli runs every command through its real entry point
 (``python -m profilespawner`` in a subprocess), which takes seconds a run. Profiles are YAML files in
-tmp_path. The pure helpers behind the commands (:mod:`profilespawner.check`,
-:mod:`profilespawner.explain`) have tests at the end.
+tmp_path. The pure helpers behind the commands (:mod:`profilespawner.tools.lint`,
+:mod:`profilespawner.tools.explain`) have tests at the end.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from ruamel.yaml import YAML
 
 import profilespawner
 from profilespawner import SingleuserProfiles
-from profilespawner.check import check_configmap, check_text
-from profilespawner.cluster import dry_run_pod
 from profilespawner.errors import UserOptionError
-from profilespawner.explain import KUBESPAWNER, explain
-from profilespawner.offline import offline_kubeconfig
-from profilespawner.preview import preview_spawn
-from profilespawner.validate import parse_document
+from profilespawner.parse import parse_document
+from profilespawner.tools.cluster import dry_run_pod
+from profilespawner.tools.explain import KUBESPAWNER, explain
+from profilespawner.tools.lint import check_configmap, check_text
+from profilespawner.tools.offline import offline_kubeconfig
+from profilespawner.tools.preview import preview_spawn
 from tests.conftest import Result
 
 ROOT = Path(profilespawner.__file__).resolve().parent.parent

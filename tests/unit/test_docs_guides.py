@@ -29,10 +29,10 @@ from ruamel.yaml import YAML
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.check import check_configmap
 from profilespawner.cli import _parser
-from profilespawner.offline import offline_spawner
-from profilespawner.validate import parse_document
+from profilespawner.parse import parse_document
+from profilespawner.tools.lint import check_configmap
+from profilespawner.tools.offline import offline_spawner
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 GUIDES = [DOCS / "tutorial.md", DOCS / "install.md", *sorted((DOCS / "howto").glob("*.md"))]

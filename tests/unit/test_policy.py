@@ -23,10 +23,9 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.check import check_configmap, check_text
 from profilespawner.errors import ProfileValidationError
 from profilespawner.model import PodSettings, Profile, ProfileSet
-from profilespawner.offline import offline_spawner
+from profilespawner.parse import load_schema, parse_document
 from profilespawner.policy import (
     DEFAULT_ALLOWED_VOLUME_TYPES,
     DEFAULT_POLICY,
@@ -42,7 +41,8 @@ from profilespawner.policy import (
     references,
 )
 from profilespawner.sources.configmaps import parse_configmap
-from profilespawner.validate import load_schema, parse_document
+from profilespawner.tools.lint import check_configmap, check_text
+from profilespawner.tools.offline import offline_spawner
 from tests.conftest import Result
 
 SOURCE = "ns/team-profiles"

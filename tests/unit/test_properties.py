@@ -26,9 +26,9 @@ from profilespawner.apply import apply_resolution
 from profilespawner.errors import ProfileError, ProfileSpawnError, ValidatorBugError
 from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import ProfileSet
+from profilespawner.parse import parse_document
 from profilespawner.placeholders import PLACEHOLDERS
 from profilespawner.resolve import resolve
-from profilespawner.validate import parse_document
 
 USERS = ["alice", "bob", "carol"]
 GROUPS = ["ds", "ml", "ops"]

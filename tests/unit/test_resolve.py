@@ -8,8 +8,8 @@ import pytest
 
 from profilespawner.errors import UserOptionError
 from profilespawner.model import ProfileSet
+from profilespawner.parse import parse_document
 from profilespawner.resolve import allowed_sizes, may_get_gpu, resolve
-from profilespawner.validate import parse_document
 
 DOC = textwrap.dedent(
     """\

@@ -184,7 +184,7 @@ def configmap_spawner(**settings: Any) -> Any:
     """An offline spawner whose profiles come from ConfigMaps (an API nothing answers)."""
     from traitlets.config import Config
 
-    from profilespawner.offline import offline_spawner
+    from profilespawner.tools.offline import offline_spawner
 
     config = Config()
     config.SingleuserProfiles.initial_load_timeout = 0.0

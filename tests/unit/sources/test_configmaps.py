@@ -15,6 +15,7 @@ from traitlets.config import Config
 
 from profilespawner import SingleuserProfiles
 from profilespawner.errors import ProfileError
+from profilespawner.parse import ParsedDocument
 from profilespawner.sources import kubeapi
 from profilespawner.sources.configmaps import (
     ConfigMapSource,
@@ -23,7 +24,6 @@ from profilespawner.sources.configmaps import (
     profile_text,
     source_order,
 )
-from profilespawner.validate import ParsedDocument
 
 DATA = Path(__file__).parents[1] / "data"
 KEY = "jupyterhub-singleuser-profiles.yaml"
@@ -260,7 +260,7 @@ async def test_a_configmap_that_crashed_the_validator_is_rejected_once(
 async def test_a_validator_bug_is_logged_once_with_its_traceback_not_its_message(
     source: ConfigMapSource, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from profilespawner.validate import _Checker
+    from profilespawner.parse import _Checker
 
     works = _Checker._labels
 

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from profilespawner.offline import offline_kubeconfig
 from profilespawner.sources import kubeapi
+from profilespawner.tools.offline import offline_kubeconfig
 
 
 class Response:

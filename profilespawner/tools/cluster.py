@@ -10,8 +10,8 @@ same way, so it sees what the hub's next spawn would see. Every request goes
 through :mod:`profilespawner.sources.kubeapi`; nothing here keeps a
 connection, retries or watches.
 
-A dry run renders the pod of each :class:`~profilespawner.targets.Combination`
-offline (:func:`~profilespawner.preview.preview_spawn`) and submits it as
+A dry run renders the pod of each :class:`~profilespawner.tools.targets.Combination`
+offline (:func:`~profilespawner.tools.preview.preview_spawn`) and submits it as
 ``POST /api/v1/namespaces/NS/pods?dryRun=All``: the API server validates it
 and runs admission (LimitRange, ResourceQuota, Pod Security, webhooks) without
 storing anything. Pods are submitted under ``generateName`` so that a running
@@ -27,14 +27,14 @@ from typing import Any, Literal
 
 from traitlets.config import Config
 
-from .check import FileReport, check_configmap
-from .errors import ProfileError
-from .model import JSON, ProfileSet
-from .policy import DEFAULT_POLICY, Policy
-from .sources import kubeapi
-from .sources.configmaps import source_order
+from ..errors import ProfileError
+from ..model import JSON, ProfileSet
+from ..parse import DEFAULT_MOUNT_PATH
+from ..policy import DEFAULT_POLICY, Policy
+from ..sources import kubeapi
+from ..sources.configmaps import source_order
+from .lint import FileReport, check_configmap
 from .targets import Combination
-from .validate import DEFAULT_MOUNT_PATH
 
 __all__ = ["ClusterProfiles", "Trial", "dry_run_pod", "read_configmaps", "server_dry_run"]
 

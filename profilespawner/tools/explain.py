@@ -19,11 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .apply import NOTEBOOK_CONTAINER, RESOURCE_ENV
-from .match import image_matches
-from .model import JSON, PodSettings, Profile, ProfileSet, Size
-from .resolve import allowed_sizes, resolve
-from .validate import NO_SIZE
+from ..apply import NOTEBOOK_CONTAINER, RESOURCE_ENV
+from ..match import image_matches
+from ..model import JSON, PodSettings, Profile, ProfileSet, Size
+from ..parse import NO_SIZE
+from ..resolve import allowed_sizes, resolve
 
 __all__ = ["KUBESPAWNER", "Explanation", "FieldOrigin", "Verdict", "explain"]
 

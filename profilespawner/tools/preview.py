@@ -1,7 +1,7 @@
 """The pod a user would get, built as the hub builds it but without a cluster.
 
 For tools (the CLI) and tests: a :class:`~profilespawner.ProfileKubeSpawner`
-made by :func:`~profilespawner.offline.offline_spawner`, configured like the hub
+made by :func:`~profilespawner.tools.offline.offline_spawner`, configured like the hub
 (optionally from its ``jupyterhub_config.py``) but reading profiles from files
 and from profile sets the caller already has (ConfigMaps the CLI read, say)
 -- ``configmap_name`` and ``label_selector`` are forced to ``""``, so nothing
@@ -25,13 +25,13 @@ from tornado import web
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .errors import UserOptionError
+from ..errors import UserOptionError
+from ..kubemodel import to_json
+from ..model import JSON, ProfileSet
+from ..profiles import SingleuserProfiles
+from ..spawner import ProfileKubeSpawner
 from .explain import Explanation, explain
-from .kubemodel import to_json
-from .model import JSON, ProfileSet
 from .offline import offline_spawner
-from .profiles import SingleuserProfiles
-from .spawner import ProfileKubeSpawner
 
 __all__ = ["Preview", "load_config_file", "preview_spawn", "profile_files"]
 

@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from profilespawner.errors import ProfileError, ProfileSyntaxError, ProfileValidationError, ValidatorBugError
-from profilespawner.validate import MAX_DOCUMENT_NODES, MAX_PROBLEMS, parse_document
+from profilespawner.parse import MAX_DOCUMENT_NODES, MAX_PROBLEMS, parse_document
 
 DATA = Path(__file__).parent / "data"
 SOURCE = "ns/profiles-cm"
@@ -870,7 +870,7 @@ def test_a_bug_in_the_validator_is_that_source_s_rejection(monkeypatch: pytest.M
     def broken(self: object, resources: object, path: object) -> None:
         raise KeyError(SECRET)  # as a bug would, quoting what it met
 
-    monkeypatch.setattr("profilespawner.validate._Checker._resources", broken)
+    monkeypatch.setattr("profilespawner.parse._Checker._resources", broken)
     with pytest.raises(ValidatorBugError) as info:
         parse_document("profiles: [{name: a, resources: {}}]", source=SOURCE)
     error = info.value

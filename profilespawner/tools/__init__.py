@@ -1,0 +1,10 @@
+"""The tool side of profilespawner: what the ``profilespawner`` command does with the hub's rules.
+
+Linting documents with every problem and its line (:mod:`.lint`), explaining
+a spawn from the merge's record (:mod:`.explain`), previewing the pod a user
+would get with an offline spawner (:mod:`.preview`, :mod:`.offline`), reading
+the cluster's profile ConfigMaps once (:mod:`.cluster`), and the spawns a
+server-side dry run tries (:mod:`.targets`). These modules call the hub's own
+functions; none re-implements a rule. Nothing on the hub's path imports this
+package: a reader of the spawner never walks through it.
+"""
