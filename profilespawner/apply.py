@@ -17,22 +17,11 @@ from typing import Any
 from . import k8srules, placeholders
 from .errors import ProfileSpawnError, ResourceConflictError, quote
 from .merge import by_key, unique
-from .model import JSON
+from .model import JSON, NOTEBOOK_CONTAINER, RESOURCE_ENV
+from .model import MOUNT_FIELDS as _MOUNT_FIELDS
 from .resolve import Resolution
 
-__all__ = ["NOTEBOOK_CONTAINER", "RESOURCE_ENV", "apply_resolution"]
-
-NOTEBOOK_CONTAINER = "notebook"
-
-#: The variables JupyterHub writes from its resource settings, and what they mirror.
-RESOURCE_ENV = {
-    "MEM_LIMIT": ("limits", "memory"),
-    "MEM_GUARANTEE": ("requests", "memory"),
-    "CPU_LIMIT": ("limits", "cpu"),
-    "CPU_GUARANTEE": ("requests", "cpu"),
-}
-
-_MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
+__all__ = ["apply_resolution"]
 
 Expand = Callable[[str], str]
 #: Fills in the placeholders of a text; the second argument names its field.

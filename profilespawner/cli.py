@@ -36,13 +36,13 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from ._version import __version__
-from .apply import RESOURCE_ENV
 from .errors import ProfileError
-from .model import JSON, ProfileSet
-from .parse import DEFAULT_MOUNT_PATH, load_schema
+from .model import DEFAULT_MOUNT_PATH, JSON, RESOURCE_ENV, ProfileSet
+from .parse import load_schema
 from .policy import DEFAULT_POLICY, Policy
 from .tools.explain import KUBESPAWNER, Explanation, FieldOrigin
-from .tools.lint import DEFAULT_CONFIGMAP_KEY, FileReport, Problem, check_file
+from .sources.documents import DEFAULT_CONFIGMAP_KEY
+from .tools.lint import FileReport, Problem, check_file
 
 if TYPE_CHECKING:
     from .sources.kubeapi import ClusterClient

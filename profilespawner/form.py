@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from .model import GpuType, Size
-from .parse import NO_SIZE
+from .model import NO_SIZE
 
 __all__ = ["render_choices", "size_summary"]
 

@@ -37,7 +37,17 @@ from .errors import (
     ValidatorBugError,
     quote,
 )
-from .model import GpuType, PodSettings, Profile, ProfileSet, Size, Who
+from .model import (
+    DEFAULT_MOUNT_PATH,
+    MOUNT_FIELDS,
+    NO_SIZE,
+    GpuType,
+    PodSettings,
+    Profile,
+    ProfileSet,
+    Size,
+    Who,
+)
 
 if TYPE_CHECKING:
     import jsonschema
@@ -45,7 +55,6 @@ if TYPE_CHECKING:
     from .policy import Policy  # which imports this module
 
 __all__ = [
-    "DEFAULT_MOUNT_PATH",
     "MAX_DOCUMENT_BYTES",
     "MAX_DOCUMENT_NODES",
     "MAX_NESTING",
@@ -56,8 +65,6 @@ __all__ = [
     "parse_document",
     "prepare",
 ]
-
-DEFAULT_MOUNT_PATH = "/opt/app-root/src"
 
 #: Problems reported for one document at most; a broken 1 MiB document could
 #: otherwise produce thousands.
@@ -79,9 +86,6 @@ RESERVED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
 # would make the spawner lose track of the pod.
 RESERVED_LABEL_KEYS = frozenset({"app", "component", "heritage", "release", "chart"})
 RESERVED_LABEL_PREFIXES = ("hub.jupyter.org/", "app.kubernetes.io/")
-NO_SIZE = "Default"
-
-_MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
 _LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
 
 
@@ -847,7 +851,7 @@ class _Checker:
             if name in seen:
                 self.error([*where, "name"], f"volume {quote(name)} is defined twice in this entry")
             seen.add(name)
-            sources = [k for k in volume if k not in ("name", *_MOUNT_FIELDS)]
+            sources = [k for k in volume if k not in ("name", *MOUNT_FIELDS)]
             if len(sources) != 1:
                 self.error(
                     where,

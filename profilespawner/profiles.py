@@ -29,8 +29,7 @@ from . import k8srules, metrics
 from .apply import apply_resolution
 from .errors import UserOptionError
 from .kubemodel import from_json, to_json
-from .model import ProfileSet
-from .parse import DEFAULT_MOUNT_PATH
+from .model import DEFAULT_MOUNT_PATH, ProfileSet
 from .parse import prepare as prepare_parser
 from .policy import (
     DEFAULT_ALLOWED_SECRETS,
@@ -41,6 +40,7 @@ from .policy import (
 )
 from .resolve import USER_OPTION_KEYS, Resolution, resolve
 from .sources import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError, FileSource
+from .sources.documents import DEFAULT_CONFIGMAP_KEY
 from .sources.kubeapi import shared_core_api
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class SingleuserProfiles(SingletonConfigurable):
     )
 
     configmap_key = Unicode(
-        "jupyterhub-singleuser-profiles.yaml",
+        DEFAULT_CONFIGMAP_KEY,
         config=True,
         help="""
         The key in each ConfigMap's ``data`` that holds the profiles YAML.

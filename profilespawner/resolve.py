@@ -14,8 +14,7 @@ from typing import Any
 from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import merge_settings, unique
-from .model import JSON, PodSettings, Profile, ProfileSet, Size
-from .parse import NO_SIZE
+from .model import JSON, NO_SIZE, PodSettings, Profile, ProfileSet, Size
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
 

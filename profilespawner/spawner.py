@@ -21,7 +21,7 @@ from traitlets import default
 from .errors import UserOptionError
 from .failures import not_started_reason, refusal_reason
 from .form import render_choices
-from .parse import NO_SIZE
+from .model import NO_SIZE
 from .profiles import SingleuserProfiles, http_error, spawn_identity
 from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
 

@@ -5,7 +5,7 @@ The hub keeps its ConfigMaps current with a list+watch cache
 (:mod:`profilespawner.sources.configmaps`); a command needs them once. It
 lists them with the same queries (the named one by field selector, the
 labelled ones by label selector), orders them with the same
-:func:`~profilespawner.sources.configmaps.source_order` and reads each the
+:func:`~profilespawner.sources.documents.source_order` and reads each the
 same way, so it sees what the hub's next spawn would see. Every request goes
 through :mod:`profilespawner.sources.kubeapi`; nothing here keeps a
 connection, retries or watches.
@@ -28,11 +28,10 @@ from typing import Any, Literal
 from traitlets.config import Config
 
 from ..errors import ProfileError
-from ..model import JSON, ProfileSet
-from ..parse import DEFAULT_MOUNT_PATH
+from ..model import DEFAULT_MOUNT_PATH, JSON, ProfileSet
 from ..policy import DEFAULT_POLICY, Policy
 from ..sources import kubeapi
-from ..sources.configmaps import source_order
+from ..sources.documents import source_order
 from .lint import FileReport, check_configmap
 from .targets import Combination
 

@@ -19,10 +19,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..apply import NOTEBOOK_CONTAINER, RESOURCE_ENV
 from ..match import image_matches
-from ..model import JSON, PodSettings, Profile, ProfileSet, Size
-from ..parse import NO_SIZE
+from ..model import (
+    JSON,
+    MOUNT_FIELDS,
+    NO_SIZE,
+    NOTEBOOK_CONTAINER,
+    RESOURCE_ENV,
+    PodSettings,
+    Profile,
+    ProfileSet,
+    Size,
+)
 from ..resolve import allowed_sizes, resolve
 
 __all__ = ["KUBESPAWNER", "Explanation", "FieldOrigin", "Verdict", "explain"]
@@ -212,7 +220,7 @@ def _toleration_text(tol: Mapping[str, Any]) -> str:
 
 
 def _volume_detail(volume: Mapping[str, Any]) -> str:
-    kinds = [k for k in volume if k not in ("name", "mountPath", "readOnly", "subPath")]
+    kinds = [k for k in volume if k not in ("name", *MOUNT_FIELDS)]
     text = f"{kinds[0] if kinds else 'volume'} at {volume.get('mountPath')}"
     if volume.get("subPath"):
         text += f" (subPath {volume['subPath']!r})"

@@ -25,7 +25,7 @@ from traitlets.config import Config
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
 from profilespawner.policy import SECRET_NAME_IN_ENV, SECRET_NAME_IN_ENV_FROM, SECRET_NAME_IN_VOLUME, Policy
 from profilespawner.sources.book import SourceBook
-from profilespawner.sources.configmaps import parse_configmap
+from profilespawner.sources.documents import parse_configmap
 from profilespawner.tools.lint import check_configmap
 from profilespawner.tools.offline import offline_spawner
 from tests.conftest import Result

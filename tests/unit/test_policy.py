@@ -40,7 +40,7 @@ from profilespawner.policy import (
     Reference,
     references,
 )
-from profilespawner.sources.configmaps import parse_configmap
+from profilespawner.sources.documents import parse_configmap
 from profilespawner.tools.lint import check_configmap, check_text
 from profilespawner.tools.offline import offline_spawner
 from tests.conftest import Result
