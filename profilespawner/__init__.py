@@ -11,6 +11,7 @@ import typing as _typing
 
 from ._version import __version__
 from .errors import (
+    ConfigMapsUnavailableError,
     ProfileError,
     ProfileSpawnError,
     ProfileSyntaxError,
@@ -46,6 +47,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConfigMapsUnavailableError",
     "ProfileError",
     "ProfileKubeSpawner",
     "ProfileSpawnError",

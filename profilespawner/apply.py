@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import k8srules, placeholders
-from .errors import ProfileSpawnError, ResourceConflictError, quote
+from .errors import PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
 from .merge import by_key, unique
 from .model import JSON, NOTEBOOK_CONTAINER, RESOURCE_ENV
 from .model import MOUNT_FIELDS as _MOUNT_FIELDS
@@ -103,7 +103,7 @@ def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
         if text not in memo:
             try:
                 memo[text] = placeholders.expand(text, expand)
-            except placeholders.PlaceholderError as e:
+            except PlaceholderError as e:
                 raise ProfileSpawnError(f"{e} ({resolution.describe()})", field=field) from None
             except Exception as e:
                 # not chained: the error's own message may quote the text

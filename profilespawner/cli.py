@@ -40,8 +40,8 @@ from .errors import ProfileError
 from .model import DEFAULT_MOUNT_PATH, JSON, RESOURCE_ENV, ProfileSet
 from .parse import load_schema
 from .policy import DEFAULT_POLICY, Policy
-from .tools.explain import KUBESPAWNER, Explanation, FieldOrigin
 from .sources.documents import DEFAULT_CONFIGMAP_KEY
+from .tools.explain import KUBESPAWNER, Explanation, FieldOrigin
 from .tools.lint import FileReport, Problem, check_file
 
 if TYPE_CHECKING:
@@ -354,7 +354,7 @@ def _cluster_settings(args: argparse.Namespace, config: Config | None) -> _Clust
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine that talks to the cluster; its failures become exit statuses."""
-    from .sources.kubeapi import KubeApiError, KubeConfigError
+    from .errors import KubeApiError, KubeConfigError
 
     try:
         return asyncio.run(coroutine)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from decimal import ROUND_CEILING, Context, Decimal, localcontext
 
+from .errors import QuantityRangeError
+
 __all__ = [
     "MAX_QUANTITY",
-    "QuantityRangeError",
     "cpu_cores",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -45,10 +46,6 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # The portable rule (every Kubernetes version accepts it); 1.34 relaxed it to any
 # printable ASCII but '=', which older clusters still reject.
 _ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-
-
-class QuantityRangeError(ValueError):
-    """A well-formed quantity whose value is too far from 1 to be computed."""
 
 
 def parse_quantity(text: str) -> Decimal:

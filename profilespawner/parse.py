@@ -34,6 +34,7 @@ from .errors import (
     ProfileError,
     ProfileSyntaxError,
     ProfileValidationError,
+    QuantityRangeError,
     ValidatorBugError,
     quote,
 )
@@ -724,7 +725,7 @@ class _Checker:
         text = str(value) if not isinstance(value, str) else value
         try:
             amount = k8srules.parse_quantity(text)
-        except k8srules.QuantityRangeError:
+        except QuantityRangeError:
             amount = None
         except ValueError:
             self.error(path, "is not a Kubernetes quantity (examples: 500m, 2, 1.5Gi, 512Mi)")

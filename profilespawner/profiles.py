@@ -27,7 +27,7 @@ from traitlets.config import Application, SingletonConfigurable
 
 from . import k8srules, metrics
 from .apply import apply_resolution
-from .errors import UserOptionError
+from .errors import ConfigMapsUnavailableError, UserOptionError
 from .kubemodel import from_json, to_json
 from .model import DEFAULT_MOUNT_PATH, ProfileSet
 from .parse import prepare as prepare_parser
@@ -39,7 +39,7 @@ from .policy import (
     volume_type_problems,
 )
 from .resolve import USER_OPTION_KEYS, Resolution, resolve
-from .sources import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError, FileSource
+from .sources import ON_API_UNAVAILABLE, ConfigMapSource, FileSource
 from .sources.documents import DEFAULT_CONFIGMAP_KEY
 from .sources.kubeapi import shared_core_api
 

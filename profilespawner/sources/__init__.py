@@ -6,13 +6,12 @@ sees validated :class:`~profilespawner.model.ProfileSet` objects.
 """
 
 from .book import SourceBook, SourceState
-from .configmaps import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError
+from .configmaps import ON_API_UNAVAILABLE, ConfigMapSource
 from .files import FileSource
 
 __all__ = [
     "ON_API_UNAVAILABLE",
     "ConfigMapSource",
-    "ConfigMapsUnavailableError",
     "FileSource",
     "SourceBook",
     "SourceState",

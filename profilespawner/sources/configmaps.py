@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ProfileError
+from ..errors import ConfigMapsUnavailableError, KubeApiError, ProfileError, WatchExpired
 from ..model import DEFAULT_MOUNT_PATH, ProfileSet
 from ..parse import ParsedDocument
 from ..policy import DEFAULT_POLICY, Policy
@@ -59,7 +59,6 @@ __all__ = [
     "HEALTHY_WATCH_SECONDS",
     "ON_API_UNAVAILABLE",
     "ConfigMapSource",
-    "ConfigMapsUnavailableError",
 ]
 
 #: Values of ``SingleuserProfiles.on_api_unavailable``.
@@ -74,16 +73,6 @@ UNAVAILABLE_WARNING_INTERVAL = 60.0
 HEALTHY_WATCH_SECONDS = 10.0
 
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
-
-
-class ConfigMapsUnavailableError(RuntimeError):
-    """The profile ConfigMaps could not be listed in time and the hub is set to
-    fail spawns then (``SingleuserProfiles.on_api_unavailable = "fail"``)."""
-
-    #: What JupyterHub shows the user instead of the technical message.
-    jupyterhub_message = (
-        "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."
-    )
 
 
 # -- the cache -----------------------------------------------------------------
@@ -334,7 +323,7 @@ class ConfigMapSource:
                     self._recovered(f)
                 if healthy:
                     delay = self.backoff_initial
-                if isinstance(e, kubeapi.WatchExpired) and not listed:
+                if isinstance(e, WatchExpired) and not listed:
                     # Normal after a long disconnection or an API server restart:
                     # list again at once. (Expired right after a list, it is not.)
                     self.log.info("Watch of %s expired (%s); listing again", f.query.describe(), e)
@@ -346,7 +335,7 @@ class ConfigMapSource:
         f.failures += 1
         f.last_error = error
         pause = random.uniform(delay / 2, delay)
-        if isinstance(error, kubeapi.KubeApiError):
+        if isinstance(error, KubeApiError):
             self.log.warning("Profile ConfigMaps: %s; retrying in %.1f s", error, pause)
             if error.permanent and not f.listed:
                 self._settled.set()  # waiting will not fix RBAC: let first spawns go on

@@ -34,15 +34,14 @@ from typing import Any
 import aiohttp
 from kubespawner.clients import load_config, shared_client
 
+from ..errors import MAX_API_MESSAGE, KubeApiError, KubeConfigError, WatchExpired, shorten
+
 __all__ = [
     "ClusterClient",
     "ConfigMapQuery",
     "DryRunAnswer",
-    "KubeApiError",
-    "KubeConfigError",
     "Listing",
     "WatchEvent",
-    "WatchExpired",
     "connect",
     "dry_run_create_pod",
     "list_configmaps",
@@ -59,38 +58,11 @@ LIST_TIMEOUT = 30.0
 WATCH_READ_GRACE = 30.0
 #: JSON documents larger than this are decoded in a worker thread.
 THREAD_DECODE_BYTES = 64 * 1024
-#: Longest API server message quoted in an error.
-MAX_MESSAGE = 256
 #: Longest reason quoted for a pod a dry run rejected: admission messages
 #: (Pod Security lists every violation) are the point of the check.
 MAX_REJECTION_MESSAGE = 1024
 #: Where a pod finds its ServiceAccount's namespace (in-cluster configuration).
 INCLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-
-
-class KubeApiError(Exception):
-    """A request to the Kubernetes API failed.
-
-    ``status`` is the HTTP status (``None`` when no answer came: connection
-    refused, timeout, stream cut). ``permanent`` is true for answers that
-    retrying cannot change until an administrator acts (400: a bad selector;
-    401, 403: credentials or RBAC).
-    """
-
-    def __init__(self, what: str, *, status: int | None = None, message: str = "") -> None:
-        self.what = what
-        self.status = status
-        self.message = _cut(message)
-        detail = f"HTTP {status}" if status is not None else "no answer"
-        super().__init__(f"{what}: {detail}" + (f": {self.message}" if self.message else ""))
-
-    @property
-    def permanent(self) -> bool:
-        return self.status in (400, 401, 403)
-
-
-class WatchExpired(KubeApiError):
-    """410 Gone: the resourceVersion is too old to watch from; list again."""
 
 
 @dataclass(frozen=True)
@@ -276,16 +248,7 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # -- a client of its own, for tools -------------------------------------------------
-
-
-class KubeConfigError(Exception):
-    """No client configuration could be loaded (no kubeconfig, a broken one,
-    not in a cluster)."""
 
 
 @dataclass(frozen=True)
@@ -347,7 +310,7 @@ async def connect(kubeconfig: str | None = None) -> ClusterClient:
             origin = f"kubeconfig {path}"
     except Exception as e:  # the loaders raise anything from ConfigException to KeyError
         where = f"kubeconfig {path}" if path is not None else "the in-cluster configuration"
-        raise KubeConfigError(f"cannot load {where}: {_cut(_describe(e))}") from e
+        raise KubeConfigError(f"cannot load {where}: {shorten(_describe(e), MAX_API_MESSAGE)}") from e
     return ClusterClient(client.CoreV1Api(client.ApiClient(configuration)), namespace.strip(), origin)
 
 
@@ -418,4 +381,4 @@ async def dry_run_create_pod(api: Any, namespace: str, pod: Mapping[str, Any]) -
     )
     if refused_request:
         raise KubeApiError(what, status=status, message=message)
-    return DryRunAnswer(status, reason, _cut(message, MAX_REJECTION_MESSAGE), name)
+    return DryRunAnswer(status, reason, shorten(message, MAX_REJECTION_MESSAGE), name)

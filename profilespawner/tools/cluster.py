@@ -66,7 +66,7 @@ async def read_configmaps(
     """List the profile ConfigMaps once and check each, as the hub would read
     them (``policy`` included).
 
-    Raises :class:`~profilespawner.sources.kubeapi.KubeApiError` when a list fails.
+    Raises :class:`~profilespawner.errors.KubeApiError` when a list fails.
     """
     by_name: dict[str, dict[str, Any]] = {}
     named = None
@@ -144,7 +144,7 @@ async def server_dry_run(
     """Render the pod of each combination from ``profile_sets`` (with the hub
     settings of ``config``) and submit it as a dry-run create in ``namespace``.
 
-    Raises :class:`~profilespawner.sources.kubeapi.KubeApiError` when the API
+    Raises :class:`~profilespawner.errors.KubeApiError` when the API
     server does not judge a pod (no answer, no permission to create pods, no
     such namespace) and ``traitlets.TraitError`` for an invalid configuration.
     """

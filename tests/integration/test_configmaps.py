@@ -21,8 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 from tornado import web
 
-from profilespawner import SingleuserProfiles
-from profilespawner.sources import ConfigMapsUnavailableError
+from profilespawner import ConfigMapsUnavailableError, SingleuserProfiles
 from tests.controlplane.harness import ControlPlane
 from tests.integration.helpers import (  # noqa: F401
     CHANGE_DEADLINE,

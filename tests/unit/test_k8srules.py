@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from profilespawner import k8srules
+from profilespawner.errors import QuantityRangeError
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_invalid_quantities(text: str) -> None:
     ],
 )
 def test_quantities_beyond_range_are_refused_without_computing_them(text: str) -> None:
-    with pytest.raises(k8srules.QuantityRangeError):
+    with pytest.raises(QuantityRangeError):
         k8srules.parse_quantity(text)
 
 

@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from profilespawner import k8srules, placeholders
 from profilespawner.apply import apply_resolution
-from profilespawner.errors import ProfileError, ProfileSpawnError, ValidatorBugError
+from profilespawner.errors import PlaceholderError, ProfileError, ProfileSpawnError, ValidatorBugError
 from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import ProfileSet
 from profilespawner.parse import parse_document
@@ -631,7 +631,7 @@ def test_text_that_passes_the_placeholder_rule_expands_to_a_bounded_length(text:
     for problem in problems:
         assert MARK not in problem
     if problems:
-        with pytest.raises(placeholders.PlaceholderError):
+        with pytest.raises(PlaceholderError):
             placeholders.expand(text, EXPANSION.expand)
         return
     expanded = placeholders.expand(text, EXPANSION.expand)

@@ -13,6 +13,7 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from profilespawner import SingleuserProfiles
+from profilespawner.errors import KubeApiError, WatchExpired
 from profilespawner.sources import kubeapi
 from profilespawner.sources.configmaps import ConfigMapSource
 
@@ -241,16 +242,16 @@ def test_api_errors_are_short_and_classified() -> None:
     error = kubeapi._status_error("list x", 403, b'{"kind":"Status","message":"' + b"m" * 1000 + b'"}')
     assert error.permanent and error.status == 403
     assert len(str(error)) < 300 and str(error).startswith("list x: HTTP 403: mmm")
-    assert isinstance(kubeapi._status_error("watch x", 410, b"{}"), kubeapi.WatchExpired)
-    assert not kubeapi.KubeApiError("list x").permanent
-    assert str(kubeapi.KubeApiError("list x")) == "list x: no answer"
+    assert isinstance(kubeapi._status_error("watch x", 410, b"{}"), WatchExpired)
+    assert not KubeApiError("list x").permanent
+    assert str(KubeApiError("list x")) == "list x: no answer"
 
 
 async def test_watch_error_events_raise() -> None:
     gone = b'{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}}'
-    with pytest.raises(kubeapi.WatchExpired, match="HTTP 410: too old"):
+    with pytest.raises(WatchExpired, match="HTTP 410: too old"):
         await kubeapi._event("watch x", gone)
-    with pytest.raises(kubeapi.KubeApiError, match="malformed watch event"):
+    with pytest.raises(KubeApiError, match="malformed watch event"):
         await kubeapi._event("watch x", b'{"type":"ADDED"}')
     bookmark = await kubeapi._event(
         "watch x", b'{"type":"BOOKMARK","object":{"kind":"ConfigMap","metadata":{"resourceVersion":"12"}}}'
