@@ -71,7 +71,7 @@ def apply_resolution(
 
     tolerations = [*(spec.get("tolerations") or []), *settings.tolerations, *resolution.gpu_tolerations]
     if tolerations:
-        spec["tolerations"] = list(unique(tolerations))
+        spec["tolerations"] = list(k8srules.unique_tolerations(tolerations))
     if settings.node_selector:
         spec["nodeSelector"] = {**(spec.get("nodeSelector") or {}), **settings.node_selector}
     if settings.node_affinity:

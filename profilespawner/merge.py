@@ -3,7 +3,10 @@
 =================================  ==============================================
 env                                by variable name; a later value replaces an
                                    earlier one, the first position is kept
-envFrom, node_tolerations          concatenated, exact duplicates dropped
+envFrom                            concatenated, exact duplicates dropped
+node_tolerations                   concatenated, duplicates dropped by meaning
+                                   (an omitted ``operator`` is ``Equal``:
+                                   :func:`~profilespawner.k8srules.toleration_identity`)
 resources                          per (requests/limits, resource name)
 gpu                                replaced, ``0`` included
 node_affinity                      per top-level key
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from . import k8srules
 from .model import JSON, PodSettings
 
 __all__ = ["by_key", "merge_settings", "unique"]
@@ -62,7 +66,7 @@ def merge_settings(layers: Iterable[PodSettings]) -> PodSettings:
         env_from=unique(item for layer in layers for item in layer.env_from),
         resources=MappingProxyType({k: MappingProxyType(v) for k, v in resources.items()}),
         gpu=gpu,
-        tolerations=unique(t for layer in layers for t in layer.tolerations),
+        tolerations=k8srules.unique_tolerations(t for layer in layers for t in layer.tolerations),
         node_affinity=_per_key(layer.node_affinity for layer in layers),
         node_selector=_per_key(layer.node_selector for layer in layers),
         volumes=by_key(v for layer in layers for v in layer.volumes),

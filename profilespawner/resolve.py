@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import k8srules
 from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
-from .merge import merge_settings, unique
+from .merge import merge_settings
 from .model import JSON, NO_SIZE, PodSettings, Profile, ProfileSet, Size
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
@@ -93,7 +94,7 @@ def _gpu_tolerations(profile_set: ProfileSet, gpu: int | None, gpu_type: Any) ->
         chosen = list(types.values())
     if not gpu:
         return ()
-    return unique(t for g in chosen for t in g.tolerations)
+    return k8srules.unique_tolerations(t for g in chosen for t in g.tolerations)
 
 
 def resolve(

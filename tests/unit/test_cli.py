@@ -597,6 +597,31 @@ def test_explain_gpu(cli: Callable[..., Result], profiles_file: str) -> None:
     assert "nvidia.com/gpu exists:NoSchedule <- gpuType 'a100' (gpu: 1)" in rows
 
 
+def test_explain_lists_the_tolerations_the_pod_gets(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    """Two profiles with the same toleration, one writing the default operator: one toleration, one row."""
+    path = write_yaml(
+        """\
+        profiles:
+        - name: a
+          node_tolerations: [{key: pool, value: gpu, effect: NoSchedule}]
+        - name: b
+          node_tolerations: [{key: pool, operator: Equal, value: gpu, effect: NoSchedule}]
+        """
+    )
+    render = cli("render", path, "--user", "u")
+    assert render.returncode == 0, render.stderr
+    assert load_yaml(render.stdout)["spec"]["tolerations"] == [
+        {"key": "pool", "value": "gpu", "effect": "NoSchedule"}
+    ]
+    explained = cli("explain", path, "--user", "u")
+    assert explained.returncode == 0, explained.stderr
+    lines = explained.stdout.splitlines()
+    rows = lines[lines.index("  tolerations") + 1 :]
+    assert [" ".join(r.split()) for r in rows] == ["pool=gpu:NoSchedule <- profile 'a'"]
+
+
 # -- the helpers behind the commands (in process) ---------------------------------------
 
 

@@ -40,6 +40,17 @@ def test_env_from_and_tolerations_concatenate_without_exact_duplicates() -> None
     assert merged.tolerations == (t1, t2)
 
 
+def test_tolerations_are_duplicates_by_meaning_not_by_spelling() -> None:
+    """An omitted operator is Equal: two profiles writing the same toleration two ways give one."""
+    implicit = {"key": "pool", "value": "gpu", "effect": "NoSchedule"}
+    explicit = {"key": "pool", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}
+    other = {"key": "pool", "operator": "Exists", "effect": "NoSchedule"}
+    merged = merge_settings(
+        [PodSettings(tolerations=(implicit,)), PodSettings(tolerations=(explicit, other))]
+    )
+    assert merged.tolerations == (implicit, other)
+
+
 def test_resources_per_kind_and_name() -> None:
     merged = merge_settings(
         [
