@@ -1,39 +1,34 @@
 """Why a spawn gets what it gets: which profiles matched, and who set each field.
 
-Pure: from a :class:`~profilespawner.model.ProfileSet` and one spawn's facts
-(user, groups, image, size, GPU type) to an :class:`Explanation` -- a verdict
-with reasons for every profile, the chosen size, and for every field of the
+From a :class:`~profilespawner.model.ProfileSet` and one spawn's facts (user,
+groups, image, size, GPU type) to an :class:`Explanation` -- a verdict with
+reasons for every profile, the chosen size, and for every field of the
 result (each env var, resource, toleration, selector key, volume, label,
 annotation, the GPU count) the profile, size or gpuType that set it and the
-earlier ones it replaced. Whether a profile applies and which size is chosen
-come from the spawner's own :func:`~profilespawner.resolve.resolve`; the
-reasons and origins follow the same rules (SPEC §4, §5, §7). When
-KubeSpawner's pod and the final pod are given, what KubeSpawner set itself is
-attributed too. An explanation holds names and keys, never env values: those
-may be secrets.
+earlier ones it replaced. Nothing here decides: the resolution is the
+spawner's own :func:`~profilespawner.resolve.resolve`, who set what is its
+merge's :class:`~profilespawner.merge.Record`, and the reasons are
+:func:`~profilespawner.match.who_reason` and
+:func:`~profilespawner.match.image_reason`. When KubeSpawner's pod and the
+final pod are given, what KubeSpawner set itself is attributed too, by
+comparing the two. An explanation holds names and keys, never env values:
+those may be secrets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..match import image_matches
-from ..model import (
-    JSON,
-    MOUNT_FIELDS,
-    NO_SIZE,
-    NOTEBOOK_CONTAINER,
-    RESOURCE_ENV,
-    PodSettings,
-    Profile,
-    ProfileSet,
-    Size,
-)
-from ..resolve import allowed_sizes, resolve
+from ..k8srules import toleration_identity
+from ..match import image_reason, who_reason
+from ..merge import Origin, Setter
+from ..model import JSON, MOUNT_FIELDS, NO_SIZE, NOTEBOOK_CONTAINER, RESOURCE_ENV, ProfileSet
+from ..resolve import Resolution, allowed_sizes, resolve
 
-__all__ = ["KUBESPAWNER", "Explanation", "FieldOrigin", "Verdict", "explain"]
+__all__ = ["KUBESPAWNER", "Explanation", "FieldOrigin", "Verdict", "explain", "setter_labels"]
 
 #: ``FieldOrigin.set_by`` of what KubeSpawner (or JupyterHub) set, not a profile.
 KUBESPAWNER = "KubeSpawner"
@@ -91,95 +86,28 @@ class Explanation:
         return tuple(o for o in self.origins if o.field == field)
 
 
-# -- labels ------------------------------------------------------------------------
+def setter_labels(profile_set: ProfileSet, *, gpu: int | None = None) -> Callable[[Setter], str]:
+    """How a :class:`~profilespawner.merge.Setter` reads: ``profile 'X'`` (with
+    its source and position when another profile has the same name),
+    ``size 'X'``, ``gpuType 'X' (gpu: N)``, and ``(range)`` or another ``via``
+    after it."""
+    counts = Counter(p.name for p in profile_set.profiles)
+
+    def label(setter: Setter) -> str:
+        if setter.kind == "profile":
+            text = f"profile {setter.name!r}"
+            if counts[setter.name] > 1:
+                text += f" ({setter.source} #{(setter.position or 0) + 1})"
+        elif setter.kind == "size":
+            text = f"size {setter.name!r}"
+        else:
+            text = f"gpuType {setter.name!r} (gpu: {gpu})"
+        return f"{text} ({setter.via})" if setter.via else text
+
+    return label
 
 
-def _profile_labels(profiles: Iterable[Profile]) -> dict[int, str]:
-    """``profile 'X'``, with source and position added where names collide."""
-    profiles = list(profiles)
-    counts: dict[str, int] = {}
-    for p in profiles:
-        counts[p.name] = counts.get(p.name, 0) + 1
-    labels = {}
-    for p in profiles:
-        label = f"profile {p.name!r}"
-        if counts[p.name] > 1:
-            label += f" ({p.source} #{p.index + 1})"
-        labels[id(p)] = label
-    return labels
-
-
-def _size_label(size: Size) -> str:
-    return f"size {size.name!r}"
-
-
-# -- matching ------------------------------------------------------------------------
-
-
-def _who_reason(profile: Profile, user: str, groups: frozenset[str]) -> tuple[bool, str]:
-    who = profile.who
-    if "*" in who.users:
-        return True, "everyone (users: '*')"
-    if who.everyone:
-        return True, "everyone (no users or groups listed)"
-    if user in who.users:
-        return True, f"user {user!r} is listed"
-    for group in who.groups:
-        if group in groups:
-            return True, f"member of group {group!r}"
-    listed = []
-    if who.users:
-        listed.append("users " + ", ".join(repr(u) for u in who.users))
-    if who.groups:
-        listed.append("groups " + ", ".join(repr(g) for g in who.groups))
-    return False, f"only for {'; '.join(listed)}"
-
-
-def _image_reason(profile: Profile, image: str) -> tuple[bool, str]:
-    if not profile.images:
-        return True, "every image (no images listed)"
-    for pattern in profile.images:
-        if image_matches(pattern, image):
-            return True, f"pattern {pattern!r} matches"
-    patterns = ", ".join(repr(p) for p in profile.images)
-    return False, f"no pattern matches ({patterns})"
-
-
-# -- provenance ----------------------------------------------------------------------
-
-
-class _Tracker:
-    """Last-setter bookkeeping per key, in first-seen order (as the merge keeps it).
-
-    ``base_keys`` are keys KubeSpawner's pod has already: a profile setting one
-    is recorded as replacing KubeSpawner's.
-    """
-
-    def __init__(self, base_keys: Iterable[Any] = ()) -> None:
-        self.base_keys = frozenset(base_keys)
-        self.setters: dict[Any, list[str]] = {}
-        self.details: dict[Any, str] = {}
-
-    def set(self, key: Any, who: str, detail: str = "") -> None:
-        if key not in self.setters and key in self.base_keys:
-            self.setters[key] = [KUBESPAWNER]
-        self.setters.setdefault(key, []).append(who)
-        self.details[key] = detail
-
-    def add_once(self, key: Any, who: str, detail: str = "") -> None:
-        # concatenated fields: the first occurrence stays, duplicates are dropped
-        if key not in self.setters:
-            self.set(key, who, detail)
-
-    def origin(self, field: str, key: Any, text: str | None = None) -> FieldOrigin:
-        setters = self.setters[key]
-        return FieldOrigin(
-            field,
-            text if text is not None else str(key),
-            setters[-1],
-            self.details.get(key, ""),
-            tuple(setters[:-1]),
-        )
+# -- what an item is, in words (never a value) ---------------------------------------
 
 
 def _env_detail(var: Mapping[str, Any]) -> str:
@@ -236,108 +164,138 @@ def _notebook(pod: JSON | None) -> JSON:
     return {}
 
 
+def _split(key: str) -> tuple[str, str]:
+    """``"requests.cpu"`` as (kind, resource name)."""
+    kind, _, name = key.partition(".")
+    return kind, name
+
+
 def _origins(
-    layers: list[tuple[str, PodSettings]],
-    gpu_layer: tuple[str, int | None],
-    gpu_tolerations: list[tuple[str, JSON]],
+    resolution: Resolution,
+    label: Callable[[Setter], str],
     *,
     gpu_resource_name: str,
     base_pod: JSON | None,
     pod: JSON | None,
 ) -> list[FieldOrigin]:
+    record = resolution.record
+    settings = resolution.settings
     base = _notebook(base_pod)
     base_spec = (base_pod or {}).get("spec") or {}
     base_meta = (base_pod or {}).get("metadata") or {}
     final = _notebook(pod)
     out: list[FieldOrigin] = []
 
-    # resources first: the MEM_*/CPU_* variables mirror them
-    resources = _Tracker()
+    def origin(
+        field: str, key: str, o: Origin, detail: str = "", *, kubespawners: bool = False
+    ) -> FieldOrigin:
+        # a key KubeSpawner's pod has already: the first setter replaced KubeSpawner's
+        replaced = ([KUBESPAWNER] if kubespawners else []) + [label(s) for s in o.replaced]
+        return FieldOrigin(field, key, label(o.set_by), detail, tuple(replaced))
+
+    # resources first: the MEM_*/CPU_* variables mirror them. Every setter of a
+    # key, KubeSpawner's first, then the record's; the gpu count sets its resource last.
+    resources: dict[str, tuple[list[str], str]] = {}
     for kind, values in (base.get("resources") or {}).items():
         for name, quantity in (values or {}).items():
-            resources.set((kind, name), KUBESPAWNER, str(quantity))
-    for label, settings in layers:
-        for kind, values in settings.resources.items():
-            for name, quantity in values.items():
-                resources.set((kind, name), label, str(quantity))
-    gpu_label, gpu = gpu_layer
-    if gpu is not None:
+            resources[f"{kind}.{name}"] = ([KUBESPAWNER], str(quantity))
+    for o in record.of("resources"):
+        kind, name = _split(str(o.key))
+        earlier = resources.get(str(o.key), ([], ""))[0]
+        setters = [*earlier, *map(label, o.replaced), label(o.set_by)]
+        resources[str(o.key)] = (setters, str(settings.resources[kind][name]))
+    gpu = settings.gpu
+    gpu_origin = record.get("gpu", "")
+    if gpu_origin is not None:
         for kind in ("requests", "limits"):
-            resources.set((kind, gpu_resource_name), f"{gpu_label} (gpu: {gpu})", str(gpu))
+            key = f"{kind}.{gpu_resource_name}"
+            earlier = resources.get(key, ([], ""))[0]
+            resources[key] = ([*earlier, f"{label(gpu_origin.set_by)} (gpu: {gpu})"], str(gpu))
     if pod is not None:
         final_resources = final.get("resources") or {}
-        resource_keys = [k for k in resources.setters if k[1] in (final_resources.get(k[0]) or {})]
+        resource_keys = [k for k in resources if _split(k)[1] in (final_resources.get(_split(k)[0]) or {})]
     else:
-        resource_keys = [k for k in resources.setters if not (gpu == 0 and k[1] == gpu_resource_name)]
+        resource_keys = [k for k in resources if not (gpu == 0 and _split(k)[1] == gpu_resource_name)]
 
     # env: by name, a later setter replaces an earlier one (KubeSpawner's included)
-    env = _Tracker(var.get("name") for var in base.get("env") or [])
-    for label, settings in layers:
-        for var in settings.env:
-            env.set(var["name"], label, _env_detail(var))
+    base_env = {var.get("name") for var in base.get("env") or []}
+    env = {str(o.key): o for o in record.of("env")}
+    variables = {var["name"]: var for var in settings.env}
+
+    def env_origin(name: str) -> FieldOrigin:
+        return origin("env", name, env[name], _env_detail(variables[name]), kubespawners=name in base_env)
+
     if pod is not None:
         for var in final.get("env") or []:
             name = var.get("name")
             if name in RESOURCE_ENV:
                 kind, resource = RESOURCE_ENV[name]
-                who = resources.setters.get((kind, resource), [KUBESPAWNER])[-1]
+                who = resources.get(f"{kind}.{resource}", ([KUBESPAWNER], ""))[0][-1]
                 out.append(FieldOrigin("env", name, who, f"mirrors resources {kind}.{resource}"))
-            elif name in env.setters:
-                out.append(env.origin("env", name))
+            elif name in env:
+                out.append(env_origin(name))
             else:
                 out.append(FieldOrigin("env", name, KUBESPAWNER))
     else:
-        out.extend(env.origin("env", name) for name in env.setters)
-
-    env_from = _Tracker()
-    for label, settings in layers:
-        for item in settings.env_from:
-            env_from.add_once(_env_from_text(item), label)
-    out.extend(env_from.origin("envFrom", key) for key in env_from.setters)
+        out.extend(env_origin(name) for name in env)
 
     out.extend(
-        resources.origin("resources", key, f"{key[0]}.{key[1]}")
-        for key in sorted(resource_keys, key=lambda k: (k[0] != "requests", k[1]))
+        origin("envFrom", _env_from_text(settings.env_from[int(o.key)]), o) for o in record.of("envFrom")
     )
 
-    tolerations = _Tracker()
-    for label, settings in layers:
-        for tol in settings.tolerations:
-            tolerations.add_once(_toleration_text(tol), label)
-    for label, tol in gpu_tolerations:
-        tolerations.add_once(_toleration_text(tol), label)
-    out.extend(tolerations.origin("node_tolerations", key) for key in tolerations.setters)
+    for key in sorted(resource_keys, key=lambda k: (_split(k)[0] != "requests", _split(k)[1])):
+        setters, detail = resources[key]
+        out.append(FieldOrigin("resources", key, setters[-1], detail, tuple(setters[:-1])))
+
+    # tolerations: the record's, in the order the pod gets them; with the pod,
+    # each of its tolerations, KubeSpawner's own by meaning as the applier keeps them
+    tolerations = (*settings.tolerations, *resolution.gpu_tolerations)
+    recorded = [(tolerations[int(o.key)], label(o.set_by)) for o in record.of("node_tolerations")]
+    if pod is not None:
+        kubespawners = {toleration_identity(t) for t in base_spec.get("tolerations") or []}
+        by_identity = {toleration_identity(t): who for t, who in recorded}
+        for toleration in (pod.get("spec") or {}).get("tolerations") or []:
+            identity = toleration_identity(toleration)
+            who = KUBESPAWNER if identity in kubespawners else by_identity.get(identity, KUBESPAWNER)
+            out.append(FieldOrigin("node_tolerations", _toleration_text(toleration), who))
+    else:
+        out.extend(FieldOrigin("node_tolerations", _toleration_text(t), who) for t, who in recorded)
 
     # node_affinity: per top-level key between profiles; ANDed with the pod's own
-    affinity = _Tracker()
-    for label, settings in layers:
-        for key in settings.node_affinity:
-            affinity.set(key, label)
-    out.extend(affinity.origin("node_affinity", key) for key in affinity.setters)
+    out.extend(origin("node_affinity", str(o.key), o) for o in record.of("node_affinity"))
 
-    selector = _Tracker(base_spec.get("nodeSelector") or {})
-    for label, settings in layers:
-        for key, value in settings.node_selector.items():
-            selector.set(key, label, f"= {value}")
-    out.extend(selector.origin("node_selector", key) for key in selector.setters)
+    base_selector = base_spec.get("nodeSelector") or {}
+    out.extend(
+        origin(
+            "node_selector",
+            str(o.key),
+            o,
+            f"= {settings.node_selector[str(o.key)]}",
+            kubespawners=o.key in base_selector,
+        )
+        for o in record.of("node_selector")
+    )
 
-    volumes = _Tracker(v.get("name") for v in base_spec.get("volumes") or [])
-    for label, settings in layers:
-        for volume in settings.volumes:
-            volumes.set(volume["name"], label, _volume_detail(volume))
-    out.extend(volumes.origin("volumes", key) for key in volumes.setters)
+    base_volumes = {v.get("name") for v in base_spec.get("volumes") or []}
+    volumes = {v["name"]: v for v in settings.volumes}
+    out.extend(
+        origin("volumes", str(o.key), o, _volume_detail(volumes[o.key]), kubespawners=o.key in base_volumes)
+        for o in record.of("volumes")
+    )
 
-    labels = _Tracker(base_meta.get("labels") or {})
-    for label, settings in layers:
-        for key, value in settings.labels.items():
-            labels.set(key, label, f"= {value}")  # label values are short and public
-    out.extend(labels.origin("labels", key) for key in labels.setters)
+    base_labels = base_meta.get("labels") or {}
+    out.extend(
+        # label values are short and public
+        origin("labels", str(o.key), o, f"= {settings.labels[str(o.key)]}", kubespawners=o.key in base_labels)
+        for o in record.of("labels")
+    )
 
-    annotations = _Tracker(base_meta.get("annotations") or {})
-    for label, settings in layers:
-        for key in settings.annotations:
-            annotations.set(key, label)  # an annotation value may be anything: not shown
-    out.extend(annotations.origin("annotations", key) for key in annotations.setters)
+    base_annotations = base_meta.get("annotations") or {}
+    out.extend(
+        # an annotation value may be anything: not shown
+        origin("annotations", str(o.key), o, kubespawners=o.key in base_annotations)
+        for o in record.of("annotations")
+    )
     return out
 
 
@@ -363,44 +321,26 @@ def explain(
     spawner would, for a size or GPU type the user may not pick.
     """
     groups = tuple(groups)
-    group_set = frozenset(groups)
     resolution = resolve(profile_set, user=user, groups=groups, image=image, size=size, gpu_type=gpu_type)
-    labels = _profile_labels(profile_set.profiles)
-
+    gpu = resolution.settings.gpu
+    label = setter_labels(profile_set, gpu=gpu)
+    applied = {id(p) for p in resolution.profiles}
     verdicts = []
     for profile in profile_set.profiles:
-        who_ok, who = _who_reason(profile, user, group_set)
-        image_ok, image_reason = _image_reason(profile, image)
+        who_ok, who = who_reason(profile.who, user, groups)
+        image_ok, image_text = image_reason(profile.images, image)
         verdicts.append(
             Verdict(
-                label=labels[id(profile)],
+                label=label(Setter.of(profile)),
                 source=f"{profile.source} #{profile.index + 1}",
-                # the resolution decides; the reasons use the same rules (match.py)
-                applies=any(profile is p for p in resolution.profiles),
+                applies=id(profile) in applied,  # the resolution decides; the reasons say its rules
                 who=who,
                 who_ok=who_ok,
-                image=image_reason,
+                image=image_text,
                 image_ok=image_ok,
             )
         )
-
-    layers = [(labels[id(p)], p.settings) for p in resolution.profiles]
-    if resolution.size is not None:
-        layers.append((_size_label(resolution.size), resolution.size.settings))
-    gpu_label = ""
-    for label, settings in layers:
-        if settings.gpu is not None:
-            gpu_label = label
-
-    gpu = resolution.settings.gpu
-    chosen_types: tuple[str, ...] = ()
-    gpu_tolerations: list[tuple[str, JSON]] = []
-    if gpu:
-        types = profile_set.gpu_types
-        chosen_types = (gpu_type,) if gpu_type not in (None, "") else tuple(types)
-        for name in chosen_types:
-            gpu_tolerations.extend((f"gpuType {name!r} (gpu: {gpu})", t) for t in types[name].tolerations)
-
+    gpu_origin = resolution.record.get("gpu", "")
     return Explanation(
         user=user,
         groups=groups,
@@ -410,16 +350,9 @@ def explain(
         size_source=resolution.size.source if resolution.size else "",
         allowed_sizes=(NO_SIZE, *(s.name for s in allowed_sizes(profile_set, user=user, groups=groups))),
         gpu=gpu,
-        gpu_set_by=gpu_label,
-        gpu_types=chosen_types,
+        gpu_set_by=label(gpu_origin.set_by) if gpu_origin is not None else "",
+        gpu_types=resolution.gpu_types,
         origins=tuple(
-            _origins(
-                layers,
-                (gpu_label, gpu),
-                gpu_tolerations,
-                gpu_resource_name=gpu_resource_name,
-                base_pod=base_pod,
-                pod=pod,
-            )
+            _origins(resolution, label, gpu_resource_name=gpu_resource_name, base_pod=base_pod, pod=pod)
         ),
     )
