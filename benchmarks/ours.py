@@ -264,7 +264,7 @@ async def job_b3(job: dict[str, Any]) -> dict[str, Any]:
 
 async def job_memory(job: dict[str, Any]) -> dict[str, Any]:
     from profilespawner.parse import parse_document
-    from profilespawner.sources import FileSource
+    from profilespawner.sources.files import FileSource
 
     log = logging.getLogger("profilespawner")
     # Warm up once on the same files, so that lazily built module-level caches

@@ -32,7 +32,8 @@ The tree::
 The last two are the pure helpers' signals to their callers, which turn them
 into a :class:`ProfileError` naming the field. Besides these the package
 raises only what its callers expect from it: ``tornado.web.HTTPError`` at the
-hub's entry points (the spawner and the ``modify_pod_hook``), a ``TimeoutError``
+hub's entry points (the spawner and the ``modify_pod_hook``: see
+:mod:`profilespawner.httperrors`), a ``TimeoutError``
 for a server not started within ``start_timeout``, ``traitlets.TraitError``
 for a setting out of bounds, and ``ValueError`` for an argument no caller
 should pass.

@@ -2,7 +2,11 @@
 
 Traits and glue only: every rule lives in the modules
 :class:`~profilespawner.SingleuserProfiles` calls, and in :mod:`.failures`
-(why a server did not start).
+(why a server did not start). It is one of the hub's two entry points: what
+the hub calls -- the spawn form, ``load_user_options``, ``get_pod_manifest``
+-- turns a refusal into its HTTP error (:mod:`.httperrors`). A spawn resolves
+once, in ``load_user_options``, before KubeSpawner creates anything; its pod
+gets what was checked.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from traitlets import default
 from .errors import UserOptionError
 from .failures import not_started_reason, refusal_reason
 from .form import render_choices
+from .httperrors import http_error, refusals_as_http_errors
 from .model import NO_SIZE
-from .profiles import SingleuserProfiles, http_error, spawn_identity
+from .profiles import SingleuserProfiles, spawn_identity
 from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
 
 __all__ = ["ProfileKubeSpawner"]
@@ -56,8 +61,9 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         base = KubeSpawner._options_form_default(self)
         if callable(base):
             base = await maybe_future(base(self))
-        profile_set = await self.singleuser_profiles.profiles_for_spawn(self)
         user, groups, _ = spawn_identity(self)
+        with refusals_as_http_errors(self.log, user):
+            profile_set = await self.singleuser_profiles.load_profiles(self)
         options = self.user_options or {}
         choices = render_choices(
             allowed_sizes(profile_set, user=user, groups=groups),
@@ -95,7 +101,8 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         # Resolve now, before KubeSpawner creates a PVC or namespace for a spawn
         # that must fail with 400, and keep the result: the pod gets what was
         # checked, even when a ConfigMap changes in between.
-        resolution = await self.singleuser_profiles.resolve(self)
+        with refusals_as_http_errors(self.log, self.user.name):
+            resolution = await self.singleuser_profiles.resolve(self)
         self._resolved = (self._spawn_key(), resolution)
 
     def start(self) -> Any:
@@ -150,7 +157,8 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         # Resolved for this very spawn, unless something changed the user,
         # image or options since (a caller that sets the image afterwards).
         earlier = resolved[1] if resolved is not None and resolved[0] == self._spawn_key() else None
-        pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod, earlier)
+        with refusals_as_http_errors(self.log, self.user.name):
+            pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod, earlier)
         self._applied_profiles = resolution.describe()
         return pod
 

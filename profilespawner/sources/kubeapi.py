@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from kubespawner.clients import load_config, shared_client
 
 from ..errors import MAX_API_MESSAGE, KubeApiError, KubeConfigError, WatchExpired, shorten
 
@@ -117,6 +116,10 @@ async def shared_core_api(*, host: str = "", ssl_ca_cert: str = "", verify_ssl: 
     ``k8s_api_verify_ssl``: ``load_config`` is cached on these arguments, so
     the spawner has usually loaded the configuration already.
     """
+    # KubeSpawner's clients, imported when the hub asks for them: the command
+    # line reads ConfigMaps with a client of its own and never imports them.
+    from kubespawner.clients import load_config, shared_client
+
     # load_config may read a kubeconfig and run credential plugins: not on the loop.
     await asyncio.to_thread(load_config, host=host, ssl_ca_cert=ssl_ca_cert, verify_ssl=verify_ssl)
     return shared_client("CoreV1Api")

@@ -12,6 +12,8 @@ from tornado import web
 
 import profilespawner
 from profilespawner import ProfileKubeSpawner, ResourceConflictError, SingleuserProfiles, apply_pod_profile
+from profilespawner import profiles as profiles_module
+from profilespawner.errors import UserOptionError
 from profilespawner.kubemodel import to_json
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -101,6 +103,54 @@ async def test_unknown_gpu_type_is_http_400(make_spawner: Any, write_yaml: Any) 
     with pytest.raises(web.HTTPError) as info:
         await spawner.load_user_options()
     assert info.value.status_code == 400
+
+
+async def test_the_hook_answers_an_unknown_size_with_http_400(make_spawner: Any, write_yaml: Any) -> None:
+    """The modify_pod_hook is the other entry point: the same refusal, the same answer."""
+    spawner = make_spawner([write_yaml(PROFILES)], spawner_class=KubeSpawner, user_options={"size": "Medium"})
+    with pytest.raises(web.HTTPError) as info:
+        await apply_pod_profile(spawner, await spawner.get_pod_manifest())
+    assert info.value.status_code == 400
+    assert isinstance(info.value.__cause__, UserOptionError)
+    assert "choose one of: 'Default', 'Small', 'Large'" in info.value.jupyterhub_message
+
+
+async def test_the_profile_engine_refuses_with_its_own_error_not_http(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    """Only the entry points speak HTTP: SingleuserProfiles raises the error of the tree."""
+    spawner = make_spawner([write_yaml(PROFILES)], user_options={"size": "Medium"})
+    with pytest.raises(UserOptionError, match="size 'Medium' is not available") as info:
+        await spawner.singleuser_profiles.resolve(spawner)
+    assert not isinstance(info.value, web.HTTPError)
+
+
+async def test_a_spawn_resolves_once(
+    make_spawner: Any, write_yaml: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_user_options resolves (and refuses, before KubeSpawner creates anything);
+    get_pod_manifest applies that resolution. Without load_user_options, it resolves itself."""
+    calls: list[str] = []
+    real = profiles_module.resolve
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["user"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(profiles_module, "resolve", counted)
+    spawner = make_spawner([write_yaml(PROFILES)], user_options={"size": "Small"})
+    await spawner.load_user_options()
+    await spawner.get_pod_manifest()
+    assert calls == ["alice"]
+    await spawner.get_pod_manifest()  # a second pod for the same spawner: resolved anew
+    assert calls == ["alice", "alice"]
+    fresh = make_spawner([write_yaml(PROFILES)], user="bob")
+    env = {
+        v["name"]: v.get("value")
+        for v in to_json(await fresh.get_pod_manifest())["spec"]["containers"][0]["env"]
+    }
+    assert calls == ["alice", "alice", "bob"]
+    assert env["TEAM"] == "everyone"
 
 
 async def test_request_above_kubespawners_limit_fails_the_spawn(make_spawner: Any, write_yaml: Any) -> None:
