@@ -15,7 +15,6 @@ inside a running hub.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,6 @@ from jupyterhub.utils import maybe_future
 from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
 from ..errors import UserOptionError
 from ..kubemodel import to_json
@@ -33,7 +31,7 @@ from ..spawner import ProfileKubeSpawner
 from .explain import Explanation, explain
 from .offline import offline_spawner
 
-__all__ = ["Preview", "load_config_file", "preview_spawn", "profile_files"]
+__all__ = ["Preview", "preview_spawn"]
 
 
 @dataclass(frozen=True)
@@ -44,28 +42,6 @@ class Preview:
     base_pod: JSON
     image: str
     explanation: Explanation
-
-
-def load_config_file(path: str) -> Config:
-    """Load a ``jupyterhub_config.py`` as JupyterHub does (``c = get_config()``).
-
-    Raises ``OSError`` when it cannot be read and whatever executing it raises.
-    """
-    directory, filename = os.path.split(os.path.abspath(path))
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such file: {path}")
-    loader = PyFileConfigLoader(filename, path=directory)
-    config: Config = loader.load_config()
-    return config
-
-
-def profile_files(files: Sequence[str], config: Config | None) -> list[str]:
-    """The profile files of a spawn: ``files`` if any, else ``SingleuserProfiles.files``."""
-    if files:
-        return list(files)
-    if config is not None and "files" in config.SingleuserProfiles:
-        return list(config.SingleuserProfiles.files)
-    return []
 
 
 class _PreviewProfiles(SingleuserProfiles):

@@ -25,7 +25,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from profilespawner.parse import parse_document
-from profilespawner.tools.cluster import dry_run_pod
+from profilespawner.tools.dryrun import dry_run_pod
 from profilespawner.tools.preview import preview_spawn
 from tests.controlplane.harness import ControlPlane
 from tests.integration.helpers import LABELS, ConfigMaps, eventually, logged

@@ -26,7 +26,7 @@ import profilespawner
 from profilespawner import SingleuserProfiles
 from profilespawner.errors import UserOptionError
 from profilespawner.parse import parse_document
-from profilespawner.tools.cluster import dry_run_pod
+from profilespawner.tools.dryrun import dry_run_pod
 from profilespawner.tools.explain import KUBESPAWNER, explain
 from profilespawner.tools.lint import check_configmap, check_text
 from profilespawner.tools.offline import offline_kubeconfig

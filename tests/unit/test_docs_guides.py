@@ -29,7 +29,7 @@ from ruamel.yaml import YAML
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.cli import _parser
+from profilespawner.cli import build_parser
 from profilespawner.parse import parse_document
 from profilespawner.tools.lint import check_configmap
 from profilespawner.tools.offline import offline_spawner
@@ -204,7 +204,7 @@ def commands() -> Iterator[Any]:
 
 @pytest.mark.parametrize("argv", list(commands()))
 def test_console_commands_parse(argv: list[str]) -> None:
-    _parser().parse_args(argv)
+    build_parser().parse_args(argv)
 
 
 def test_the_guides_show_commands() -> None:
