@@ -31,9 +31,9 @@ HTTP_STATUS: dict[type[Exception], int] = {UserOptionError: 400, ConfigMapsUnava
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
 
-def http_error(status: int, error: Exception) -> web.HTTPError:
-    """``error`` as the HTTP error JupyterHub answers with; the page and the
-    REST API show ``jupyterhub_message``."""
+def http_error(status: int, error: Exception | str) -> web.HTTPError:
+    """``error`` (or a message) as the HTTP error JupyterHub answers with; the
+    page and the REST API show ``jupyterhub_message``."""
     message = str(getattr(error, "jupyterhub_message", None) or error)
     http = web.HTTPError(status, "%s", str(error))
     http.jupyterhub_message = message  # type: ignore[attr-defined]

@@ -17,9 +17,7 @@ import time
 from typing import Any
 
 from jupyterhub.utils import AnyTimeoutError, maybe_future
-from kubernetes_asyncio.client.rest import ApiException
 from kubespawner import KubeSpawner
-from tornado import web
 from traitlets import default
 
 from .errors import UserOptionError
@@ -29,6 +27,7 @@ from .httperrors import http_error, refusals_as_http_errors
 from .model import NO_SIZE
 from .profiles import SingleuserProfiles, spawn_identity
 from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
+from .sources.kubeapi import api_error_answer
 
 __all__ = ["ProfileKubeSpawner"]
 
@@ -116,15 +115,6 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
     async def _start_explained(self, started: Any, began: float) -> Any:
         try:
             return await started
-        except ApiException as error:
-            # KubeSpawner has cleaned up; without this the user sees a bare 500.
-            reason = refusal_reason(error.status, error.body)
-            if reason is None:
-                raise
-            self.log.warning("Server of %s refused: %s", self.user.name, reason)
-            refused = web.HTTPError(403, "%s", reason)
-            refused.jupyterhub_message = reason  # type: ignore[attr-defined]
-            raise refused from None
         except AnyTimeoutError:
             # KubeSpawner's own wait for a running pod ran out (start_timeout,
             # give or take the 10 % jitter of JupyterHub's exponential_backoff).
@@ -137,6 +127,15 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
             if time.monotonic() - began >= self.start_timeout - 1:
                 self._fail_not_started()
             raise
+        except Exception as error:
+            # The API server refused the pod (KubeSpawner has cleaned up);
+            # without this the user sees a bare 500.
+            answer = api_error_answer(error)
+            reason = refusal_reason(*answer) if answer is not None else None
+            if reason is None:
+                raise
+            self.log.warning("Server of %s refused: %s", self.user.name, reason)
+            raise http_error(403, reason) from None
 
     def _fail_not_started(self) -> None:
         """Raise a TimeoutError (which the hub reports as a timeout) saying what

@@ -2,7 +2,10 @@
 ConfigMaps (the hub and the CLI), and create pods as server-side dry runs (the
 CLI's ``validate --server-dry-run``).
 
-No other module calls the API. In the hub the client is KubeSpawner's own
+No other module calls the API, nor imports the Kubernetes client but for its
+models (:mod:`profilespawner.kubemodel`): what the spawner needs of the client
+(the status of an ``ApiException``) and the offline spawners (the default
+kubeconfig) is here too. In the hub the client is KubeSpawner's own
 (``kubespawner.clients.load_config`` + ``shared_client("CoreV1Api")``), so
 ``KubeSpawner.k8s_api_host``, in-cluster configuration and kubeconfig files work
 exactly as they do for the spawner. A ``ConfigMapSource`` takes any ``CoreV1Api``
@@ -41,9 +44,11 @@ __all__ = [
     "DryRunAnswer",
     "Listing",
     "WatchEvent",
+    "api_error_answer",
     "connect",
     "dry_run_create_pod",
     "list_configmaps",
+    "set_default_kubeconfig",
     "shared_core_api",
     "watch_configmaps",
 ]
@@ -123,6 +128,17 @@ async def shared_core_api(*, host: str = "", ssl_ca_cert: str = "", verify_ssl: 
     # load_config may read a kubeconfig and run credential plugins: not on the loop.
     await asyncio.to_thread(load_config, host=host, ssl_ca_cert=ssl_ca_cert, verify_ssl=verify_ssl)
     return shared_client("CoreV1Api")
+
+
+def api_error_answer(error: BaseException) -> tuple[int | None, Any] | None:
+    """The HTTP status and body of an error KubeSpawner's client raised (the
+    client's ``ApiException``: the API server refused a request); None for
+    any other error."""
+    from kubernetes_asyncio.client.rest import ApiException  # loaded with KubeSpawner
+
+    if isinstance(error, ApiException):
+        return error.status, error.body
+    return None
 
 
 async def list_configmaps(api: Any, query: ConfigMapQuery) -> Listing:
@@ -269,6 +285,15 @@ class ClusterClient:
 
     async def close(self) -> None:
         await self.api.api_client.close()
+
+
+def set_default_kubeconfig(path: str) -> None:
+    """Make ``path`` the kubeconfig the client loads when given none, as
+    KubeSpawner's constructor does (offline spawners point it at a server
+    nothing listens on, so that no credential plugin ever runs)."""
+    from kubernetes_asyncio.config import kube_config
+
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = path
 
 
 def _kubeconfig_path(kubeconfig: str | None) -> str | None:

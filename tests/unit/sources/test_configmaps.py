@@ -13,7 +13,6 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from profilespawner import SingleuserProfiles
-from profilespawner.errors import KubeApiError, WatchExpired
 from profilespawner.sources import kubeapi
 from profilespawner.sources.configmaps import ConfigMapSource
 
@@ -224,39 +223,6 @@ async def test_logs_never_show_configmap_values(
 async def test_source_needs_something_to_read(log: logging.Logger) -> None:
     with pytest.raises(ValueError, match="configmap_name or a label_selector"):
         ConfigMapSource(None, namespace="hub", configmap_name="", label_selector="", key=KEY, log=log)
-
-
-# -- the API layer's pure parts ------------------------------------------------------
-
-
-def test_queries_name_their_selectors() -> None:
-    named = kubeapi.ConfigMapQuery("hub", field_selector="metadata.name=main")
-    labelled = kubeapi.ConfigMapQuery("hub", label_selector="a=b")
-    assert named.params() == {"field_selector": "metadata.name=main"}
-    assert labelled.params() == {"label_selector": "a=b"}
-    assert named.describe() == "hub/configmaps?metadata.name=main"
-    assert labelled.describe() == "hub/configmaps?a=b"
-
-
-def test_api_errors_are_short_and_classified() -> None:
-    error = kubeapi._status_error("list x", 403, b'{"kind":"Status","message":"' + b"m" * 1000 + b'"}')
-    assert error.permanent and error.status == 403
-    assert len(str(error)) < 300 and str(error).startswith("list x: HTTP 403: mmm")
-    assert isinstance(kubeapi._status_error("watch x", 410, b"{}"), WatchExpired)
-    assert not KubeApiError("list x").permanent
-    assert str(KubeApiError("list x")) == "list x: no answer"
-
-
-async def test_watch_error_events_raise() -> None:
-    gone = b'{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}}'
-    with pytest.raises(WatchExpired, match="HTTP 410: too old"):
-        await kubeapi._event("watch x", gone)
-    with pytest.raises(KubeApiError, match="malformed watch event"):
-        await kubeapi._event("watch x", b'{"type":"ADDED"}')
-    bookmark = await kubeapi._event(
-        "watch x", b'{"type":"BOOKMARK","object":{"kind":"ConfigMap","metadata":{"resourceVersion":"12"}}}'
-    )
-    assert (bookmark.type, bookmark.resource_version) == ("BOOKMARK", "12")
 
 
 # -- settings ---------------------------------------------------------------------------
