@@ -1,7 +1,7 @@
-"""The ConfigMap source without a cluster: the cache's bookkeeping and the
-settings. Where a ConfigMap holds its YAML and in which order ConfigMaps apply
-is in test_documents.py; what needs a real API server (list, watch, recovery,
-RBAC) in tests/integration/test_configmaps.py."""
+"""The ConfigMap source without a cluster: the cache's bookkeeping, events fed by
+hand. Where a ConfigMap holds its YAML and in which order ConfigMaps apply is
+in test_documents.py, its settings in tests/unit/test_profiles.py; what needs a
+real API server (list, watch, recovery, RBAC) in tests/integration/test_configmaps.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ import logging
 from typing import Any
 
 import pytest
-from traitlets import TraitError
-from traitlets.config import Config
 
-from profilespawner import SingleuserProfiles
 from profilespawner.sources import kubeapi
 from profilespawner.sources.configmaps import ConfigMapSource
 
@@ -223,45 +220,3 @@ async def test_logs_never_show_configmap_values(
 async def test_source_needs_something_to_read(log: logging.Logger) -> None:
     with pytest.raises(ValueError, match="configmap_name or a label_selector"):
         ConfigMapSource(None, namespace="hub", configmap_name="", label_selector="", key=KEY, log=log)
-
-
-# -- settings ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("trait", "value", "fragment"),
-    [
-        ("configmap_name", "Bad_Name", "SingleuserProfiles.configmap_name must be a ConfigMap name"),
-        ("namespace", "a.b", "SingleuserProfiles.namespace must be a namespace name"),
-        ("configmap_key", "a/b", "SingleuserProfiles.configmap_key must be a ConfigMap key"),
-        ("initial_load_timeout", -1.0, "SingleuserProfiles.initial_load_timeout must be >= 0"),
-        ("on_api_unavailable", "retry", "SingleuserProfiles.on_api_unavailable must be 'continue' or 'fail'"),
-        ("max_cache_age", 0.0, "SingleuserProfiles.max_cache_age must be > 0"),
-    ],
-)
-def test_bad_settings_name_the_trait(trait: str, value: Any, fragment: str) -> None:
-    config = Config()
-    setattr(config.SingleuserProfiles, trait, value)
-    with pytest.raises(TraitError, match=fragment):
-        SingleuserProfiles(config=config)
-
-
-def test_settings_defaults() -> None:
-    profiles = SingleuserProfiles()
-    assert (profiles.initial_load_timeout, profiles.on_api_unavailable, profiles.max_cache_age) == (
-        5.0,
-        "continue",
-        600.0,
-    )
-    assert profiles.reads_configmaps
-
-
-async def test_without_configmap_settings_nothing_talks_to_kubernetes(
-    make_spawner: Any, write_yaml: Any
-) -> None:
-    spawner = make_spawner([write_yaml(profiles_yaml("from-file"))])
-    profiles = spawner.singleuser_profiles
-    assert not profiles.reads_configmaps
-    profile_set = await profiles.load_profiles(spawner)
-    assert [p.name for p in profile_set.profiles] == ["from-file"]
-    assert profiles._configmaps is None
