@@ -3,8 +3,12 @@
 Linting documents with every problem and its line (:mod:`.lint`), explaining
 a spawn from the merge's record (:mod:`.explain`), previewing the pod a user
 would get with an offline spawner (:mod:`.preview`, :mod:`.offline`), reading
-the cluster's profile ConfigMaps once (:mod:`.cluster`), and the spawns a
-server-side dry run tries (:mod:`.targets`). These modules call the hub's own
-functions; none re-implements a rule. Nothing on the hub's path imports this
-package: a reader of the spawner never walks through it.
+the cluster's profile ConfigMaps once (:mod:`.cluster`), trying the pod of
+every spawn the profiles target as a server-side dry run (:mod:`.dryrun`,
+:mod:`.targets`), the hub's settings as a tool reads them, through the traits
+(:mod:`.settings`), and how the command prints (:mod:`.output`). These
+modules call the hub's own functions; none re-implements a rule. Nothing on
+the hub's path imports this package (``.importlinter``).
 """
+
+__all__: list[str] = []
