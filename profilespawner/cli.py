@@ -40,7 +40,7 @@ from .model import ProfileSet
 from .parse import load_schema
 from .sources.kubeapi import ClusterClient, connect
 from .tools.cluster import ClusterProfiles, read_configmaps
-from .tools.dryrun import ClusterCheck, ConfigMapQuery, check_cluster, dry_run_source, trial_problems
+from .tools.dryrun import ClusterCheck, ConfigMapSettings, check_cluster, dry_run_source, trial_problems
 from .tools.lint import FileReport, check_file
 from .tools.output import (
     HIDDEN,
@@ -400,7 +400,7 @@ async def _ask_cluster(
     client, namespace = await _connect(cluster)
     try:
         query = (
-            ConfigMapQuery(
+            ConfigMapSettings(
                 cluster.configmap_name, cluster.label_selector, hub.key, hub.settings.default_mount_path
             )
             if cluster.read_configmaps

@@ -30,7 +30,7 @@ from .targets import Combination, combinations, untested_patterns
 
 __all__ = [
     "ClusterCheck",
-    "ConfigMapQuery",
+    "ConfigMapSettings",
     "Trial",
     "check_cluster",
     "dry_run_pod",
@@ -126,7 +126,7 @@ def dry_run_source(namespace: str) -> str:
 
 
 @dataclass(frozen=True)
-class ConfigMapQuery:
+class ConfigMapSettings:
     """Which profile ConfigMaps to read, as ``SingleuserProfiles`` names them."""
 
     configmap_name: str
@@ -159,7 +159,7 @@ async def check_cluster(
     *,
     namespace: str,
     file_reports: Sequence[FileReport],
-    configmaps: ConfigMapQuery | None,
+    configmaps: ConfigMapSettings | None,
     dry_run: bool,
     images: Sequence[str] = (),
     max_combinations: int,
