@@ -60,7 +60,7 @@ bench: venv  ## benchmarks: results table and plots in benchmarks/results/ (abou
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
-lint: venv  ## ruff and mypy through tox
+lint: venv  ## ruff, the import layers (import-linter) and mypy through tox
 	$(BIN)/tox run -e lint,type
 
 docs: venv  ## build the docs into docs/_build/html

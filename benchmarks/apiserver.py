@@ -43,7 +43,7 @@ from traitlets.config import Config
 
 import profilespawner
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.offline import OfflineUser
+from profilespawner.tools.offline import OfflineUser
 from tests.controlplane.harness import ControlPlane
 
 HERE = Path(__file__).resolve().parent

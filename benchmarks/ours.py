@@ -57,7 +57,7 @@ from traitlets.config import Config
 
 import profilespawner
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.offline import offline_spawner
+from profilespawner.tools.offline import offline_spawner
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -263,8 +263,8 @@ async def job_b3(job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def job_memory(job: dict[str, Any]) -> dict[str, Any]:
-    from profilespawner.sources import FileSource
-    from profilespawner.validate import parse_document
+    from profilespawner.parse import parse_document
+    from profilespawner.sources.files import FileSource
 
     log = logging.getLogger("profilespawner")
     # Warm up once on the same files, so that lazily built module-level caches

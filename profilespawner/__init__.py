@@ -11,6 +11,7 @@ import typing as _typing
 
 from ._version import __version__
 from .errors import (
+    ConfigMapsUnavailableError,
     ProfileError,
     ProfileSpawnError,
     ProfileSyntaxError,
@@ -20,7 +21,8 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from .profiles import SingleuserProfiles, apply_pod_profile
+    from .hooks import apply_pod_profile
+    from .profiles import SingleuserProfiles
     from .spawner import ProfileKubeSpawner
 
 # The spawner and the profile engine import KubeSpawner and jsonschema, which
@@ -28,7 +30,7 @@ if _typing.TYPE_CHECKING:
 _LAZY = {
     "ProfileKubeSpawner": "spawner",
     "SingleuserProfiles": "profiles",
-    "apply_pod_profile": "profiles",
+    "apply_pod_profile": "hooks",
 }
 
 
@@ -46,6 +48,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConfigMapsUnavailableError",
     "ProfileError",
     "ProfileKubeSpawner",
     "ProfileSpawnError",

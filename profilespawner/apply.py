@@ -29,24 +29,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from . import k8srules, placeholders
-from .errors import ProfileSpawnError, ResourceConflictError, quote
+from .errors import PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
 from .kubemodel import build, copy_tree, field, to_json, with_fields
-from .model import JSON, PodSettings
+from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESOURCE_ENV, PodSettings
 from .resolve import Resolution
 
-__all__ = ["NOTEBOOK_CONTAINER", "RESOURCE_ENV", "apply_resolution"]
+__all__ = ["apply_resolution"]
 
-NOTEBOOK_CONTAINER = "notebook"
-
-#: The variables JupyterHub writes from its resource settings, and what they mirror.
-RESOURCE_ENV = {
-    "MEM_LIMIT": ("limits", "memory"),
-    "MEM_GUARANTEE": ("requests", "memory"),
-    "CPU_LIMIT": ("limits", "cpu"),
-    "CPU_GUARANTEE": ("requests", "cpu"),
-}
-
-_MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
 _REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
@@ -90,7 +79,12 @@ def apply_resolution(
         "resources": resources,
     }
     spec_changes = {
-        "tolerations": _appended(spec, "tolerations", [*settings.tolerations, *resolution.gpu_tolerations]),
+        "tolerations": _appended(
+            spec,
+            "tolerations",
+            [*settings.tolerations, *resolution.gpu_tolerations],
+            identity=k8srules.toleration_identity,
+        ),
         "nodeSelector": _merged_map(field(spec, "nodeSelector"), settings.node_selector),
     }
     if settings.node_affinity:
@@ -130,7 +124,7 @@ def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
         if text not in memo:
             try:
                 memo[text] = placeholders.expand(text, expand)
-            except placeholders.PlaceholderError as e:
+            except PlaceholderError as e:
                 raise ProfileSpawnError(
                     f"{e} ({resolution.describe()})", field=where.format(quote(name))
                 ) from None
@@ -160,21 +154,29 @@ def _unchanged_or(current: Any, new: list[Any]) -> Any:
     return new
 
 
-def _appended(parent: Any, key: str, additions: Iterable[JSON]) -> Any:
-    """The list under ``key`` of ``parent`` with ``additions`` appended, exact
-    duplicates dropped (the first kept)."""
+def _exact(item: JSON) -> JSON:
+    return item
+
+
+def _appended(
+    parent: Any, key: str, additions: Iterable[JSON], *, identity: Callable[[JSON], Any] = _exact
+) -> Any:
+    """The list under ``key`` of ``parent`` with ``additions`` appended, items
+    with the same ``identity`` as an earlier one dropped (the first kept; by
+    default, exact duplicates)."""
     current = field(parent, key) or []
     seen: list[Any] = []
     out: list[Any] = []
     for item in current:
-        data = to_json(item)
+        data = identity(to_json(item))
         if data not in seen:
             seen.append(data)
             out.append(item)
-    for data in additions:
+    for addition in additions:
+        data = identity(addition)
         if data not in seen:
             seen.append(data)
-            out.append(build(parent, key, data, current))
+            out.append(build(parent, key, addition, current))
     return _unchanged_or(field(parent, key), out)
 
 
@@ -366,7 +368,7 @@ def _volumes(
     added_volumes, added_mounts = [], []
     for item in volumes:  # one per name: merged by name
         name = item["name"]
-        volume = {k: v for k, v in item.items() if k not in _MOUNT_FIELDS}
+        volume = {k: v for k, v in item.items() if k not in MOUNT_FIELDS}
         claim = volume.get("persistentVolumeClaim")
         if claim:
             claim_name = fill(claim["claimName"], "volume {}: persistentVolumeClaim.claimName", name)

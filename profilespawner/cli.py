@@ -1,88 +1,76 @@
-"""The ``profilespawner`` command: argument parsing and printing, nothing else.
+"""The ``profilespawner`` command: the parser and the commands, nothing else.
 
 ``validate`` checks profile files and ConfigMap manifests
-(:mod:`profilespawner.check`), ``render`` prints the pod a user would get and
-``explain`` why (:mod:`profilespawner.preview`, :mod:`profilespawner.explain`),
-``schema`` prints the JSON Schema. With ``--configmaps`` the three read the
-profile ConfigMaps from the cluster too, after the files, and
-``validate --server-dry-run`` submits the pod of every targeted spawn as a
-server-side dry run (:mod:`profilespawner.cluster`, :mod:`profilespawner.targets`).
-Every source is held to the hub's policy (:mod:`profilespawner.policy`): that of
-``--config``'s ``SingleuserProfiles`` settings, or of their defaults. Exit
-status: 0 when all is well, 1 when a source is invalid, the spawn would fail,
-the cluster would reject a pod or a setting of ``--config`` is invalid, 2 for a
-usage error (including a ``--config`` or kubeconfig that cannot be loaded), 3
-when the cluster could not be asked (no answer, credentials, RBAC). Values of environment variables are
-not printed unless asked for (``render --show-values``): they may be credentials.
+(:mod:`profilespawner.tools.lint`), ``render`` prints the pod a user would get
+and ``explain`` why (:mod:`profilespawner.tools.preview`,
+:mod:`profilespawner.tools.explain`), ``schema`` prints the JSON Schema. With
+``--configmaps`` the three read the profile ConfigMaps from the cluster too,
+after the files (:mod:`profilespawner.tools.cluster`), and ``validate
+--server-dry-run`` submits the pod of every targeted spawn as a server-side dry
+run (:mod:`profilespawner.tools.dryrun`). The hub's settings are those of
+``--config``'s ``SingleuserProfiles`` section, read through the traits, else
+their defaults (:mod:`profilespawner.tools.settings`); every source is held to
+the hub's policy. What is printed is :mod:`profilespawner.tools.output`'s.
+Exit status: 0 when all is well, 1 when a source is invalid, the spawn would
+fail, the cluster would reject a pod or a setting of ``--config`` is invalid,
+2 for a usage error (including a ``--config`` or kubeconfig that cannot be
+loaded), 3 when the cluster could not be asked (no answer, credentials, RBAC).
+Values of environment variables are not printed unless asked for (``render
+--show-values``): they may be credentials.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
-import io
 import json
 import logging
 import os
 import sys
-import textwrap
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from ruamel.yaml import YAML
 from traitlets import TraitError
 from traitlets.config import Config
 
 from ._version import __version__
-from .apply import RESOURCE_ENV
-from .check import DEFAULT_CONFIGMAP_KEY, FileReport, Problem, check_file
-from .errors import ProfileError
-from .explain import KUBESPAWNER, Explanation, FieldOrigin
-from .model import JSON, ProfileSet
-from .policy import DEFAULT_POLICY, Policy
-from .validate import DEFAULT_MOUNT_PATH, load_schema
+from .errors import KubeApiError, KubeConfigError, ProfileError
+from .model import ProfileSet
+from .parse import load_schema
+from .sources.kubeapi import ClusterClient, connect
+from .tools.cluster import ClusterProfiles, read_configmaps
+from .tools.dryrun import ClusterCheck, ConfigMapSettings, check_cluster, dry_run_source, trial_problems
+from .tools.lint import FileReport, check_file
+from .tools.output import (
+    HIDDEN,
+    count,
+    dump_yaml,
+    format_explanation,
+    hide_env_values,
+    join,
+    trials_summary,
+    write_report,
+)
+from .tools.settings import (
+    hub_settings,
+    kubespawner_namespace,
+    load_config_file,
+    profile_files,
+    trait_default,
+    with_kubespawner_namespace,
+)
 
 if TYPE_CHECKING:
-    from .cluster import ClusterProfiles, Trial
-    from .preview import Preview
-    from .sources.kubeapi import ClusterClient
+    from .profiles import SingleuserProfiles
+    from .tools.preview import Preview
 
-__all__ = ["dump_yaml", "format_explanation", "hide_env_values", "main"]
+__all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CLUSTER = 0, 1, 2, 3
 
 #: Most spawns ``validate --server-dry-run`` tries unless told otherwise.
 MAX_COMBINATIONS = 200
-
-# SingleuserProfiles' defaults, for --configmaps without --config
-_CONFIGMAP_DEFAULTS = {
-    "configmap_name": "jupyter-singleuser-profiles",
-    "label_selector": "jupyterhub=singleuser-profiles",
-    "configmap_key": DEFAULT_CONFIGMAP_KEY,
-}
-
-HIDDEN = "<hidden>"
-
-# Variables JupyterHub and KubeSpawner write themselves (a profile may not set
-# them; offline their values are placeholders) or that mirror resources.
-_SHOWN_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_IMAGE")
-
-# fields whose detail is a short value (a quantity, a label value): shown before the setter
-_VALUE_FIRST = frozenset({"resources", "node_selector", "labels"})
-
-_FIELD_TITLES = {
-    "env": "env (values not shown)",
-    "envFrom": "envFrom",
-    "resources": "resources",
-    "node_tolerations": "tolerations",
-    "node_affinity": "node affinity",
-    "node_selector": "node selector",
-    "volumes": "volumes",
-    "labels": "labels",
-    "annotations": "annotations (values not shown)",
-}
 
 
 class _UsageError(Exception):
@@ -99,7 +87,8 @@ T = TypeVar("T")
 # -- parser ---------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``profilespawner`` command's arguments."""
     parser = argparse.ArgumentParser(
         prog="profilespawner",
         description="Check profile files and ConfigMaps and preview the pods profilespawner makes.",
@@ -140,17 +129,17 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument(
         "--configmap-name",
         metavar="NAME",
-        help="SingleuserProfiles.configmap_name ('' for none; default jupyter-singleuser-profiles)",
+        help=f"SingleuserProfiles.configmap_name ('' for none; default {trait_default('configmap_name')})",
     )
     cluster.add_argument(
         "--label-selector",
         metavar="SELECTOR",
-        help="SingleuserProfiles.label_selector ('' for none; default jupyterhub=singleuser-profiles)",
+        help=f"SingleuserProfiles.label_selector ('' for none; default {trait_default('label_selector')})",
     )
     cluster.add_argument(
         "--key",
         metavar="KEY",
-        help="SingleuserProfiles.configmap_key (default jupyterhub-singleuser-profiles.yaml)",
+        help=f"SingleuserProfiles.configmap_key (default {trait_default('configmap_key')})",
     )
     cluster.add_argument(
         "--kubeconfig",
@@ -240,24 +229,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- commands -------------------------------------------------------------------------
+# -- the hub's settings and the cluster ------------------------------------------------
 
 
-def _load_config(path: str | None) -> Config | None:
-    if path is None:
-        return None
-    from .preview import load_config_file  # imports KubeSpawner: only when needed
+@dataclass(frozen=True)
+class _Hub:
+    """The hub a command plays: its configuration and ``SingleuserProfiles`` settings."""
 
-    try:
-        return load_config_file(path)
-    except Exception as e:  # anything a jupyterhub_config.py may raise
-        raise _UsageError(f"cannot load {path}: {type(e).__name__}: {e}") from None
+    config: Config | None
+    settings: SingleuserProfiles
+    key: str  # the ConfigMap key: --key, else the setting
 
 
-def _files(args: argparse.Namespace, config: Config | None, *, cluster: bool = False) -> list[str]:
-    from .preview import profile_files
+def _hub(args: argparse.Namespace) -> _Hub:
+    """``--config`` loaded and its settings checked (``TraitError``: exit 1)."""
+    config = None
+    if args.config is not None:
+        try:
+            config = load_config_file(args.config)
+        except Exception as e:  # anything a jupyterhub_config.py may raise
+            raise _UsageError(f"cannot load {args.config}: {type(e).__name__}: {e}") from None
+    settings = hub_settings(config)
+    return _Hub(config, settings, str(args.key) if args.key is not None else settings.configmap_key)
 
-    files = profile_files(args.files, config)
+
+def _files(args: argparse.Namespace, hub: _Hub, *, cluster: bool = False) -> list[str]:
+    files = profile_files(args.files, hub.config)
     if not files and not cluster:
         raise _UsageError(
             "no profile files: give FILE arguments, or --config with SingleuserProfiles.files, "
@@ -266,57 +263,26 @@ def _files(args: argparse.Namespace, config: Config | None, *, cluster: bool = F
     return files
 
 
-def _section(config: Config | None, name: str) -> Any:
-    """A section of ``config`` (an empty dict when there is no config)."""
-    if config is None or name not in config:
-        return {}
-    return config[name]
-
-
-def _setting(config: Config | None, name: str) -> str:
-    """A ``SingleuserProfiles`` setting of ``config``, else its default."""
-    return str(_section(config, "SingleuserProfiles").get(name, _CONFIGMAP_DEFAULTS.get(name, "")))
-
-
-def _configmap_key(args: argparse.Namespace, config: Config | None) -> str:
-    return str(args.key) if args.key is not None else _setting(config, "configmap_key")
-
-
-def _mount_path(config: Config | None) -> str:
-    return str(_section(config, "SingleuserProfiles").get("default_mount_path", DEFAULT_MOUNT_PATH))
-
-
-def _policy(config: Config | None) -> Policy:
-    """What the hub lets a profile source ask for: the ``SingleuserProfiles``
-    settings of ``config``, read and checked by the traits themselves; without
-    a config, their defaults. Raises ``TraitError`` for an invalid setting."""
-    if config is None:
-        return DEFAULT_POLICY
-    from .profiles import SingleuserProfiles  # imports KubeSpawner: --config loaded it already
-
-    return SingleuserProfiles(config=config).policy
-
-
-def _check(path: str, config: Config | None, args: argparse.Namespace, policy: Policy) -> FileReport:
-    """Check one file as the hub would: the settings of ``config`` (mount path,
-    policy) and the ConfigMap key."""
-    key = _configmap_key(args, config)
-    return check_file(path, default_mount_path=_mount_path(config), configmap_key=key, policy=policy)
+def _check(path: str, hub: _Hub) -> FileReport:
+    """Check one file as the hub would: its mount path, policy and ConfigMap key."""
+    settings = hub.settings
+    return check_file(
+        path, default_mount_path=settings.default_mount_path, configmap_key=hub.key, policy=settings.policy
+    )
 
 
 @dataclass(frozen=True)
 class _ClusterSettings:
-    """Where the cluster's profiles are, from the arguments and ``--config``."""
+    """Where the cluster's profiles are, from the arguments and the hub's settings."""
 
     kubeconfig: str | None
     namespace: str  # "" = the kubeconfig context's, else "default"
     configmap_name: str
     label_selector: str
-    key: str
     read_configmaps: bool
 
 
-def _cluster_settings(args: argparse.Namespace, config: Config | None) -> _ClusterSettings | None:
+def _cluster_settings(args: argparse.Namespace, hub: _Hub) -> _ClusterSettings | None:
     """The cluster settings, or None when the command does not talk to a cluster."""
     dry_run = bool(getattr(args, "server_dry_run", False))
     if not args.configmaps:
@@ -332,30 +298,24 @@ def _cluster_settings(args: argparse.Namespace, config: Config | None) -> _Clust
                     hint = " or --server-dry-run" if args.command == "validate" else ""
                     raise _UsageError(f"{option} needs --configmaps{hint}")
             return None
-    name = args.configmap_name if args.configmap_name is not None else _setting(config, "configmap_name")
-    selector = args.label_selector if args.label_selector is not None else _setting(config, "label_selector")
+    settings = hub.settings
+    name = args.configmap_name if args.configmap_name is not None else settings.configmap_name
+    selector = args.label_selector if args.label_selector is not None else settings.label_selector
     if args.configmaps and not (name or selector):
         raise _UsageError(
             "--configmaps: nothing to read, the ConfigMap name and the label selector are both empty"
         )
-    spawner_namespace = _section(config, "ProfileKubeSpawner").get(
-        "namespace", _section(config, "KubeSpawner").get("namespace", "")
-    )
-    namespace = args.namespace or _setting(config, "namespace") or str(spawner_namespace)
     return _ClusterSettings(
         kubeconfig=args.kubeconfig,
-        namespace=namespace,
+        namespace=args.namespace or settings.namespace or kubespawner_namespace(hub.config),
         configmap_name=name,
         label_selector=selector,
-        key=_configmap_key(args, config),
         read_configmaps=args.configmaps,
     )
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine that talks to the cluster; its failures become exit statuses."""
-    from .sources.kubeapi import KubeApiError, KubeConfigError
-
     try:
         return asyncio.run(coroutine)
     except KubeConfigError as e:
@@ -364,172 +324,43 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise _ClusterError(str(e)) from None
 
 
-async def _connect(settings: _ClusterSettings) -> tuple[ClusterClient, str]:
+async def _connect(cluster: _ClusterSettings) -> tuple[ClusterClient, str]:
     """A client and the namespace to use."""
-    from .sources.kubeapi import connect
-
-    client = await connect(settings.kubeconfig)
-    return client, settings.namespace or client.namespace or "default"
+    client = await connect(cluster.kubeconfig)
+    return client, cluster.namespace or client.namespace or "default"
 
 
-async def _read_configmaps(
-    client: ClusterClient, namespace: str, settings: _ClusterSettings, config: Config | None, policy: Policy
-) -> ClusterProfiles:
-    from .cluster import read_configmaps
-
-    return await read_configmaps(
-        client.api,
-        namespace=namespace,
-        configmap_name=settings.configmap_name,
-        label_selector=settings.label_selector,
-        key=settings.key,
-        default_mount_path=_mount_path(config),
-        policy=policy,
-    )
-
-
-def _cluster_config(config: Config | None, namespace: str) -> Config:
-    """``config`` with KubeSpawner's namespace set to ``namespace`` unless it sets one."""
-    cfg = copy.deepcopy(config) if config is not None else Config()
-    if "namespace" not in _section(cfg, "KubeSpawner") and "namespace" not in _section(
-        cfg, "ProfileKubeSpawner"
-    ):
-        cfg.KubeSpawner.namespace = namespace
-    return cfg
-
-
-def _summary(report: FileReport) -> str:
-    ps = report.profile_set
-    assert ps is not None
-    parts = [
-        _count(len(ps.profiles), "profile"),
-        _count(len(ps.sizes), "size"),
-        _count(len(ps.gpu_types), "GPU type"),
-    ]
-    what = f", ConfigMap {report.configmap!r}" if report.configmap is not None else ""
-    return f"{report.source}: ok{what} ({', '.join(parts)})"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def _invalid_configuration(error: TraitError) -> str:
+    # traitlets ends with ", not the <type> <value>": the value may be a secret
+    reason = str(error).split(", not the ", 1)[0]
+    return f"the configuration is not valid: {reason}"
 
 
 # -- validate ---------------------------------------------------------------------------
 
 
-@dataclass
-class _ClusterCheck:
-    """What ``validate`` found in the cluster."""
-
-    namespace: str
-    configmaps: ClusterProfiles | None = None
-    trials: list[Trial] | None = None
-    untested: list[Problem] | None = None
-    skipped: bool = False  # the dry run was not tried: a source is invalid
-
-
-async def _validate_in_cluster(
-    args: argparse.Namespace,
-    settings: _ClusterSettings,
-    config: Config | None,
-    file_reports: list[FileReport],
-    policy: Policy,
-) -> _ClusterCheck:
-    from .cluster import server_dry_run
-    from .targets import combinations, untested_patterns
-
-    client, namespace = await _connect(settings)
-    try:
-        result = _ClusterCheck(namespace)
-        reports = list(file_reports)
-        if settings.read_configmaps:
-            result.configmaps = await _read_configmaps(client, namespace, settings, config, policy)
-            reports += result.configmaps.reports
-        if not args.server_dry_run:
-            return result
-        if any(r.errors for r in reports):
-            result.skipped = True
-            return result
-        profile_set = ProfileSet.combine([r.profile_set for r in reports if r.profile_set is not None])
-        tries = combinations(profile_set, images=args.images)
-        if len(tries) > args.max_combinations:
-            raise _UsageError(
-                f"--server-dry-run: the profiles target {len(tries)} spawns (users and groups x images x "
-                f"sizes), more than --max-combinations {args.max_combinations}; raise it, or give fewer "
-                "--image examples"
-            )
-        result.trials = await server_dry_run(
-            client.api,
-            namespace=namespace,
-            combinations=tries,
-            profile_sets=[r.profile_set for r in reports if r.profile_set is not None],
-            config=_cluster_config(config, namespace),
-        )
-        tried = {t.image for t in result.trials if t.image}
-        result.untested = [
-            Problem(
-                "warning",
-                _dry_run_source(namespace),
-                f"pattern {pattern!r} matches none of the images tried ({', '.join(sorted(tried))}); "
-                "give an --image it matches to try it",
-                profile=f"profile {profile.name!r}",
-                field="images",
-            )
-            for profile, pattern in untested_patterns(profile_set, tried)
-        ]
-        return result
-    finally:
-        await client.close()
-
-
-def _dry_run_source(namespace: str) -> str:
-    return f"server dry run in {namespace}"
-
-
-def _trial_problems(check: _ClusterCheck) -> list[Problem]:
-    source = _dry_run_source(check.namespace)
-    problems = []
-    for trial in check.trials or []:
-        if trial.outcome == "rejected":
-            problems.append(Problem("error", source, f"{trial.describe()}: rejected: {trial.detail}"))
-        elif trial.outcome == "refused":
-            refused = f"{trial.describe()}: the hub would refuse the spawn: {trial.detail}"
-            problems.append(Problem("error", source, refused))
-    return problems + list(check.untested or [])
-
-
-def _trials_summary(check: _ClusterCheck) -> str:
-    trials = check.trials or []
-    counts = {outcome: sum(t.outcome == outcome for t in trials) for outcome in ("accepted", "rejected")}
-    text = (
-        f"{_dry_run_source(check.namespace)}: {_count(len(trials), 'spawn')} tried, "
-        f"{counts['accepted']} accepted, {counts['rejected']} rejected"
-    )
-    refused = sum(t.outcome == "refused" for t in trials)
-    return text + (f", {refused} refused by the hub" if refused else "")
-
-
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     if not args.server_dry_run and (args.images or args.max_combinations != MAX_COMBINATIONS):
         raise _UsageError(f"{'--image' if args.images else '--max-combinations'} needs --server-dry-run")
-    config = _load_config(args.config)
-    policy = _policy(config)
-    settings = _cluster_settings(args, config)
-    files = _files(args, config, cluster=settings is not None and settings.read_configmaps)
-    reports = [_check(path, config, args, policy) for path in files]
+    hub = _hub(args)
+    cluster = _cluster_settings(args, hub)
+    files = _files(args, hub, cluster=cluster is not None and cluster.read_configmaps)
+    reports = [_check(path, hub) for path in files]
     try:
-        check = (
-            _run(_validate_in_cluster(args, settings, config, reports, policy))
-            if settings is not None
-            else None
-        )
+        check = _run(_ask_cluster(args, cluster, hub, reports)) if cluster is not None else None
     except TraitError as e:  # the dry run builds spawners with --config's settings
         sys.stderr.write(f"error: {_invalid_configuration(e)}\n")
         return EXIT_FAILED
+    if check is not None and check.too_many is not None:
+        raise _UsageError(
+            f"--server-dry-run: the profiles target {check.too_many} spawns (users and groups x images x "
+            f"sizes), more than --max-combinations {args.max_combinations}; raise it, or give fewer "
+            "--image examples"
+        )
     configmaps = check.configmaps if check is not None else None
     if configmaps is not None:
         reports += configmaps.reports
-    dry_run = _trial_problems(check) if check is not None else []
+    dry_run = trial_problems(check) if check is not None else []
     problems = [p for r in reports for p in r.problems] + dry_run
     failed = any(r.errors for r in reports) or any(p.severity == "error" for p in dry_run)
     if args.format == "json":
@@ -537,41 +368,57 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return EXIT_FAILED if failed else EXIT_OK
     for report in reports[: len(files)]:
-        _write_report(report, out)
+        write_report(report, out)
     if configmaps is not None:
         if configmaps.missing:
             out.write(f"{configmaps.namespace}/{configmaps.missing}: no such ConfigMap (the hub skips it)\n")
         if not configmaps.reports:
             out.write(f"{configmaps.namespace}: no profile ConfigMaps\n")
         for report in configmaps.reports:
-            _write_report(report, out)
+            write_report(report, out)
     if check is not None and check.skipped:
-        out.write(f"{_dry_run_source(check.namespace)}: not tried, the profiles have errors\n")
+        out.write(f"{dry_run_source(check.namespace)}: not tried, the profiles have errors\n")
     elif check is not None and check.trials is not None:
         for problem in dry_run:
             out.write(f"{problem}\n")
-        out.write(_trials_summary(check) + "\n")
+        out.write(trials_summary(check) + "\n")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if errors or warnings:
-        where = [_count(len(files), "file")] if files or configmaps is None else []
+        where = [count(len(files), "file")] if files or configmaps is None else []
         if configmaps is not None:
-            where.append(_count(len(configmaps.reports), "ConfigMap"))
+            where.append(count(len(configmaps.reports), "ConfigMap"))
         if dry_run:
             where.append("the server dry run")
-        out.write(f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in {_join(where)}\n")
+        out.write(f"{count(errors, 'error')}, {count(warnings, 'warning')} in {join(where)}\n")
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _write_report(report: FileReport, out: TextIO) -> None:
-    for problem in report.problems:
-        out.write(f"{problem}\n")
-    if not report.errors:
-        out.write(_summary(report) + "\n")
-
-
-def _join(parts: Sequence[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+async def _ask_cluster(
+    args: argparse.Namespace, cluster: _ClusterSettings, hub: _Hub, file_reports: list[FileReport]
+) -> ClusterCheck:
+    client, namespace = await _connect(cluster)
+    try:
+        query = (
+            ConfigMapSettings(
+                cluster.configmap_name, cluster.label_selector, hub.key, hub.settings.default_mount_path
+            )
+            if cluster.read_configmaps
+            else None
+        )
+        return await check_cluster(
+            client.api,
+            namespace=namespace,
+            file_reports=file_reports,
+            configmaps=query,
+            dry_run=args.server_dry_run,
+            images=args.images,
+            max_combinations=args.max_combinations,
+            config=with_kubespawner_namespace(hub.config, namespace),
+            policy=hub.settings.policy,
+        )
+    finally:
+        await client.close()
 
 
 # -- render and explain -----------------------------------------------------------------
@@ -579,32 +426,38 @@ def _join(parts: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """The valid profile sets of a spawn, in precedence order, and the hub settings."""
+    """The valid profile sets of a spawn, in precedence order, and the hub's configuration."""
 
     config: Config | None
     profile_sets: tuple[ProfileSet, ...]
 
 
-async def _read_for_spawn(
-    settings: _ClusterSettings, config: Config | None, policy: Policy
-) -> ClusterProfiles:
-    client, namespace = await _connect(settings)
+async def _read_for_spawn(cluster: _ClusterSettings, hub: _Hub) -> ClusterProfiles:
+    client, namespace = await _connect(cluster)
     try:
-        return await _read_configmaps(client, namespace, settings, config, policy)
+        return await read_configmaps(
+            client.api,
+            namespace=namespace,
+            configmap_name=cluster.configmap_name,
+            label_selector=cluster.label_selector,
+            key=hub.key,
+            default_mount_path=hub.settings.default_mount_path,
+            policy=hub.settings.policy,
+        )
     finally:
         await client.close()
 
 
 def _prepare(args: argparse.Namespace) -> _Prepared | int:
     """Config and profile sets for render/explain; EXIT_FAILED when a source is invalid."""
-    config = _load_config(args.config)
-    policy = _policy(config)
-    settings = _cluster_settings(args, config)
-    files = _files(args, config, cluster=settings is not None)
+    hub = _hub(args)
+    cluster = _cluster_settings(args, hub)
+    files = _files(args, hub, cluster=cluster is not None)
+    config = hub.config
     invalid = False
     reports = []
     for path in files:
-        report = _check(path, config, args, policy)
+        report = _check(path, hub)
         reports.append(report)
         for problem in report.problems:
             sys.stderr.write(f"{problem}\n")
@@ -617,9 +470,9 @@ def _prepare(args: argparse.Namespace) -> _Prepared | int:
                 f"error: {path} is a ConfigMap manifest; give the profiles YAML of its data key "
                 "(as SingleuserProfiles.files holds it), or read the cluster's with --configmaps\n"
             )
-    if settings is not None:
-        configmaps = _run(_read_for_spawn(settings, config, policy))
-        config = _cluster_config(config, configmaps.namespace)
+    if cluster is not None:
+        configmaps = _run(_read_for_spawn(cluster, hub))
+        config = with_kubespawner_namespace(config, configmaps.namespace)
         for report in configmaps.reports:
             reports.append(report)
             for problem in report.problems:
@@ -636,7 +489,7 @@ def _prepare(args: argparse.Namespace) -> _Prepared | int:
 
 
 def _preview(args: argparse.Namespace, prepared: _Prepared) -> Preview | int:
-    from .preview import preview_spawn
+    from .tools.preview import preview_spawn
 
     try:
         return asyncio.run(
@@ -657,12 +510,6 @@ def _preview(args: argparse.Namespace, prepared: _Prepared) -> Preview | int:
     except TraitError as e:
         sys.stderr.write(f"error: {_invalid_configuration(e)}\n")
         return EXIT_FAILED
-
-
-def _invalid_configuration(error: TraitError) -> str:
-    # traitlets ends with ", not the <type> <value>": the value may be a secret
-    reason = str(error).split(", not the ", 1)[0]
-    return f"the configuration is not valid: {reason}"
 
 
 def cmd_render(args: argparse.Namespace, out: TextIO) -> int:
@@ -694,117 +541,6 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-# -- printing -------------------------------------------------------------------------
-
-
-def hide_env_values(pod: JSON) -> JSON:
-    """``pod`` with every env ``value`` replaced by ``<hidden>``, except JupyterHub's own."""
-    pod = json.loads(json.dumps(pod))
-    spec = pod.get("spec") or {}
-    for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-        for var in container.get("env") or []:
-            name = var.get("name", "")
-            shown = name in RESOURCE_ENV or name.startswith(_SHOWN_ENV_PREFIXES)
-            if "value" in var and not shown:
-                var["value"] = HIDDEN
-    return pod
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML as ``kubectl get -o yaml`` prints it: block style, sorted keys, and
-    strings quoted wherever YAML 1.1 (kubectl's parser) would read them otherwise."""
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.version = (1, 1)  # quote 'yes', 'on', '0777', ... as kubectl does
-    yaml.width = 4096
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    text = buffer.getvalue()
-    # version=(1, 1) also writes a '%YAML 1.1' directive, which kubectl never prints
-    if text.startswith("%YAML"):
-        text = text.split("\n---", 1)[1].lstrip("\n ")
-    return text
-
-
-def _applies(ok: bool) -> str:
-    return "yes," if ok else "no, "
-
-
-def format_explanation(explanation: Explanation) -> str:
-    """The explanation as a terminal report; no env values, ever."""
-    e = explanation
-    lines = [f"User:   {e.user}"]
-    lines.append(f"Groups: {', '.join(e.groups) if e.groups else '(none)'}")
-    lines.append(f"Image:  {e.image}")
-    lines.append("")
-    lines.append("Profiles, in the order they apply (+ applies, - does not):")
-    if not e.verdicts:
-        lines.append("  (no profiles are defined)")
-    for v in e.verdicts:
-        lines.append(f"  {'+' if v.applies else '-'} {v.label}  [{v.source}]")
-        lines.append(f"      who:   {_applies(v.who_ok)} {v.who}")
-        lines.append(f"      image: {_applies(v.image_ok)} {v.image}")
-    lines.append("")
-    if e.size is None:
-        lines.append("Size:   none (Default), so the profiles alone decide")
-    else:
-        lines.append(f"Size:   {e.size!r} [{e.size_source}], applied after the profiles")
-    lines.append(f"        {e.user} may pick: {', '.join(e.allowed_sizes)}")
-    if e.gpu:
-        types = ", ".join(repr(t) for t in e.gpu_types) or "none defined"
-        lines.append(f"GPU:    {e.gpu}, set by {e.gpu_set_by}; tolerations of gpuTypes: {types}")
-    elif e.gpu == 0:
-        lines.append(f"GPU:    0, set by {e.gpu_set_by} (any GPU resource is removed)")
-    else:
-        lines.append("GPU:    none requested by a profile or size")
-    lines.append("")
-    lines.append("What the notebook pod gets, and who set it:")
-    for field, title in _FIELD_TITLES.items():
-        origins = e.of(field)
-        if not origins:
-            continue
-        lines.append(f"  {title}")
-        if field == "env":
-            lines.extend(_env_lines(origins))
-        else:
-            lines.extend(_table(origins, value_first=field in _VALUE_FIRST))
-    return "\n".join(lines) + "\n"
-
-
-def _env_lines(origins: Sequence[FieldOrigin]) -> list[str]:
-    own = [o for o in origins if o.set_by != KUBESPAWNER or o.replaced]
-    kubespawner = [o.key for o in origins if o.set_by == KUBESPAWNER and not o.replaced]
-    lines = _table(own)
-    if kubespawner:
-        text = f"and {len(kubespawner)} from {KUBESPAWNER} and JupyterHub: " + ", ".join(kubespawner)
-        lines.extend(textwrap.wrap(text, width=100, initial_indent="    ", subsequent_indent="      "))
-    return lines
-
-
-def _replaces(origin: FieldOrigin) -> str:
-    return f" (replaces {', '.join(origin.replaced)})" if origin.replaced else ""
-
-
-def _table(origins: Sequence[FieldOrigin], *, value_first: bool = False) -> list[str]:
-    """Aligned rows: key, who set it, what it is (a quantity or label value
-    right after the key when ``value_first``; never an env value)."""
-    if not origins:
-        return []
-    key_width = min(max(len(o.key) for o in origins), 40)
-    setters = [f"<- {o.set_by}{_replaces(o)}" for o in origins]
-    rows = []
-    if value_first:
-        detail_width = max(len(o.detail) for o in origins)
-        for o, setter in zip(origins, setters, strict=True):
-            detail = f"{o.detail:<{detail_width}}  " if detail_width else ""
-            rows.append(f"    {o.key:<{key_width}}  {detail}{setter}")
-    else:
-        setter_width = min(max(len(s) for s in setters), 60)
-        for o, setter in zip(origins, setters, strict=True):
-            rows.append(f"    {o.key:<{key_width}}  {setter:<{setter_width}}  {o.detail}".rstrip())
-    return rows
-
-
 # -- entry point ----------------------------------------------------------------------
 
 _COMMANDS = {
@@ -817,7 +553,7 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

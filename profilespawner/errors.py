@@ -1,39 +1,71 @@
-"""The exceptions profilespawner raises on bad profile data, and how they quote.
+"""Every exception profilespawner raises, and how messages quote.
 
-Every message names where the problem is -- the source (a file path or
-``namespace/ConfigMap``), the profile (its name, or its index when it has none),
-the field path inside it -- and what is wrong. Messages quote keys and names,
-never values: a value may be a credential. :func:`quote` is how a key or name
-appears in a message: ``repr()``, cut short, so that a hostile document cannot
-make a message (or a log line) arbitrarily long.
+Messages about profile data name where the problem is -- the source (a file
+path or ``namespace/ConfigMap``), the profile (its name, or its index when it
+has none), the field path inside it -- and what is wrong. Messages quote keys
+and names, never values: a value may be a credential. :func:`quote` is how a
+key or name appears in a message: ``repr()``, cut short, so that a hostile
+document cannot make a message (or a log line) arbitrarily long;
+:func:`shorten` cuts other text (an API server's message, a scheduler's
+reason) to a bound.
 
-The hierarchy::
+The tree::
 
-    ProfileError                     base: bad profile data, anywhere
-    ├── ProfileSyntaxError           the YAML cannot be parsed (gives line, column)
-    ├── ProfileValidationError       parsed, but breaks the format or a Kubernetes rule
-    │   └── ValidatorBugError        the validator itself failed on it: rejected all the same
-    └── ProfileSpawnError            the profiles cannot be applied to this spawn
-        ├── UserOptionError          unknown or forbidden size / gpu_type (HTTP 400)
-        └── ResourceConflictError    a resource request ends up above its limit
+    Exception
+    ├── ProfileError                     bad profile data, anywhere
+    │   ├── ProfileSyntaxError           the YAML cannot be parsed (gives line, column)
+    │   ├── ProfileValidationError       parsed, but breaks the format, a Kubernetes rule or the policy
+    │   │   └── ValidatorBugError        the validator itself failed on it: rejected all the same
+    │   └── ProfileSpawnError            the profiles cannot be applied to this spawn
+    │       ├── UserOptionError          unknown or forbidden size / gpu_type (the hub answers 400)
+    │       └── ResourceConflictError    a resource request ends up above its limit
+    ├── KubeApiError                     a request to the Kubernetes API failed (sources/kubeapi.py)
+    │   └── WatchExpired                 410 Gone: the watch must list again
+    ├── KubeConfigError                  no Kubernetes client configuration (the tools' own client)
+    └── RuntimeError
+        └── ConfigMapsUnavailableError   the ConfigMaps cannot be listed and on_api_unavailable is
+                                         "fail" (the hub answers 503)
+    ValueError
+    ├── PlaceholderError                 a text breaks the placeholder rule (placeholders.expand)
+    └── QuantityRangeError               a quantity too far from 1 to compute (k8srules.parse_quantity)
+
+The last two are the pure helpers' signals to their callers, which turn them
+into a :class:`ProfileError` naming the field. Besides these the package
+raises only what its callers expect from it: ``tornado.web.HTTPError`` at the
+hub's entry points (the spawner and the ``modify_pod_hook``: see
+:mod:`profilespawner.httperrors`), a ``TimeoutError``
+for a server not started within ``start_timeout``, ``traitlets.TraitError``
+for a setting out of bounds, and ``ValueError`` for an argument no caller
+should pass.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "MAX_API_MESSAGE",
     "MAX_QUOTED",
+    "ConfigMapsUnavailableError",
+    "KubeApiError",
+    "KubeConfigError",
+    "PlaceholderError",
     "ProfileError",
     "ProfileSpawnError",
     "ProfileSyntaxError",
     "ProfileValidationError",
+    "QuantityRangeError",
     "ResourceConflictError",
     "UserOptionError",
     "ValidatorBugError",
+    "WatchExpired",
     "quote",
+    "shorten",
 ]
 
 #: Longest key or name quoted in a message, in characters (the quotes excluded).
 MAX_QUOTED = 64
+
+#: Longest API server message quoted in a :class:`KubeApiError`.
+MAX_API_MESSAGE = 256
 
 
 def quote(name: object) -> str:
@@ -49,6 +81,15 @@ def quote(name: object) -> str:
     if len(name) > MAX_QUOTED:
         return repr(name[:MAX_QUOTED]) + "..."
     return repr(name)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its beginning and ``…``
+    (``limit`` characters in all)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- bad profile data ----------------------------------------------------------------
 
 
 class ProfileError(Exception):
@@ -157,3 +198,60 @@ class UserOptionError(ProfileSpawnError):
 
 class ResourceConflictError(ProfileSpawnError):
     """A resource request is above its limit once profiles and KubeSpawner meet."""
+
+
+# -- the Kubernetes API --------------------------------------------------------------
+
+
+class KubeApiError(Exception):
+    """A request to the Kubernetes API failed.
+
+    ``status`` is the HTTP status (``None`` when no answer came: connection
+    refused, timeout, stream cut). ``permanent`` is true for answers that
+    retrying cannot change until an administrator acts (400: a bad selector;
+    401, 403: credentials or RBAC). The API server's message is cut to
+    :data:`MAX_API_MESSAGE` characters.
+    """
+
+    def __init__(self, what: str, *, status: int | None = None, message: str = "") -> None:
+        self.what = what
+        self.status = status
+        self.message = shorten(message, MAX_API_MESSAGE)
+        detail = f"HTTP {status}" if status is not None else "no answer"
+        super().__init__(f"{what}: {detail}" + (f": {self.message}" if self.message else ""))
+
+    @property
+    def permanent(self) -> bool:
+        return self.status in (400, 401, 403)
+
+
+class WatchExpired(KubeApiError):
+    """410 Gone: the resourceVersion is too old to watch from; list again."""
+
+
+class KubeConfigError(Exception):
+    """No client configuration could be loaded (no kubeconfig, a broken one,
+    not in a cluster)."""
+
+
+class ConfigMapsUnavailableError(RuntimeError):
+    """The profile ConfigMaps could not be listed in time and the hub is set to
+    fail spawns then (``SingleuserProfiles.on_api_unavailable = "fail"``)."""
+
+    #: What JupyterHub shows the user instead of the technical message.
+    jupyterhub_message = (
+        "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."
+    )
+
+
+# -- the pure helpers' signals -------------------------------------------------------
+
+
+class PlaceholderError(ValueError):
+    """Text whose braces break the placeholder rule (see
+    :func:`profilespawner.placeholders.problems`)."""
+
+
+class QuantityRangeError(ValueError):
+    """A well-formed quantity whose value is too far from 1 to be computed
+    (see :func:`profilespawner.k8srules.parse_quantity`)."""

@@ -25,6 +25,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .errors import shorten
+
 __all__ = ["MAX_REASON", "not_started_reason", "refusal_reason"]
 
 #: The longest reason given (the scheduler lists one entry per kind of node).
@@ -66,4 +68,4 @@ def refusal_reason(status: int | None, body: str | bytes | None) -> str | None:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+    return shorten(text, MAX_REASON)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from .model import GpuType, Size
-from .validate import NO_SIZE
+from .model import NO_SIZE, GpuType, Size
 
 __all__ = ["render_choices", "size_summary"]
 

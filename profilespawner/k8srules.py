@@ -1,20 +1,28 @@
-"""Kubernetes' own rules for values: quantities, names, label keys and values.
+"""Kubernetes' own rules for values: quantities, names, label keys and values,
+and when two tolerations mean the same.
 
 Pure functions mirroring ``k8s.io/apimachinery``'s ``resource.ParseQuantity``
 and ``validation.IsQualifiedName``/``IsDNS1123Label``/``IsValidLabelValue``
 closely enough that what passes here passes the API server. Used by the
 validator on load and by the applier to compare requests with limits and to
-write ``MEM_LIMIT``-style variables.
+write ``MEM_LIMIT``-style variables. :func:`toleration_identity` is how the
+merge, the applier and ``explain`` drop a toleration another one already
+gives: only what the API server itself reads as equal is equal.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_CEILING, Context, Decimal, localcontext
+from typing import Any
+
+from .errors import QuantityRangeError
 
 __all__ = [
     "MAX_QUANTITY",
-    "QuantityRangeError",
+    "TOLERATION_FIELDS",
     "cpu_cores",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -23,6 +31,8 @@ __all__ = [
     "is_qualified_name",
     "memory_bytes",
     "parse_quantity",
+    "toleration_identity",
+    "unique_tolerations",
 ]
 
 _QUANTITY = re.compile(
@@ -45,10 +55,6 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # The portable rule (every Kubernetes version accepts it); 1.34 relaxed it to any
 # printable ASCII but '=', which older clusters still reject.
 _ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-
-
-class QuantityRangeError(ValueError):
-    """A well-formed quantity whose value is too far from 1 to be computed."""
 
 
 def parse_quantity(text: str) -> Decimal:
@@ -122,3 +128,49 @@ def is_label_value(value: str) -> bool:
 def is_env_var_name(name: str) -> bool:
     """True for an environment variable name every Kubernetes version accepts."""
     return bool(_ENV_VAR_NAME.match(name))
+
+
+#: The fields of a Kubernetes Toleration.
+TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
+
+
+def toleration_identity(toleration: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What ``toleration`` means, as the API server reads it: two tolerations
+    with the same identity tolerate the same taints for as long.
+
+    An omitted (or null) ``key``, ``value`` or ``effect`` is the empty string,
+    and an omitted or empty ``operator`` is ``Equal``, as Go's zero values and
+    the scheduler's ``ToleratesTaint`` read them. Nothing else is normalised:
+    an omitted ``tolerationSeconds`` (forever) is not ``0`` (at once), an
+    empty ``effect`` (every effect) is not ``NoSchedule``, and a field this
+    module does not know counts as written.
+    """
+    others = {k: v for k, v in toleration.items() if k not in TOLERATION_FIELDS}
+    return (
+        _comparable(toleration.get("key") or ""),
+        _comparable(toleration.get("operator") or "Equal"),
+        _comparable(toleration.get("value") or ""),
+        _comparable(toleration.get("effect") or ""),
+        _comparable(toleration.get("tolerationSeconds")),
+        _comparable(others) if others else None,
+    )
+
+
+def unique_tolerations(tolerations: Iterable[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """``tolerations`` without those an earlier one already means
+    (:func:`toleration_identity`); the first of each is kept as written."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for toleration in tolerations:
+        identity = toleration_identity(toleration)
+        if identity not in seen:
+            seen.add(identity)
+            out.append(toleration)
+    return tuple(out)
+
+
+def _comparable(value: Any) -> Any:
+    # A pod given as a dict may hold anything: lists and mappings compare by content.
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return json.dumps(value, sort_keys=True, default=repr)

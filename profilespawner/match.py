@@ -5,6 +5,8 @@ compared with the image's last path component, one with ``/`` with the whole
 reference; a pattern without a tag or digest matches every tag and digest;
 ``*``, ``?`` and ``[...]`` are :mod:`fnmatch` wildcards (``*`` also crosses
 ``/``); an image without a tag or digest counts as ``:latest``.
+:func:`who_reason` and :func:`image_reason` say the same rules in words, for
+``explain``: why a profile applies or does not.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from functools import lru_cache
 
 from .model import Profile, Who
 
-__all__ = ["ImageRef", "image_matches", "is_for", "matching_profiles"]
+__all__ = ["ImageRef", "image_matches", "image_reason", "is_for", "matching_profiles", "who_reason"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,37 @@ def is_for(who: Who, user: str, groups: Iterable[str]) -> bool:
     if who.everyone:
         return True
     return user in who.users or not set(who.groups).isdisjoint(groups)
+
+
+def who_reason(who: Who, user: str, groups: Iterable[str]) -> tuple[bool, str]:
+    """:func:`is_for`, and why, in words: who is covered, or who is listed instead."""
+    if "*" in who.users:
+        return True, "everyone (users: '*')"
+    if who.everyone:
+        return True, "everyone (no users or groups listed)"
+    if user in who.users:
+        return True, f"user {user!r} is listed"
+    group_set = frozenset(groups)
+    for group in who.groups:
+        if group in group_set:
+            return True, f"member of group {group!r}"
+    listed = []
+    if who.users:
+        listed.append("users " + ", ".join(repr(u) for u in who.users))
+    if who.groups:
+        listed.append("groups " + ", ".join(repr(g) for g in who.groups))
+    return False, f"only for {'; '.join(listed)}"
+
+
+def image_reason(patterns: Sequence[str], image: str) -> tuple[bool, str]:
+    """Whether a profile with the ``images`` ``patterns`` applies to ``image``,
+    and why, in words: the first pattern that matches, or that none does."""
+    if not patterns:
+        return True, "every image (no images listed)"
+    for pattern in patterns:
+        if image_matches(pattern, image):
+            return True, f"pattern {pattern!r} matches"
+    return False, f"no pattern matches ({', '.join(repr(p) for p in patterns)})"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 Kubernetes objects inside a profile (env vars, tolerations, affinity, volumes)
 are kept as the JSON dicts the API server uses (camelCase keys), already
-checked and normalised by :mod:`profilespawner.validate`, so that merging and
+checked and normalised by :mod:`profilespawner.parse`, so that merging and
 applying are dictionary work and golden manifests read like ``kubectl`` output.
+The constants here are the model's vocabulary, shared by the parser, the
+rules and the tools: the reserved size name, the default mount directory,
+the container profiles change, and the variables that mirror its resources.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "DEFAULT_MOUNT_PATH",
+    "MOUNT_FIELDS",
+    "NOTEBOOK_CONTAINER",
+    "NO_SIZE",
+    "RESOURCE_ENV",
     "GpuType",
     "PodSettings",
     "Profile",
@@ -23,6 +31,30 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
+
+#: The size name that means "no size" (SPEC §7): a size may not be called so.
+NO_SIZE = "Default"
+
+#: Where a volume is mounted when its ``mountPath`` is relative or omitted
+#: (``SingleuserProfiles.default_mount_path``'s default): the home of the s2i
+#: notebook images.
+DEFAULT_MOUNT_PATH = "/opt/app-root/src"
+
+#: The keys of a profile volume that describe its mount, not the volume.
+MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
+
+#: The only container of KubeSpawner's pod that profiles change.
+NOTEBOOK_CONTAINER = "notebook"
+
+#: The variables JupyterHub writes from its resource settings, and what they mirror.
+RESOURCE_ENV: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "MEM_LIMIT": ("limits", "memory"),
+        "MEM_GUARANTEE": ("requests", "memory"),
+        "CPU_LIMIT": ("limits", "cpu"),
+        "CPU_GUARANTEE": ("requests", "cpu"),
+    }
+)
 
 
 def _empty() -> Mapping[str, Any]:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["PLACEHOLDERS", "PlaceholderError", "expand", "problems"]
+from .errors import PlaceholderError
+
+__all__ = ["PLACEHOLDERS", "expand", "problems"]
 
 #: The placeholders KubeSpawner's ``_expand_user_properties`` fills in.
 PLACEHOLDERS = frozenset(
@@ -49,10 +51,6 @@ PLACEHOLDERS = frozenset(
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LITERAL = "write '{{' or '}}' for a literal brace"
-
-
-class PlaceholderError(ValueError):
-    """Text whose braces break the placeholder rule (see :func:`problems`)."""
 
 
 def problems(text: str) -> list[str]:

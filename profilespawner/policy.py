@@ -35,8 +35,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .errors import ProfileValidationError, quote
-from .model import PodSettings, ProfileSet
-from .validate import MAX_PROBLEMS
+from .model import MOUNT_FIELDS, PodSettings, ProfileSet
+from .parse import MAX_PROBLEMS
 
 __all__ = [
     "DEFAULT_ALLOWED_SECRETS",
@@ -138,7 +138,7 @@ SECRET_NAME_IN_PROJECTION: Mapping[str, tuple[str, ...]] = MappingProxyType({"se
 _SECRET_PATTERN = re.compile(r"[-a-z0-9.*?\[\]!]+")
 _SHOWN_PATTERNS = 5
 
-_MOUNT_KEYS = frozenset({"name", "mountPath", "readOnly", "subPath"})
+_MOUNT_KEYS = frozenset({"name", *MOUNT_FIELDS})
 
 
 @dataclass(frozen=True)

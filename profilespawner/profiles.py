@@ -4,7 +4,9 @@ One instance per hub process (a traitlets ``SingletonConfigurable``), created by
 the first spawner with its config, so every spawner shares one set of sources
 and one cache. It turns a spawner (user, groups, image, ``user_options``) into a
 :class:`~profilespawner.resolve.Resolution` and applies it to the pod; the rules
-themselves live in the pure modules it calls.
+themselves live in the pure modules it calls. It raises the errors of
+:mod:`profilespawner.errors`; the hub's entry points (the spawner and the hook)
+turn refusals into HTTP errors.
 
 Sources, lowest precedence first: the files, then the ConfigMaps. The ConfigMap
 source needs a spawner (for the namespace and the API client settings), so the
@@ -20,15 +22,13 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from jupyterhub.utils import maybe_future
-from tornado import web
 from traitlets import Float, List, TraitError, Unicode, default, validate
 from traitlets.config import Application, SingletonConfigurable
 
 from . import k8srules, metrics
 from .apply import apply_resolution
-from .errors import UserOptionError
-from .model import ProfileSet
+from .model import DEFAULT_MOUNT_PATH, ProfileSet
+from .parse import prepare as prepare_parser
 from .policy import (
     DEFAULT_ALLOWED_SECRETS,
     DEFAULT_ALLOWED_VOLUME_TYPES,
@@ -37,22 +37,15 @@ from .policy import (
     volume_type_problems,
 )
 from .resolve import USER_OPTION_KEYS, Resolution, resolve
-from .sources import ON_API_UNAVAILABLE, ConfigMapSource, ConfigMapsUnavailableError, FileSource
+from .sources.configmaps import ON_API_UNAVAILABLE, ConfigMapSource
+from .sources.documents import DEFAULT_CONFIGMAP_KEY
+from .sources.files import FileSource
 from .sources.kubeapi import shared_core_api
-from .validate import DEFAULT_MOUNT_PATH
-from .validate import prepare as prepare_validator
 
 if TYPE_CHECKING:
     from kubespawner import KubeSpawner
 
-__all__ = [
-    "SingleuserProfiles",
-    "apply_pod_profile",
-    "http_error",
-    "kubespawner_option_keys",
-    "spawn_identity",
-    "user_choices",
-]
+__all__ = ["SingleuserProfiles", "kubespawner_option_keys", "spawn_identity", "user_choices"]
 
 
 class SingleuserProfiles(SingletonConfigurable):
@@ -88,7 +81,7 @@ class SingleuserProfiles(SingletonConfigurable):
     )
 
     configmap_key = Unicode(
-        "jupyterhub-singleuser-profiles.yaml",
+        DEFAULT_CONFIGMAP_KEY,
         config=True,
         help="""
         The key in each ConfigMap's ``data`` that holds the profiles YAML.
@@ -353,7 +346,7 @@ class SingleuserProfiles(SingletonConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Spawns must not wait for the schema validator to be built.
-        prepare_validator()
+        prepare_parser()
         self._files = FileSource(
             self.files, default_mount_path=self.default_mount_path, log=self.log, policy=self.policy
         )
@@ -416,29 +409,18 @@ class SingleuserProfiles(SingletonConfigurable):
     async def resolve(self, spawner: KubeSpawner) -> Resolution:
         """What ``spawner``'s next pod gets.
 
-        An unknown or forbidden choice in ``user_options`` raises
-        ``tornado.web.HTTPError(400)``; ConfigMaps that cannot be listed with
-        ``on_api_unavailable = "fail"`` raise ``tornado.web.HTTPError(503)``.
-        A ``user_options`` key that KubeSpawner's ``profile_list`` reads for this
+        Raises :class:`~profilespawner.errors.UserOptionError` for an unknown
+        or forbidden choice in ``user_options``, and
+        :class:`~profilespawner.errors.ConfigMapsUnavailableError` when the
+        ConfigMaps cannot be listed with ``on_api_unavailable = "fail"``. A
+        ``user_options`` key that KubeSpawner's ``profile_list`` reads for this
         spawn (a ``profile_options`` entry named ``size``) is KubeSpawner's,
         not a profilespawner choice.
         """
         user, groups, image = spawn_identity(spawner)
-        profile_set = await self.profiles_for_spawn(spawner)
+        profile_set = await self.load_profiles(spawner)
         choices = await user_choices(spawner)
-        try:
-            return resolve(profile_set, user=user, groups=groups, image=image, **choices)
-        except UserOptionError as e:
-            spawner.log.warning("Refusing to spawn for %s: %s", user, e)
-            raise http_error(400, e) from e
-
-    async def profiles_for_spawn(self, spawner: KubeSpawner) -> ProfileSet:
-        """:meth:`load_profiles` for a spawn or its form: ConfigMaps that cannot
-        be listed with ``on_api_unavailable = "fail"`` are HTTP 503."""
-        try:
-            return await self.load_profiles(spawner)
-        except ConfigMapsUnavailableError as e:
-            raise http_error(503, e) from e
+        return resolve(profile_set, user=user, groups=groups, image=image, **choices)
 
     async def apply_pod_profile(self, spawner: KubeSpawner, pod: Any) -> Any:
         """Return ``pod`` (a ``V1Pod`` or its JSON dict) with the profile applied.
@@ -530,6 +512,8 @@ async def kubespawner_option_keys(spawner: Any) -> frozenset[str]:
     ``user_options["profile"]`` (else of its default profile), each also with
     ``--unlisted-choice``. Empty without a ``profile_list``.
     """
+    from jupyterhub.utils import maybe_future  # loaded by the hub already; not by the command line
+
     profile_list = spawner._sorted_dict_values(spawner.profile_list)
     if callable(profile_list):
         profile_list = await maybe_future(profile_list(spawner))
@@ -555,27 +539,8 @@ async def user_choices(spawner: Any) -> dict[str, Any]:
     return {key: options.get(key) for key in USER_OPTION_KEYS if key not in theirs}
 
 
-def http_error(status: int, error: Exception) -> web.HTTPError:
-    """``error`` as the HTTP error JupyterHub answers with (400 for a choice the
-    user may not make, 503 for ConfigMaps that cannot be read); the page and
-    the REST API show ``jupyterhub_message``."""
-    message = str(getattr(error, "jupyterhub_message", None) or error)
-    http = web.HTTPError(status, "%s", str(error))
-    http.jupyterhub_message = message  # type: ignore[attr-defined]
-    return http
-
-
 def spawn_identity(spawner: Any) -> tuple[str, list[str], str]:
     """(user name, group names, image) of a spawn, as profiles match them."""
     user = spawner.user
     groups = [g.name for g in (getattr(user, "groups", None) or [])]
     return user.name, groups, spawner.image
-
-
-async def apply_pod_profile(spawner: KubeSpawner, pod: Any) -> Any:
-    """``c.KubeSpawner.modify_pod_hook`` for deployments that keep KubeSpawner.
-
-    Gives the same pod as :class:`~profilespawner.ProfileKubeSpawner`.
-    """
-    profiles = SingleuserProfiles.instance(config=spawner.config)
-    return await profiles.apply_pod_profile(spawner, pod)

@@ -1,21 +1,23 @@
 """From a profile set and one spawn's facts to the settings that spawn gets.
 
-Pure: matching profiles in precedence order, then the chosen size, then the GPU
-tolerations. The user-facing choices (``size``, ``gpu_type``) are checked here,
-so an unknown or forbidden choice fails before anything is created.
+Pure: matching profiles in precedence order, then the chosen size, merged
+(:mod:`.merge`), then the GPU types' tolerations when the spawn gets a GPU.
+The user-facing choices (``size``, ``gpu_type``) are checked here, so an
+unknown or forbidden choice fails before anything is created. A
+:class:`Resolution` carries the merge's record of who set each item: what
+``explain`` shows and what the pod's provenance is made of.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
-from .merge import merge_settings, unique
-from .model import JSON, PodSettings, Profile, ProfileSet, Size
-from .validate import NO_SIZE
+from .merge import Layer, Record, Setter, add_tolerations, merge
+from .model import JSON, NO_SIZE, GpuType, PodSettings, Profile, ProfileSet, Size
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
 
@@ -26,12 +28,23 @@ USER_OPTION_KEYS = ("size", "gpu_type")
 
 @dataclass(frozen=True)
 class Resolution:
-    """What one spawn gets: merged settings and where they came from."""
+    """What one spawn gets, and where it came from.
+
+    ``settings`` are the matching ``profiles`` and the chosen ``size``,
+    merged. When they give a GPU, ``gpu_types`` are the GPU types whose
+    tolerations the pod gets (the one the user chose, ``gpu_type``, else every
+    one) and ``gpu_tolerations`` those of their tolerations that ``settings``
+    does not already give. ``record`` says who set each item of ``settings``
+    and of ``gpu_tolerations`` (:class:`~profilespawner.merge.Record`).
+    """
 
     settings: PodSettings
     profiles: tuple[Profile, ...] = ()
     size: Size | None = None
     gpu_tolerations: tuple[JSON, ...] = ()
+    gpu_types: tuple[str, ...] = ()
+    gpu_type: str | None = None
+    record: Record = field(default_factory=Record)
 
     def describe(self) -> str:
         """Profile and size names, for logs and progress messages (no values)."""
@@ -74,27 +87,23 @@ def _choose_size(profile_set: ProfileSet, name: Any, user: str, groups: frozense
     )
 
 
-def _gpu_tolerations(profile_set: ProfileSet, gpu: int | None, gpu_type: Any) -> tuple[JSON, ...]:
+def _choose_gpu_type(profile_set: ProfileSet, gpu_type: Any) -> GpuType | None:
     types = profile_set.gpu_types
-    if gpu_type not in (None, ""):
-        if not isinstance(gpu_type, str) or gpu_type not in types:
-            choices = ", ".join(quote(t) for t in types) or "none are defined"
-            what = (
-                f"GPU type {quote(gpu_type)}"
-                if isinstance(gpu_type, str)
-                else "the gpu_type option (not a string)"
-            )
-            raise UserOptionError(
-                f"{what} is not available; choose one of: {choices}",
-                allowed=tuple(types),
-                field="gpu_type",
-            )
-        chosen = [types[gpu_type]]
-    else:
-        chosen = list(types.values())
-    if not gpu:
-        return ()
-    return unique(t for g in chosen for t in g.tolerations)
+    if gpu_type in (None, ""):
+        return None
+    if not isinstance(gpu_type, str) or gpu_type not in types:
+        choices = ", ".join(quote(t) for t in types) or "none are defined"
+        what = (
+            f"GPU type {quote(gpu_type)}"
+            if isinstance(gpu_type, str)
+            else "the gpu_type option (not a string)"
+        )
+        raise UserOptionError(
+            f"{what} is not available; choose one of: {choices}",
+            allowed=tuple(types),
+            field="gpu_type",
+        )
+    return types[gpu_type]
 
 
 def resolve(
@@ -113,14 +122,22 @@ def resolve(
     """
     group_set = frozenset(groups)
     chosen_size = _choose_size(profile_set, size, user, group_set)
+    chosen_type = _choose_gpu_type(profile_set, gpu_type)
     profiles = matching_profiles(profile_set.profiles, user=user, groups=group_set, image=image)
-    layers = [p.settings for p in profiles]
+    layers = [Layer(Setter.of(p), p.settings) for p in profiles]
     if chosen_size is not None:
-        layers.append(chosen_size.settings)
-    settings = merge_settings(layers)
+        layers.append(Layer(Setter.of(chosen_size), chosen_size.settings))
+    merged = merge(layers)
+    gpu = merged.settings.gpu
+    # A GPU gets the tolerations of the chosen type, else of every type (SPEC §6).
+    types = ([chosen_type] if chosen_type else list(profile_set.gpu_types.values())) if gpu else []
+    gpu_tolerations, record = add_tolerations(merged, [(Setter.of(t), t.tolerations) for t in types])
     return Resolution(
-        settings=settings,
+        settings=merged.settings,
         profiles=tuple(profiles),
         size=chosen_size,
-        gpu_tolerations=_gpu_tolerations(profile_set, settings.gpu, gpu_type),
+        gpu_tolerations=gpu_tolerations,
+        gpu_types=tuple(t.type for t in types),
+        gpu_type=chosen_type.type if chosen_type and gpu else None,
+        record=record,
     )

@@ -2,7 +2,11 @@
 
 Traits and glue only: every rule lives in the modules
 :class:`~profilespawner.SingleuserProfiles` calls, and in :mod:`.failures`
-(why a server did not start).
+(why a server did not start). It is one of the hub's two entry points: what
+the hub calls -- the spawn form, ``load_user_options``, ``get_pod_manifest``
+-- turns a refusal into its HTTP error (:mod:`.httperrors`). A spawn resolves
+once, in ``load_user_options``, before KubeSpawner creates anything; its pod
+gets what was checked.
 """
 
 from __future__ import annotations
@@ -13,17 +17,17 @@ import time
 from typing import Any
 
 from jupyterhub.utils import AnyTimeoutError, maybe_future
-from kubernetes_asyncio.client.rest import ApiException
 from kubespawner import KubeSpawner
-from tornado import web
 from traitlets import default
 
 from .errors import UserOptionError
 from .failures import not_started_reason, refusal_reason
 from .form import render_choices
-from .profiles import SingleuserProfiles, http_error, spawn_identity
+from .httperrors import http_error, refusals_as_http_errors
+from .model import NO_SIZE
+from .profiles import SingleuserProfiles, spawn_identity
 from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
-from .validate import NO_SIZE
+from .sources.kubeapi import api_error_answer
 
 __all__ = ["ProfileKubeSpawner"]
 
@@ -56,8 +60,9 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         base = KubeSpawner._options_form_default(self)
         if callable(base):
             base = await maybe_future(base(self))
-        profile_set = await self.singleuser_profiles.profiles_for_spawn(self)
         user, groups, _ = spawn_identity(self)
+        with refusals_as_http_errors(self.log, user):
+            profile_set = await self.singleuser_profiles.load_profiles(self)
         options = self.user_options or {}
         choices = render_choices(
             allowed_sizes(profile_set, user=user, groups=groups),
@@ -95,7 +100,8 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         # Resolve now, before KubeSpawner creates a PVC or namespace for a spawn
         # that must fail with 400, and keep the result: the pod gets what was
         # checked, even when a ConfigMap changes in between.
-        resolution = await self.singleuser_profiles.resolve(self)
+        with refusals_as_http_errors(self.log, self.user.name):
+            resolution = await self.singleuser_profiles.resolve(self)
         self._resolved = (self._spawn_key(), resolution)
 
     def start(self) -> Any:
@@ -109,15 +115,6 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
     async def _start_explained(self, started: Any, began: float) -> Any:
         try:
             return await started
-        except ApiException as error:
-            # KubeSpawner has cleaned up; without this the user sees a bare 500.
-            reason = refusal_reason(error.status, error.body)
-            if reason is None:
-                raise
-            self.log.warning("Server of %s refused: %s", self.user.name, reason)
-            refused = web.HTTPError(403, "%s", reason)
-            refused.jupyterhub_message = reason  # type: ignore[attr-defined]
-            raise refused from None
         except AnyTimeoutError:
             # KubeSpawner's own wait for a running pod ran out (start_timeout,
             # give or take the 10 % jitter of JupyterHub's exponential_backoff).
@@ -130,6 +127,15 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
             if time.monotonic() - began >= self.start_timeout - 1:
                 self._fail_not_started()
             raise
+        except Exception as error:
+            # The API server refused the pod (KubeSpawner has cleaned up);
+            # without this the user sees a bare 500.
+            answer = api_error_answer(error)
+            reason = refusal_reason(*answer) if answer is not None else None
+            if reason is None:
+                raise
+            self.log.warning("Server of %s refused: %s", self.user.name, reason)
+            raise http_error(403, reason) from None
 
     def _fail_not_started(self) -> None:
         """Raise a TimeoutError (which the hub reports as a timeout) saying what
@@ -150,7 +156,8 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         # Resolved for this very spawn, unless something changed the user,
         # image or options since (a caller that sets the image afterwards).
         earlier = resolved[1] if resolved is not None and resolved[0] == self._spawn_key() else None
-        pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod, earlier)
+        with refusals_as_http_errors(self.log, self.user.name):
+            pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod, earlier)
         self._applied_profiles = resolution.describe()
         return pod
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from .. import metrics
 from ..errors import ProfileError, ValidatorBugError
 from ..model import ProfileSet
-from ..validate import ParsedDocument
+from ..parse import ParsedDocument
 
 __all__ = ["Compare", "SourceBook", "SourceState"]
 

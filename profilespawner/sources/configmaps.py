@@ -42,28 +42,23 @@ import asyncio
 import contextlib
 import logging
 import random
-import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ProfileError, ProfileValidationError, quote
-from ..model import ProfileSet
+from ..errors import ConfigMapsUnavailableError, KubeApiError, ProfileError, WatchExpired
+from ..model import DEFAULT_MOUNT_PATH, ProfileSet
+from ..parse import ParsedDocument
 from ..policy import DEFAULT_POLICY, Policy
-from ..validate import DEFAULT_MOUNT_PATH, ParsedDocument, parse_document
 from . import kubeapi
 from .book import SourceBook
+from .documents import compare_resource_versions, parse_configmap, source_order
 
 __all__ = [
     "HEALTHY_WATCH_SECONDS",
     "ON_API_UNAVAILABLE",
     "ConfigMapSource",
-    "ConfigMapsUnavailableError",
-    "compare_resource_versions",
-    "parse_configmap",
-    "profile_text",
-    "source_order",
 ]
 
 #: Values of ``SingleuserProfiles.on_api_unavailable``.
@@ -77,103 +72,7 @@ UNAVAILABLE_WARNING_INTERVAL = 60.0
 #: (a watch refused by RBAC, cut by a proxy, expired at once) makes it grow.
 HEALTHY_WATCH_SECONDS = 10.0
 
-_RESOURCE_VERSION = re.compile(r"[1-9][0-9]*")
-
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
-
-
-class ConfigMapsUnavailableError(RuntimeError):
-    """The profile ConfigMaps could not be listed in time and the hub is set to
-    fail spawns then (``SingleuserProfiles.on_api_unavailable = "fail"``)."""
-
-    #: What JupyterHub shows the user instead of the technical message.
-    jupyterhub_message = (
-        "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."
-    )
-
-
-# -- pure helpers --------------------------------------------------------------
-
-
-def source_order(named: str | None, labelled: Iterable[str]) -> list[str]:
-    """ConfigMap names in precedence order (later overrides earlier).
-
-    ``named`` is the named ConfigMap when it exists (``None`` otherwise); it
-    comes first and is not repeated when it also carries the label.
-    """
-    head = [named] if named else []
-    return head + sorted({name for name in labelled if name != named})
-
-
-def compare_resource_versions(a: object, b: object) -> int | None:
-    """Order two resourceVersions of one object: < 0 when ``a`` is older, 0 when
-    equal, > 0 when newer; None when either is not a positive decimal integer.
-
-    Kubernetes 1.35 made resourceVersions comparable this way (KEP-5504); etcd
-    revisions, which every earlier API server uses, always were.
-    """
-    if not (
-        isinstance(a, str)
-        and isinstance(b, str)
-        and _RESOURCE_VERSION.fullmatch(a)
-        and _RESOURCE_VERSION.fullmatch(b)
-    ):
-        return None
-    if len(a) != len(b):
-        return len(a) - len(b)
-    return (a > b) - (a < b)
-
-
-def profile_text(configmap: Mapping[str, Any], *, key: str, source: str) -> str:
-    """The profiles YAML of a ConfigMap (a JSON dict), or a :class:`ProfileError`
-    saying why there is none. Quotes key names, never values."""
-    data = configmap.get("data")
-    if isinstance(data, Mapping) and key in data:
-        text = data[key]
-        if not isinstance(text, str):
-            raise ProfileValidationError("must be a string", source=source, field=f"data.{key}")
-        return text
-    binary = configmap.get("binaryData")
-    if isinstance(binary, Mapping) and key in binary:
-        raise ProfileValidationError(
-            f"the key {key!r} is in binaryData; put the profiles YAML in data (text) instead",
-            source=source,
-            field="binaryData",
-        )
-    if not isinstance(data, Mapping) or not data:
-        raise ProfileValidationError(
-            f"the ConfigMap has no data; expected the profiles YAML under the key {key!r} "
-            f"(SingleuserProfiles.configmap_key)",
-            source=source,
-            field="data",
-        )
-    keys = sorted(str(k) for k in data)
-    shown = ", ".join(quote(k) for k in keys[:10]) + (", ..." if len(keys) > 10 else "")
-    raise ProfileValidationError(
-        f"no key {key!r} (SingleuserProfiles.configmap_key); the ConfigMap has {shown}",
-        source=source,
-        field="data",
-    )
-
-
-def parse_configmap(
-    configmap: Mapping[str, Any],
-    *,
-    key: str,
-    source: str,
-    default_mount_path: str = DEFAULT_MOUNT_PATH,
-    policy: Policy = DEFAULT_POLICY,
-) -> ParsedDocument | ProfileError:
-    """Parse and validate a ConfigMap's profiles and hold them to ``policy``;
-    a problem is returned, not raised.
-
-    Slow on big documents: call it in a worker thread.
-    """
-    try:
-        text = profile_text(configmap, key=key, source=source)
-        return parse_document(text, source=source, default_mount_path=default_mount_path, policy=policy)
-    except ProfileError as e:
-        return e
 
 
 # -- the cache -----------------------------------------------------------------
@@ -424,7 +323,7 @@ class ConfigMapSource:
                     self._recovered(f)
                 if healthy:
                     delay = self.backoff_initial
-                if isinstance(e, kubeapi.WatchExpired) and not listed:
+                if isinstance(e, WatchExpired) and not listed:
                     # Normal after a long disconnection or an API server restart:
                     # list again at once. (Expired right after a list, it is not.)
                     self.log.info("Watch of %s expired (%s); listing again", f.query.describe(), e)
@@ -436,7 +335,7 @@ class ConfigMapSource:
         f.failures += 1
         f.last_error = error
         pause = random.uniform(delay / 2, delay)
-        if isinstance(error, kubeapi.KubeApiError):
+        if isinstance(error, KubeApiError):
             self.log.warning("Profile ConfigMaps: %s; retrying in %.1f s", error, pause)
             if error.permanent and not f.listed:
                 self._settled.set()  # waiting will not fix RBAC: let first spawns go on

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from ..errors import ProfileError
 from ..model import ProfileSet
+from ..parse import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
 from ..policy import DEFAULT_POLICY, Policy
-from ..validate import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
 from .book import SourceBook
 
 __all__ = ["FileSource"]

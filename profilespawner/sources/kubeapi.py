@@ -2,7 +2,10 @@
 ConfigMaps (the hub and the CLI), and create pods as server-side dry runs (the
 CLI's ``validate --server-dry-run``).
 
-No other module calls the API. In the hub the client is KubeSpawner's own
+No other module calls the API, nor imports the Kubernetes client but for its
+models (:mod:`profilespawner.kubemodel`): what the spawner needs of the client
+(the status of an ``ApiException``) and the offline spawners (the default
+kubeconfig) is here too. In the hub the client is KubeSpawner's own
 (``kubespawner.clients.load_config`` + ``shared_client("CoreV1Api")``), so
 ``KubeSpawner.k8s_api_host``, in-cluster configuration and kubeconfig files work
 exactly as they do for the spawner. A ``ConfigMapSource`` takes any ``CoreV1Api``
@@ -32,20 +35,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from kubespawner.clients import load_config, shared_client
+
+from ..errors import MAX_API_MESSAGE, KubeApiError, KubeConfigError, WatchExpired, shorten
 
 __all__ = [
     "ClusterClient",
     "ConfigMapQuery",
     "DryRunAnswer",
-    "KubeApiError",
-    "KubeConfigError",
     "Listing",
     "WatchEvent",
-    "WatchExpired",
+    "api_error_answer",
     "connect",
     "dry_run_create_pod",
     "list_configmaps",
+    "set_default_kubeconfig",
     "shared_core_api",
     "watch_configmaps",
 ]
@@ -59,38 +62,11 @@ LIST_TIMEOUT = 30.0
 WATCH_READ_GRACE = 30.0
 #: JSON documents larger than this are decoded in a worker thread.
 THREAD_DECODE_BYTES = 64 * 1024
-#: Longest API server message quoted in an error.
-MAX_MESSAGE = 256
 #: Longest reason quoted for a pod a dry run rejected: admission messages
 #: (Pod Security lists every violation) are the point of the check.
 MAX_REJECTION_MESSAGE = 1024
 #: Where a pod finds its ServiceAccount's namespace (in-cluster configuration).
 INCLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-
-
-class KubeApiError(Exception):
-    """A request to the Kubernetes API failed.
-
-    ``status`` is the HTTP status (``None`` when no answer came: connection
-    refused, timeout, stream cut). ``permanent`` is true for answers that
-    retrying cannot change until an administrator acts (400: a bad selector;
-    401, 403: credentials or RBAC).
-    """
-
-    def __init__(self, what: str, *, status: int | None = None, message: str = "") -> None:
-        self.what = what
-        self.status = status
-        self.message = _cut(message)
-        detail = f"HTTP {status}" if status is not None else "no answer"
-        super().__init__(f"{what}: {detail}" + (f": {self.message}" if self.message else ""))
-
-    @property
-    def permanent(self) -> bool:
-        return self.status in (400, 401, 403)
-
-
-class WatchExpired(KubeApiError):
-    """410 Gone: the resourceVersion is too old to watch from; list again."""
 
 
 @dataclass(frozen=True)
@@ -145,9 +121,24 @@ async def shared_core_api(*, host: str = "", ssl_ca_cert: str = "", verify_ssl: 
     ``k8s_api_verify_ssl``: ``load_config`` is cached on these arguments, so
     the spawner has usually loaded the configuration already.
     """
+    # KubeSpawner's clients, imported when the hub asks for them: the command
+    # line reads ConfigMaps with a client of its own and never imports them.
+    from kubespawner.clients import load_config, shared_client
+
     # load_config may read a kubeconfig and run credential plugins: not on the loop.
     await asyncio.to_thread(load_config, host=host, ssl_ca_cert=ssl_ca_cert, verify_ssl=verify_ssl)
     return shared_client("CoreV1Api")
+
+
+def api_error_answer(error: BaseException) -> tuple[int | None, Any] | None:
+    """The HTTP status and body of an error KubeSpawner's client raised (the
+    client's ``ApiException``: the API server refused a request); None for
+    any other error."""
+    from kubernetes_asyncio.client.rest import ApiException  # loaded with KubeSpawner
+
+    if isinstance(error, ApiException):
+        return error.status, error.body
+    return None
 
 
 async def list_configmaps(api: Any, query: ConfigMapQuery) -> Listing:
@@ -276,16 +267,7 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # -- a client of its own, for tools -------------------------------------------------
-
-
-class KubeConfigError(Exception):
-    """No client configuration could be loaded (no kubeconfig, a broken one,
-    not in a cluster)."""
 
 
 @dataclass(frozen=True)
@@ -303,6 +285,15 @@ class ClusterClient:
 
     async def close(self) -> None:
         await self.api.api_client.close()
+
+
+def set_default_kubeconfig(path: str) -> None:
+    """Make ``path`` the kubeconfig the client loads when given none, as
+    KubeSpawner's constructor does (offline spawners point it at a server
+    nothing listens on, so that no credential plugin ever runs)."""
+    from kubernetes_asyncio.config import kube_config
+
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = path
 
 
 def _kubeconfig_path(kubeconfig: str | None) -> str | None:
@@ -347,7 +338,7 @@ async def connect(kubeconfig: str | None = None) -> ClusterClient:
             origin = f"kubeconfig {path}"
     except Exception as e:  # the loaders raise anything from ConfigException to KeyError
         where = f"kubeconfig {path}" if path is not None else "the in-cluster configuration"
-        raise KubeConfigError(f"cannot load {where}: {_cut(_describe(e))}") from e
+        raise KubeConfigError(f"cannot load {where}: {shorten(_describe(e), MAX_API_MESSAGE)}") from e
     return ClusterClient(client.CoreV1Api(client.ApiClient(configuration)), namespace.strip(), origin)
 
 
@@ -418,4 +409,4 @@ async def dry_run_create_pod(api: Any, namespace: str, pod: Mapping[str, Any]) -
     )
     if refused_request:
         raise KubeApiError(what, status=status, message=message)
-    return DryRunAnswer(status, reason, _cut(message, MAX_REJECTION_MESSAGE), name)
+    return DryRunAnswer(status, reason, shorten(message, MAX_REJECTION_MESSAGE), name)

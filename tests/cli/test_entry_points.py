@@ -14,12 +14,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from profilespawner import __version__
-from profilespawner.offline import offline_kubeconfig
-from profilespawner.validate import load_schema
-from tests.unit.test_cli import DEMO, SPARK_IMAGE, load_yaml, notebook, run_cli
+from profilespawner.parse import load_schema
+from profilespawner.tools.offline import offline_kubeconfig
+from tests.support import RunCli, load_yaml, notebook
+
+SPARK_IMAGE = "quay.io/thoth-station/s2i-spark-notebook:3.6"
+#: The README's ``make render`` command.
+DEMO = [
+    "render", "examples/profiles.yaml", "--user", "alice", "--group", "data-science",
+    "--image", SPARK_IMAGE, "--size", "Small",
+]  # fmt: skip
 
 
-def test_validate_exit_codes(write_yaml: Callable[..., str], profiles_file: str) -> None:
+def test_validate_exit_codes(run_cli: RunCli, write_yaml: Callable[..., str], profiles_file: str) -> None:
     bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n", "bad.yaml")
     warn = write_yaml("ui: {}\nprofiles: []\n", "warn.yaml")
 
@@ -41,7 +48,7 @@ def test_validate_exit_codes(write_yaml: Callable[..., str], profiles_file: str)
     ]
 
 
-def test_validate_json_through_python_m(write_yaml: Callable[..., str]) -> None:
+def test_validate_json_through_python_m(run_cli: RunCli, write_yaml: Callable[..., str]) -> None:
     bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n", "bad.yaml")
     result = run_cli("validate", "--format", "json", bad)
     assert result.returncode == 1
@@ -50,7 +57,7 @@ def test_validate_json_through_python_m(write_yaml: Callable[..., str]) -> None:
     )
 
 
-def test_render_demo_command() -> None:
+def test_render_demo_command(run_cli: RunCli) -> None:
     """The README's ``make demo``: run from the checkout, as written there."""
     result = run_cli(*DEMO)
     assert result.returncode == 0, result.stderr
@@ -73,7 +80,7 @@ def test_render_demo_command() -> None:
     assert mount in container["volumeMounts"]
 
 
-def test_render_refused_spawn_through_python_m(profiles_file: str) -> None:
+def test_render_refused_spawn_through_python_m(run_cli: RunCli, profiles_file: str) -> None:
     result = run_cli("render", profiles_file, "--user", "carol", "--size", "Huge")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
@@ -82,7 +89,9 @@ def test_render_refused_spawn_through_python_m(profiles_file: str) -> None:
     )
 
 
-def test_render_invalid_file_through_python_m(write_yaml: Callable[..., str], profiles_file: str) -> None:
+def test_render_invalid_file_through_python_m(
+    run_cli: RunCli, write_yaml: Callable[..., str], profiles_file: str
+) -> None:
     bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n", "bad.yaml")
     result = run_cli("render", profiles_file, bad, "--user", "alice")
     assert (result.returncode, result.stdout) == (1, "")
@@ -92,7 +101,7 @@ def test_render_invalid_file_through_python_m(write_yaml: Callable[..., str], pr
     ]
 
 
-def test_explain_through_python_m(profiles_file: str) -> None:
+def test_explain_through_python_m(run_cli: RunCli, profiles_file: str) -> None:
     ok = run_cli("explain", profiles_file, "--user", "alice", "--image", "x/s2i-spark-notebook")
     assert ok.returncode == 0, ok.stderr
     assert "  + profile 'Spark'" in ok.stdout
@@ -101,18 +110,18 @@ def test_explain_through_python_m(profiles_file: str) -> None:
     assert "size 'Large' is not available; choose one of: 'Default', 'Small'" in refused.stderr
 
 
-def test_schema_through_python_m() -> None:
+def test_schema_through_python_m(run_cli: RunCli) -> None:
     result = run_cli("schema")
     assert result.returncode == 0
     assert json.loads(result.stdout) == load_schema()
 
 
-def test_version_through_python_m() -> None:
+def test_version_through_python_m(run_cli: RunCli) -> None:
     result = run_cli("--version")
     assert (result.returncode, result.stdout.strip()) == (0, f"profilespawner {__version__}")
 
 
-def test_usage_errors_through_python_m(tmp_path: Path) -> None:
+def test_usage_errors_through_python_m(run_cli: RunCli, tmp_path: Path) -> None:
     no_user = run_cli("render", "x.yaml", cwd=tmp_path)
     assert no_user.returncode == 2
     assert "the following arguments are required: --user" in no_user.stderr
@@ -120,7 +129,7 @@ def test_usage_errors_through_python_m(tmp_path: Path) -> None:
     assert no_command.returncode == 2
 
 
-def test_unreachable_cluster_through_python_m() -> None:
+def test_unreachable_cluster_through_python_m(run_cli: RunCli) -> None:
     """Exit 3 when the cluster cannot be asked; nothing listens at the offline kubeconfig's address."""
     result = run_cli("validate", "--configmaps", "--kubeconfig", offline_kubeconfig(), "--namespace", "hub")
     assert (result.returncode, result.stdout) == (3, "")

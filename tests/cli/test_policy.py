@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.unit.test_cli import run_cli
+from tests.support import RunCli
 
 NODE_ROOT = """\
 profiles:
@@ -16,7 +16,9 @@ profiles:
 """
 
 
-def test_validate_rejects_host_path_unless_config_allows_it(write_yaml: Callable[..., str]) -> None:
+def test_validate_rejects_host_path_unless_config_allows_it(
+    run_cli: RunCli, write_yaml: Callable[..., str]
+) -> None:
     profiles = write_yaml(NODE_ROOT)
     rejected = run_cli("validate", profiles)
     assert (rejected.returncode, rejected.stderr) == (1, "")

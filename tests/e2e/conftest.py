@@ -1,14 +1,14 @@
 """pytest fixtures for the end-to-end tests: a real JupyterHub on the real control plane.
 
 * ``nodes`` (session): the Nodes of ``tests/e2e/nodes.yaml`` on the session's
-  control plane (``control_plane`` from ``tests/integration/conftest.py``),
+  control plane (``control_plane`` from ``tests/conftest.py``),
   played by the test kubelet; every stack of the session shares them, as
   hubs of one cluster share its nodes.
 * ``stack`` (session): one :class:`~tests.e2e.stack.LocalStack` -- its own
   namespace of the session's control plane, the profile ConfigMaps and Secret
-  of :data:`MANIFESTS`, and the hub (``start_timeout`` :data:`START_TIMEOUT`).
+  of ``helpers.MANIFESTS``, and the hub (``start_timeout`` ``helpers.START_TIMEOUT``).
   Tests use users of their own, so they do not depend on each other's servers.
-* ``control_plane`` and ``namespace``: those of the integration tests.
+* ``control_plane`` and ``namespace``: tests/conftest.py's, as the integration tests have them.
 * ``browser`` (session) and ``page``: headless Chromium (Debian's
   ``/usr/bin/chromium``) through Playwright.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,10 +31,9 @@ from typing import Any
 import pytest
 
 from tests.controlplane.harness import ControlPlane
+from tests.support import unavailable
 
-# The session's control plane and a fresh namespace per test, as the integration tests have them.
-from tests.integration.conftest import _unavailable, control_plane, namespace  # noqa: F401
-
+from .helpers import MANIFESTS, START_TIMEOUT, USERS
 from .stack import CHP_HINT, REPO_ROOT, LocalStack, NodeSet, chp_path
 
 HERE = Path(__file__).resolve().parent
@@ -49,141 +47,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-]
-
-#: user -> JupyterHub groups; each test uses its own users.
-USERS = {
-    "dana": ["data-science"],  # REST spawn with the team profile
-    "eve": [],  # forged sizes
-    "frank": [],  # ConfigMap edits
-    "gina": ["data-science"],  # broken ConfigMap
-    "hal": [],  # browser
-    # placement on the Nodes of tests/e2e/nodes.yaml (test_placement.py)
-    "ivy": ["placement"],
-    "jay": ["placement"],
-    "kim": ["placement"],
-    "lou": ["placement"],
-    "max": ["placement"],
-    "ned": ["placement"],
-    "ora": ["placement"],
-}
-
-#: KubeSpawner.start_timeout of the stack's hub: a spawn that cannot start fails after it.
-START_TIMEOUT = 30
-
-CONFIGMAP_KEY = "jupyterhub-singleuser-profiles.yaml"
-PROFILE_LABEL = {"jupyterhub": "singleuser-profiles"}
-
-BASE_PROFILES = """\
-profiles:
-- name: everyone
-  env:
-  - {name: SITE, value: e2e}
-  - name: POD_NAME
-    valueFrom: {fieldRef: {fieldPath: metadata.name}}
-  resources:
-    requests: {cpu: 100m, memory: 256Mi}
-    limits: {cpu: 500m, memory: 512Mi}
-sizes:
-- name: Small
-  resources: {requests: {cpu: 250m, memory: 512Mi}, limits: {cpu: "1", memory: 1Gi}}
-- name: Medium
-  resources: {requests: {cpu: "1", memory: 2Gi}, limits: {cpu: "2", memory: 4Gi}}
-- name: Large
-  groups: [data-science]
-  resources: {requests: {cpu: "4", memory: 16Gi}, limits: {cpu: "8", memory: 32Gi}}
-"""
-
-TEAM_PROFILES = """\
-profiles:
-- name: data science
-  groups: [data-science]
-  env:
-  - {name: TEAM, value: data-science}
-  - {name: TEAM_TOKEN, value: "@PROFILE_CANARY@"}
-  - name: AWS_SECRET_ACCESS_KEY
-    valueFrom: {secretKeyRef: {name: team-s3, key: secret-key}}
-  envFrom:
-  - configMapRef: {name: ds-settings}
-  resources:
-    requests: {cpu: 500m, memory: 1Gi}
-    limits: {cpu: "2", memory: 2Gi}
-"""
-
-#: Sizes that place servers on the Nodes of tests/e2e/nodes.yaml, and GPU types
-#: that go with its GPU pools' taints (as docs/howto/gpu.md sets them up).
-PLACEMENT_PROFILES = """\
-sizes:
-- name: GPU
-  description: one GPU, of the type picked
-  groups: [placement]
-  gpu: 1
-  resources: {requests: {cpu: "1", memory: 4Gi}, limits: {cpu: "4", memory: 16Gi}}
-- name: Four GPUs
-  groups: [placement]
-  gpu: 4
-- name: SSD
-  groups: [placement]
-  node_selector: {disktype: ssd}
-- name: Zone B
-  groups: [placement]
-  node_affinity:
-    requiredDuringSchedulingIgnoredDuringExecution:
-      nodeSelectorTerms:
-      - matchExpressions:
-        - {key: topology.kubernetes.io/zone, operator: In, values: [zone-b]}
-- name: GPU node, no GPU
-  groups: [placement]
-  node_selector: {nvidia.com/gpu.present: "true"}
-- name: Larger than any node
-  groups: [placement]
-  resources: {requests: {cpu: "128", memory: 256Gi}, limits: {cpu: "128", memory: 256Gi}}
-gpuTypes:
-- type: a100
-  description: NVIDIA A100
-  node_tolerations:
-  - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
-  - {key: example.com/gpu-model, operator: Equal, value: a100, effect: NoSchedule}
-- type: t4
-  description: NVIDIA T4
-  node_tolerations:
-  - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
-  - {key: example.com/gpu-model, operator: Equal, value: t4, effect: NoSchedule}
-"""
-
-#: Generated per session; it only ever appears in an assertion's comparison.
-S3_SECRET = secrets.token_urlsafe(24)
-#: Credential-like values written into a profile and into a ConfigMap the pod
-#: reads with envFrom: no log may ever contain them.
-PROFILE_CANARY = secrets.token_urlsafe(18)
-CONFIGMAP_CANARY = secrets.token_urlsafe(18)
-TEAM_PROFILES = TEAM_PROFILES.replace("@PROFILE_CANARY@", PROFILE_CANARY)
-
-
-def configmap(name: str, profiles: str, *, labelled: bool = True) -> dict[str, Any]:
-    """A profile ConfigMap manifest (labelled unless ``labelled`` is false)."""
-    metadata: dict[str, Any] = {"name": name}
-    if labelled:
-        metadata["labels"] = dict(PROFILE_LABEL)
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {CONFIGMAP_KEY: profiles}}
-
-
-MANIFESTS = [
-    configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False),
-    configmap("profiles-data-science", TEAM_PROFILES),
-    configmap("profiles-placement", PLACEMENT_PROFILES),
-    {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "ds-settings"},
-        "data": {"MLFLOW_TRACKING_URI": "http://mlflow.example:5000", "MLFLOW_TOKEN": CONFIGMAP_CANARY},
-    },
-    {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": "team-s3"},
-        "stringData": {"secret-key": S3_SECRET},
-    },
 ]
 
 
@@ -215,16 +78,16 @@ def _artifacts(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
-def e2e_ready(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
+def e2e_ready(control_plane: ControlPlane) -> ControlPlane:
     """The control plane, once everything a stack needs is known to be there."""
     if not control_plane.managed:
         pytest.skip(
             "end-to-end tests need the local control plane (the test kubelet registers Nodes of its own)"
         )
     if chp_path() is None:
-        _unavailable(f"configurable-http-proxy is not installed: {CHP_HINT}")
+        unavailable(f"configurable-http-proxy is not installed: {CHP_HINT}")
     if importlib.util.find_spec("jupyter_server") is None:
-        _unavailable("jupyter_server is not installed: pip install -e '.[test,e2e]'")
+        unavailable("jupyter_server is not installed: pip install -e '.[test,e2e]'")
     return control_plane
 
 
@@ -293,9 +156,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed: pip install -e '.[test,e2e]'")
+        unavailable("playwright is not installed: pip install -e '.[test,e2e]'")
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} not found: apt-get install chromium")
+        unavailable(f"{CHROMIUM} not found: apt-get install chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

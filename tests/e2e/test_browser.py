@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any
 
-from .conftest import START_TIMEOUT
+from .helpers import START_TIMEOUT
 from .stack import LocalStack
 
 

@@ -17,8 +17,8 @@ import pytest
 from tests.controlplane.harness import ControlPlane, find_binaries
 
 from .demo import EXAMPLES, _instructions, demo_stack
+from .helpers import notebook_resources, process_environment
 from .stack import LocalStack, NodeSet, load_manifests
-from .test_hub import notebook_resources, process_environment
 
 
 @pytest.fixture(scope="module")

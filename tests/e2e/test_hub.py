@@ -6,35 +6,22 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import BASE_PROFILES, CONFIGMAP_CANARY, PROFILE_CANARY, S3_SECRET, configmap
+from .helpers import (
+    BASE_PROFILES,
+    CONFIGMAP_CANARY,
+    PROFILE_CANARY,
+    S3_SECRET,
+    configmap,
+    notebook_resources,
+    process_environment,
+    wait_until,
+)
 from .stack import LocalStack
-
-
-def process_environment(pid: int) -> dict[str, str]:
-    """The environment a process started with, from ``/proc/<pid>/environ``."""
-    raw = Path(f"/proc/{pid}/environ").read_bytes()
-    pairs = (entry.decode().partition("=") for entry in raw.split(b"\0") if entry)
-    return {name: value for name, _, value in pairs}
-
-
-def notebook_resources(pod: dict[str, Any]) -> dict[str, Any]:
-    container = next(c for c in pod["spec"]["containers"] if c["name"] == "notebook")
-    return dict(container.get("resources") or {})
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll ``check`` (state outside this process: a log, a watch cache)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def spawn_form(stack: LocalStack, user: str) -> str:

@@ -14,9 +14,9 @@ import pytest
 
 from tests.controlplane.harness import ControlPlane
 
+from .helpers import process_environment, wait_until
 from .kubelet import LEASE_NAMESPACE, ContainerConfigError, KubeClient, load_nodes, resolve_env
 from .stack import LocalStack, NodeSet
-from .test_hub import process_environment, wait_until
 
 #: A container that only SIGKILL stops.
 IGNORE_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from .helpers import wait_until
 from .stack import LocalStack
-from .test_hub import wait_until
 
 GPU = "nvidia.com/gpu"
 

@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import Result
 from tests.controlplane.harness import ControlPlane
-from tests.unit.test_cli import load_yaml, notebook, run_cli
+from tests.support import Result, RunCli, load_yaml, notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI_DOC = ROOT / "docs" / "cli.md"
@@ -282,7 +281,7 @@ def test_without_permission_to_list_configmaps_exit_3(cli: Callable[..., Result]
 
 
 def test_server_dry_run_accepted_through_python_m(
-    cluster: Cluster, kubeconfig: str, namespace: str, profiles: str
+    run_cli: RunCli, cluster: Cluster, kubeconfig: str, namespace: str, profiles: str
 ) -> None:
     """The documented Role is enough; nothing is stored; each image example is tried."""
     cluster.configmap("profiles-team", who("team", groups=["analytics"]), labels=LABELS)

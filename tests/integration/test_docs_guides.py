@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import Result
 from tests.controlplane.harness import ControlPlane
-from tests.unit.test_docs_guides import DOCS, blocks
+from tests.docs import DOCS, blocks
+from tests.support import Result
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 GUIDES = ["zero-to-jupyterhub", "openshift"]

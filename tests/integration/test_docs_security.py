@@ -24,14 +24,13 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from profilespawner.cluster import dry_run_pod
-from profilespawner.preview import preview_spawn
-from profilespawner.validate import parse_document
+from profilespawner.parse import parse_document
+from profilespawner.tools.dryrun import dry_run_pod
+from profilespawner.tools.preview import preview_spawn
 from tests.controlplane.harness import ControlPlane
+from tests.docs import RESTRICTED_VOLUME_TYPES, SECURITY_PAGE, blocks, configure, page_files
 from tests.integration.helpers import LABELS, ConfigMaps, eventually, logged
-from tests.unit.test_docs_guides import blocks, configure
-from tests.unit.test_docs_security import PAGE, RESTRICTED_VOLUME_TYPES, page_files
-from tests.unit.test_policy import VOLUME_EXAMPLES
+from tests.support import VOLUME_EXAMPLES
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 
@@ -182,7 +181,7 @@ async def test_teams_write_in_their_own_namespace_and_the_hub_reads_them_there(
     )
     assert status == 201, answer
     kubeconfig(control_plane.write_kubeconfig(tmp_path / "hub.kubeconfig", token=answer["status"]["token"]))
-    (source,) = [s for s in blocks(PAGE, "python") if "jupyterhub-profiles" in s]
+    (source,) = [s for s in blocks(SECURITY_PAGE, "python") if "jupyterhub-profiles" in s]
     section = configure(source, "jupyterhub_config.py").SingleuserProfiles
     settings = {name: section[name] for name in section} | {"namespace": profiles}
     spawner = hub(**settings)
@@ -213,7 +212,7 @@ async def _pod(namespace: str, volume: dict[str, Any] | None = None, env_from: s
     if env_from:
         profile["envFrom"] = [{"secretRef": {"name": env_from}}]
     profile_set = parse_document(json.dumps({"profiles": [profile]}), source="page").profile_set
-    (source,) = [s for s in blocks(PAGE, "python") if "container_security_context" in s]
+    (source,) = [s for s in blocks(SECURITY_PAGE, "python") if "container_security_context" in s]
     preview = await preview_spawn(
         (), user="alice", config=configure(source, "hub.py"), profile_sets=[profile_set]
     )

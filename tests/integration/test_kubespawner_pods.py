@@ -22,7 +22,7 @@ from kubespawner import KubeSpawner
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles, apply_pod_profile
-from profilespawner.offline import OfflineUser
+from profilespawner.tools.offline import OfflineUser
 from tests.controlplane.harness import ControlPlane
 
 PROFILES = """\

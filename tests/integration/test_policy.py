@@ -26,11 +26,10 @@ import pytest
 from profilespawner import SingleuserProfiles
 from profilespawner.kubemodel import to_json
 from profilespawner.policy import VOLUME_TYPES
-from tests.conftest import Result
 from tests.controlplane.harness import ControlPlane
+from tests.docs import configure, page_files
 from tests.integration.helpers import LABELS, ConfigMaps, eventually, logged, messages
-from tests.unit.test_docs_guides import configure
-from tests.unit.test_docs_security import page_files
+from tests.support import Result
 
 KEY = "jupyterhub-singleuser-profiles.yaml"
 

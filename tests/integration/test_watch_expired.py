@@ -17,15 +17,15 @@ import pytest
 from profilespawner.sources.configmaps import ConfigMapSource
 from profilespawner.sources.kubeapi import shared_core_api
 from tests.controlplane.harness import BUILD_HINT, ControlPlane, find_binaries
-from tests.integration.conftest import _unavailable
 from tests.integration.helpers import KEY, LABELS, RECOVERY_DEADLINE, ConfigMaps, eventually, profile_yaml
+from tests.support import unavailable
 
 
 @pytest.fixture(scope="module")
 def uncached_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     binaries = find_binaries()
     if binaries is None:
-        _unavailable(f"the control plane is not built: {BUILD_HINT}")
+        unavailable(f"the control plane is not built: {BUILD_HINT}")
     # etcd and the API server are all this needs: no scheduler, no controllers.
     with ControlPlane(
         tmp_path_factory.mktemp("uncached"),

@@ -14,8 +14,8 @@ import zipfile
 from configparser import ConfigParser
 from fnmatch import fnmatch
 
+from tests.docs import CONTAINERFILE, instructions
 from tests.packaging.conftest import ROOT, Distributions
-from tests.unit.test_docs_guides import CONTAINERFILE, instructions
 
 PACKAGE = ROOT / "profilespawner"
 

@@ -167,6 +167,20 @@ def test_tolerations_selector_labels_annotations_merge_into_the_pod() -> None:
     assert pod["metadata"]["annotations"] == {"note": "y"}
 
 
+def test_a_toleration_kubespawner_gives_already_is_not_added_again() -> None:
+    """By meaning: KubeSpawner's own spelling of the toleration stays, the profile's is dropped."""
+    pod = base_pod()
+    pod["spec"]["tolerations"] = [{"key": "hub.jupyter.org/dedicated", "operator": "Equal", "value": "user"}]
+    pod = apply(
+        pod,
+        PodSettings(tolerations=({"key": "hub.jupyter.org/dedicated", "value": "user"},)),
+        gpu_tolerations=({"key": "hub.jupyter.org/dedicated", "value": "user", "effect": ""},),
+    )
+    assert pod["spec"]["tolerations"] == [
+        {"key": "hub.jupyter.org/dedicated", "operator": "Equal", "value": "user"}
+    ]
+
+
 def test_required_node_affinity_is_anded_with_the_pods() -> None:
     pod = base_pod()
     ours = {"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from profilespawner.errors import ProfileError
-from profilespawner.validate import parse_document
+from profilespawner.parse import parse_document
 
 CORPUS = Path(__file__).parent / "data" / "bad"
 FILES = sorted(p for p in CORPUS.iterdir() if not p.name.endswith(".expect"))

@@ -1,118 +1,30 @@
-"""The ``profilespawner`` command.
+"""The ``profilespawner`` command (:mod:`profilespawner.cli`), in process.
 
-The tables of cases (messages, lines, refusals, exit codes) call ``main()`` in
-process; tests/cli runs every command through its real entry point
-(``python -m profilespawner`` in a subprocess), which takes seconds a run. Profiles are YAML files in
-tmp_path. The pure helpers behind the commands (:mod:`profilespawner.check`,
-:mod:`profilespawner.explain`) have tests at the end.
+The tables of cases (messages, lines, refusals, exit codes) call ``main()``
+in process; tests/cli runs every command through its real entry point
+(``python -m profilespawner`` in a subprocess), which takes seconds a run.
+Profiles are YAML files in tmp_path; the tools behind the commands have their
+own tests in tests/unit/tools/.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubespawner import KubeSpawner
-from ruamel.yaml import YAML
 
-import profilespawner
-from profilespawner import SingleuserProfiles
-from profilespawner.check import check_configmap, check_text
-from profilespawner.cluster import dry_run_pod
-from profilespawner.errors import UserOptionError
-from profilespawner.explain import KUBESPAWNER, explain
-from profilespawner.offline import offline_kubeconfig
-from profilespawner.preview import preview_spawn
-from profilespawner.validate import parse_document
-from tests.conftest import Result
-
-ROOT = Path(profilespawner.__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-SPARK_IMAGE = "quay.io/thoth-station/s2i-spark-notebook:3.6"
-DEMO = [
-    "render", "examples/profiles.yaml", "--user", "alice", "--group", "data-science",
-    "--image", SPARK_IMAGE, "--size", "Small",
-]  # fmt: skip
-
-PROFILES = """\
-profiles:
-- name: globals
-  env:
-  - {name: GREETING, value: "hello {username}"}
-  - name: S3_SECRET
-    valueFrom: {secretKeyRef: {name: team-s3, key: secret}}
-  resources:
-    requests: {cpu: 500m, memory: 1Gi, ephemeral-storage: 1Gi}
-    limits: {cpu: "2", memory: 4Gi}
-- name: Spark
-  images: [s2i-spark-notebook]
-  env:
-  - {name: SPARK_MASTER, value: "spark://{username}-cluster:7077"}
-  resources:
-    requests: {cpu: 250m}
-- name: Team
-  groups: [data-science]
-  labels: {team: ds}
-  node_selector: {disktype: ssd}
-- name: Bob only
-  users: [bob]
-  env: [{name: GREETING, value: "hi bob"}]
-- name: GPU
-  images: ["*-gpu-notebook"]
-  gpu: 1
-sizes:
-- name: Small
-  resources: {requests: {cpu: "1"}, limits: {cpu: "2"}}
-- name: Large
-  groups: [data-science]
-  resources: {requests: {cpu: "4"}, limits: {cpu: "8"}}
-gpuTypes:
-- type: a100
-  node_tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
-"""
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m profilespawner ARGS`` with this checkout importable."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "profilespawner", *args],
-        cwd=cwd or ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def load_yaml(text: str) -> Any:
-    return YAML(typ="safe", pure=True).load(text)
-
-
-def notebook(pod: dict[str, Any]) -> dict[str, Any]:
-    (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "notebook"]
-    return container
-
-
-@pytest.fixture
-def profiles_file(write_yaml: Callable[..., str]) -> str:
-    return write_yaml(PROFILES)
-
+from profilespawner.tools.offline import offline_kubeconfig
+from tests.support import Result, load_yaml, notebook
 
 # -- validate: the messages (in process) ------------------------------------------------
 
 # (id, YAML, exit code, beginnings of stdout lines; {f} is the file's path)
 VALIDATE_CASES = [
-    ("clean", PROFILES, 0, ["{f}: ok (5 profiles, 2 sizes, 1 GPU type)"]),
     ("unknown-key-with-line", "profiles:\n- name: a\n  resouces: {}\n", 1,
      ["{f}:3:3: error: profile 'a': unknown key 'resouces' (did you mean 'resources'?)",
       "1 error, 0 warnings in 1 file"]),
@@ -177,6 +89,14 @@ def test_validate(
     for start in expected:
         start = start.format(f=path)
         assert any(line.startswith(start) for line in lines), result.stdout
+
+
+def test_validate_a_clean_file(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli("validate", profiles_file)
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"{profiles_file}: ok (5 profiles, 2 sizes, 1 GPU type)\n",
+    )
 
 
 def test_validate_several_files_one_missing(
@@ -597,152 +517,26 @@ def test_explain_gpu(cli: Callable[..., Result], profiles_file: str) -> None:
     assert "nvidia.com/gpu exists:NoSchedule <- gpuType 'a100' (gpu: 1)" in rows
 
 
-# -- the helpers behind the commands (in process) ---------------------------------------
-
-
-def test_check_text_points_at_keys_with_dots_and_legacy_env() -> None:
-    text = textwrap.dedent(
+def test_explain_lists_the_tolerations_the_pod_gets(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    """Two profiles with the same toleration, one writing the default operator: one toleration, one row."""
+    path = write_yaml(
         """\
+        profiles:
         - name: a
-          env:
-            GOOD: 1
-            'BAD NAME': x
-          node_selector:
-            example.com/zone: 'a b'
+          node_tolerations: [{key: pool, value: gpu, effect: NoSchedule}]
+        - name: b
+          node_tolerations: [{key: pool, operator: Equal, value: gpu, effect: NoSchedule}]
         """
     )
-    report = check_text(text, source="s")
-    assert [(p.field, p.line, p.column) for p in report.errors] == [
-        ("env.BAD NAME", 4, 5),
-        ("node_selector.example.com/zone", 6, 5),
+    render = cli("render", path, "--user", "u")
+    assert render.returncode == 0, render.stderr
+    assert load_yaml(render.stdout)["spec"]["tolerations"] == [
+        {"key": "pool", "value": "gpu", "effect": "NoSchedule"}
     ]
-
-
-def test_check_text_counts_profiles_by_index_when_unnamed() -> None:
-    report = check_text("profiles:\n- name: a\n- {env: []}\n", source="s")
-    (problem,) = report.errors
-    assert (problem.profile, problem.line, str(problem)) == (
-        "profile #2",
-        3,
-        "s:3:3: error: profile #2: missing required key 'name'",
-    )
-
-
-def _set(text: str) -> Any:
-    return parse_document(textwrap.dedent(text), source="f.yaml").profile_set
-
-
-def test_explain_verdicts_agree_with_the_spawner() -> None:
-    profile_set = _set(PROFILES)
-    result = explain(
-        profile_set, user="bob", groups=["data-science"], image="x/s2i-spark-notebook:1", size="Large"
-    )
-    applies = {v.label: v.applies for v in result.verdicts}
-    assert applies == {
-        "profile 'globals'": True,
-        "profile 'Spark'": True,
-        "profile 'Team'": True,
-        "profile 'Bob only'": True,
-        "profile 'GPU'": False,
-    }
-    greeting = next(o for o in result.of("env") if o.key == "GREETING")
-    assert (greeting.set_by, greeting.replaced) == ("profile 'Bob only'", ("profile 'globals'",))
-    assert result.size == "Large"
-    assert result.allowed_sizes == ("Default", "Small", "Large")
-
-
-def test_explain_names_colliding_profiles_by_source() -> None:
-    profile_set = _set("profiles:\n- {name: x, env: [{name: A, value: '1'}]}\n- {name: x, gpu: 0}\n")
-    labels = [v.label for v in explain(profile_set, user="u", image="i").verdicts]
-    assert labels == ["profile 'x' (f.yaml #1)", "profile 'x' (f.yaml #2)"]
-
-
-def test_explain_attributes_kubespawners_own_fields() -> None:
-    profile_set = _set(
-        "profiles:\n- {name: p, env: [{name: A, value: '1'}], resources: {limits: {cpu: '2'}}}\n"
-    )
-    base = {
-        "spec": {
-            "containers": [
-                {"name": "notebook", "env": [{"name": "A", "value": "0"}, {"name": "B", "value": "0"}],
-                 "resources": {"limits": {"cpu": "1", "memory": "1G"}}}
-            ]
-        }
-    }  # fmt: skip
-    pod = {
-        "spec": {
-            "containers": [
-                {"name": "notebook", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "0"}],
-                 "resources": {"limits": {"cpu": "2", "memory": "1G"}}}
-            ]
-        }
-    }  # fmt: skip
-    result = explain(profile_set, user="u", image="i", base_pod=base, pod=pod)
-    origins = {(o.field, o.key): (o.set_by, o.replaced) for o in result.origins}
-    assert origins[("env", "A")] == ("profile 'p'", (KUBESPAWNER,))
-    assert origins[("env", "B")] == (KUBESPAWNER, ())
-    assert origins[("resources", "limits.cpu")] == ("profile 'p'", (KUBESPAWNER,))
-    assert origins[("resources", "limits.memory")] == (KUBESPAWNER, ())
-
-
-def test_explain_refuses_what_the_spawner_refuses() -> None:
-    with pytest.raises(UserOptionError, match="size 'Large' is not available"):
-        explain(_set(PROFILES), user="alice", image="i", size="Large")
-
-
-# (id, ConfigMap JSON, expected problems as (line, column, message))
-CONFIGMAP_CASES = [
-    ("valid", {"data": {"k.yaml": "profiles: []\n"}}, []),
-    ("syntax-error-lines-in-the-key", {"data": {"k.yaml": "profiles:\n- name: [a\n"}},
-     [(3, 1, "ns/cm: expected ',' or ']'")]),
-    ("validation-error-lines-in-the-key", {"data": {"k.yaml": "profiles:\n- name: a\n  resouces: {}\n"}},
-     [(3, 3, "ns/cm: profile 'a': unknown key 'resouces' (did you mean 'resources'?)")]),
-    ("no-key", {"data": {"other": "x"}},
-     [(None, None, "ns/cm: data: no key 'k.yaml' (SingleuserProfiles.configmap_key); the ConfigMap "
-                   "has 'other'")]),
-    ("binary", {"binaryData": {"k.yaml": "eA=="}},
-     [(None, None, "ns/cm: binaryData: the key 'k.yaml' is in binaryData; put the profiles YAML in data")]),
-    ("a-manifest-inside-is-not-unwrapped",
-     {"data": {"k.yaml": "apiVersion: v1\nkind: ConfigMap\ndata: {k.yaml: 'profiles: []'}\n"}},
-     [(1, 1, "ns/cm: unknown top-level key 'apiVersion'"), (2, 1, "ns/cm: unknown top-level key 'kind'"),
-      (3, 1, "ns/cm: unknown top-level key 'data'")]),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("configmap", "expected"), [pytest.param(*c[1:], id=c[0]) for c in CONFIGMAP_CASES])
-def test_check_configmap_as_the_hub_reads_it(
-    configmap: dict[str, Any], expected: list[tuple[int | None, int | None, str]]
-) -> None:
-    report = check_configmap(configmap, source="ns/cm", key="k.yaml")
-    assert report.configmap is None  # a cluster ConfigMap, not a manifest file
-    got = [(p.line, p.column, p.message) for p in report.errors]
-    assert [g[:2] for g in got] == [e[:2] for e in expected]
-    for (_, _, message), (_, _, fragment) in zip(got, expected, strict=True):
-        assert message.startswith(fragment)
-    assert (report.profile_set is not None) == (not expected)
-
-
-def test_dry_run_pod_is_named_by_the_server_in_the_namespace() -> None:
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "jupyter-alice", "labels": {"a": "b"}}}
-    submitted = dry_run_pod(pod, "hub")
-    assert submitted["metadata"] == {
-        "generateName": "jupyter-alice-",
-        "namespace": "hub",
-        "labels": {"a": "b"},
-    }
-    assert pod["metadata"]["name"] == "jupyter-alice"  # the pod given is not changed
-
-
-async def test_preview_takes_profile_sets_after_the_files(write_yaml: Callable[..., str]) -> None:
-    """ConfigMaps the CLI read come after the files, as in the hub; the shared instance is dropped."""
-    files = [write_yaml("profiles:\n- {name: f, env: [{name: WHO, value: file}]}\n")]
-    later = parse_document(
-        "profiles:\n- {name: c, env: [{name: WHO, value: configmap}]}\n", source="ns/cm"
-    ).profile_set
-    preview = await preview_spawn(files, user="a", profile_sets=[later])
-    env = {v["name"]: v.get("value") for v in notebook(preview.pod)["env"]}
-    assert env["WHO"] == "configmap"
-    assert [v.source for v in preview.explanation.verdicts] == [f"{files[0]} #1", "ns/cm #1"]
-    assert not SingleuserProfiles.initialized()
-    alone = await preview_spawn(files, user="a")  # nothing left over from the previous call
-    assert {v["name"]: v.get("value") for v in notebook(alone.pod)["env"]}["WHO"] == "file"
+    explained = cli("explain", path, "--user", "u")
+    assert explained.returncode == 0, explained.stderr
+    lines = explained.stdout.splitlines()
+    rows = lines[lines.index("  tolerations") + 1 :]
+    assert [" ".join(r.split()) for r in rows] == ["pool=gpu:NoSchedule <- profile 'a'"]

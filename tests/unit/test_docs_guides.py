@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,13 @@ from ruamel.yaml import YAML
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.check import check_configmap
-from profilespawner.cli import _parser
-from profilespawner.offline import offline_spawner
-from profilespawner.validate import parse_document
+from profilespawner.cli import build_parser
+from profilespawner.parse import parse_document
+from profilespawner.tools.lint import check_configmap
+from profilespawner.tools.offline import offline_spawner
+from tests.docs import CONTAINERFILE, DOCS, blocks, configure, instructions
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 GUIDES = [DOCS / "tutorial.md", DOCS / "install.md", *sorted((DOCS / "howto").glob("*.md"))]
-CONTAINERFILE = DOCS.parent / "examples" / "Containerfile"
 PROFILE_KEYS = {"profiles", "sizes", "gpuTypes"}
 RBAC_KINDS = {"Role", "RoleBinding"}
 # the keys of the jupyterhub chart's values these guides use (its values.yaml)
@@ -51,12 +49,6 @@ CHART_HUB_KEYS = {
 }
 
 
-def blocks(path: Path, language: str) -> list[str]:
-    """The fenced blocks of ``language`` in a page, dedented (they may sit in a list item)."""
-    pattern = rf"^( *)```{language}\n(.*?)^\1```"
-    return [textwrap.dedent(body) for _, body in re.findall(pattern, path.read_text(), flags=re.M | re.S)]
-
-
 def documents(guide: Path) -> Iterator[tuple[str, Any]]:
     """(block text, one of its documents) of every ```yaml block of a page."""
     for block in blocks(guide, "yaml"):
@@ -68,14 +60,6 @@ def yaml_documents() -> Iterator[Any]:
     for guide in GUIDES:
         for index, (block, document) in enumerate(documents(guide)):
             yield pytest.param(guide, block, document, id=f"{guide.stem}-{index}")
-
-
-def configure(source: str, name: str, config: Config | None = None) -> Config:
-    """Run hub configuration Python as JupyterHub does (``c`` is the config)."""
-    config = config if config is not None else Config()
-    code = compile(source, name, "exec")
-    exec(code, {"c": config, "get_config": lambda: config})
-    return config
 
 
 def test_every_guide_is_in_the_toctree() -> None:
@@ -162,14 +146,6 @@ async def test_python_blocks_configure_the_hub() -> None:
         offline_spawner(ProfileKubeSpawner, user="alice", config=config)
 
 
-def instructions(containerfile: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of a Containerfile, continuation lines joined,
-    runs of white space as one space."""
-    text = re.sub(r"^#.*\n", "", containerfile, flags=re.M).replace("\\\n", " ")
-    words = [line.split() for line in text.splitlines() if line.strip()]
-    return [(name, " ".join(arguments)) for name, *arguments in words]
-
-
 def test_the_hub_image_is_the_chart_image_plus_the_wheel() -> None:
     wheel = "profilespawner-*-py3-none-any.whl"
     steps = instructions(CONTAINERFILE.read_text())
@@ -204,7 +180,7 @@ def commands() -> Iterator[Any]:
 
 @pytest.mark.parametrize("argv", list(commands()))
 def test_console_commands_parse(argv: list[str]) -> None:
-    _parser().parse_args(argv)
+    build_parser().parse_args(argv)
 
 
 def test_the_guides_show_commands() -> None:

@@ -23,45 +23,20 @@ from ruamel.yaml import YAML
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.check import check_configmap
-from profilespawner.offline import offline_spawner
 from profilespawner.policy import SECRET_NAME_IN_ENV, SECRET_NAME_IN_ENV_FROM, SECRET_NAME_IN_VOLUME, Policy
 from profilespawner.sources.book import SourceBook
-from profilespawner.sources.configmaps import parse_configmap
-from tests.conftest import Result
-from tests.unit.test_docs_guides import DOCS, blocks, configure
+from profilespawner.sources.documents import parse_configmap
+from profilespawner.tools.lint import check_configmap
+from profilespawner.tools.offline import offline_spawner
+from tests.docs import DOCS, RESTRICTED_VOLUME_TYPES, SECURITY_PAGE, blocks, configure, page_files
+from tests.support import Result
 
-PAGE = DOCS / "security.md"
 KEY = "jupyterhub-singleuser-profiles.yaml"
 OBJECT_KINDS = {"ConfigMap", "Namespace", "Role", "RoleBinding"}
-#: The volume types both Pod Security's restricted level and OpenShift's
-#: restricted-v2 allow (recent Pod Security allows ``image`` volumes too);
-#: tests/integration/test_docs_security.py asks the API server.
-RESTRICTED_VOLUME_TYPES = [
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-]
-
-
-def page_files() -> dict[str, str]:
-    """The blocks of the page that are files, by name."""
-    files = {}
-    for language in ("yaml", "python"):
-        for block in blocks(PAGE, language):
-            if match := re.fullmatch(r"# (\S+)", block.splitlines()[0]):
-                assert match[1] not in files, f"two blocks are {match[1]}"
-                files[match[1]] = block
-    return files
 
 
 def yaml_documents() -> list[Any]:
-    return [doc for block in blocks(PAGE, "yaml") for doc in YAML(typ="safe").load_all(block)]
+    return [doc for block in blocks(SECURITY_PAGE, "yaml") for doc in YAML(typ="safe").load_all(block)]
 
 
 def settings(source: str) -> SingleuserProfiles:
@@ -79,7 +54,7 @@ def test_the_page_is_linked_from_the_readme_and_the_index() -> None:
 
 
 async def test_python_blocks_configure_the_hub() -> None:
-    sources = blocks(PAGE, "python")
+    sources = blocks(SECURITY_PAGE, "python")
     assert len(sources) >= 4
     for source in sources:
         config = configure(source, "security.md")
@@ -88,7 +63,7 @@ async def test_python_blocks_configure_the_hub() -> None:
 
 
 def test_the_recommended_volume_types_are_pod_securitys_restricted_list() -> None:
-    recommended = [s for s in blocks(PAGE, "python") if "allowed_volume_types = [" in s]
+    recommended = [s for s in blocks(SECURITY_PAGE, "python") if "allowed_volume_types = [" in s]
     assert len(recommended) == 2
     for source in recommended:
         assert settings(source).allowed_volume_types == RESTRICTED_VOLUME_TYPES
@@ -134,7 +109,7 @@ def test_the_example_configmap_is_rejected_as_the_page_says() -> None:
 def commands() -> list[Any]:
     """(argv, the output the page shows) of every ``$ profilespawner`` line."""
     found = []
-    for block in blocks(PAGE, "console"):
+    for block in blocks(SECURITY_PAGE, "console"):
         for command in re.split(r"^\$ ", block, flags=re.M)[1:]:
             line, *output = command.splitlines()
             if line.startswith("profilespawner "):
@@ -166,13 +141,13 @@ def test_the_log_line_is_what_the_hub_logs(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.ERROR, logger="profilespawner.test"):
         SourceBook(log).record(source, "1", result)
     (record,) = caplog.records
-    (text,) = blocks(PAGE, "text")
+    (text,) = blocks(SECURITY_PAGE, "text")
     shown = text.strip().split("] ", 1)[1]
     assert record.getMessage() == shown
 
 
 def test_the_secret_table_lists_every_field_the_policy_checks() -> None:
-    text = PAGE.read_text()
+    text = SECURITY_PAGE.read_text()
     fields = [
         f"env[].{'.'.join(SECRET_NAME_IN_ENV)}",
         f"envFrom[].{'.'.join(SECRET_NAME_IN_ENV_FROM)}",

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from profilespawner import k8srules
+from profilespawner.errors import QuantityRangeError
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_invalid_quantities(text: str) -> None:
     ],
 )
 def test_quantities_beyond_range_are_refused_without_computing_them(text: str) -> None:
-    with pytest.raises(k8srules.QuantityRangeError):
+    with pytest.raises(QuantityRangeError):
         k8srules.parse_quantity(text)
 
 
@@ -120,3 +121,46 @@ def test_label_values(value: str, ok: bool) -> None:
 )
 def test_volume_names(name: str, ok: bool) -> None:
     assert k8srules.is_dns1123_label(name) is ok
+
+
+# (id, toleration a, toleration b, whether they mean the same)
+TOLERATIONS = [
+    ("operator-omitted-is-equal", {"key": "k", "value": "v"},
+     {"key": "k", "operator": "Equal", "value": "v"}, True),
+    ("operator-empty-is-equal", {"key": "k", "operator": "", "value": "v"}, {"key": "k", "value": "v"}, True),
+    ("value-omitted-is-empty", {"key": "k", "operator": "Exists"},
+     {"key": "k", "operator": "Exists", "value": ""}, True),
+    ("effect-omitted-is-empty", {"key": "k", "operator": "Exists"},
+     {"key": "k", "operator": "Exists", "effect": ""}, True),
+    ("key-omitted-is-empty", {"operator": "Exists"}, {"key": "", "operator": "Exists"}, True),
+    ("null-is-omitted", {"key": "k", "value": None, "effect": None}, {"key": "k"}, True),
+    ("key-order-is-not-meaning", {"value": "v", "key": "k"}, {"key": "k", "value": "v"}, True),
+    ("exists-is-not-equal", {"key": "k", "operator": "Exists"}, {"key": "k"}, False),
+    ("an-effect-is-not-every-effect", {"key": "k", "operator": "Exists", "effect": "NoSchedule"},
+     {"key": "k", "operator": "Exists"}, False),
+    ("forever-is-not-at-once", {"key": "k", "effect": "NoExecute"},
+     {"key": "k", "effect": "NoExecute", "tolerationSeconds": 0}, False),
+    ("seconds-differ", {"key": "k", "effect": "NoExecute", "tolerationSeconds": 1},
+     {"key": "k", "effect": "NoExecute", "tolerationSeconds": 2}, False),
+    ("values-differ", {"key": "k", "value": "a"}, {"key": "k", "value": "b"}, False),
+    ("case-counts", {"key": "k", "operator": "exists"}, {"key": "k", "operator": "Exists"}, False),
+    ("an-unknown-field-counts", {"key": "k", "newField": {"a": 1}}, {"key": "k"}, False),
+    ("an-unknown-field-by-content", {"key": "k", "newField": {"a": 1}},
+     {"key": "k", "newField": {"a": 1}}, True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [pytest.param(*c[1:], id=c[0]) for c in TOLERATIONS])
+def test_tolerations_mean_the_same_as_kubernetes_reads_them(
+    a: dict[str, object], b: dict[str, object], same: bool
+) -> None:
+    assert (k8srules.toleration_identity(a) == k8srules.toleration_identity(b)) is same
+    assert len(k8srules.unique_tolerations([a, b])) == (1 if same else 2)
+
+
+def test_unique_tolerations_keeps_the_first_as_written() -> None:
+    first = {"key": "gpu", "operator": "Exists"}
+    again = {"key": "gpu", "operator": "Exists", "value": "", "effect": ""}
+    other = {"key": "zone", "value": "a"}
+    assert k8srules.unique_tolerations([first, other, again]) == (first, other)
+    assert k8srules.unique_tolerations([first, other, again])[0] is first

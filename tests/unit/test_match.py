@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from profilespawner.match import ImageRef, image_matches, is_for, matching_profiles
+from profilespawner.match import ImageRef, image_matches, image_reason, is_for, matching_profiles, who_reason
 from profilespawner.model import Profile, Who
 
 SPARK = "quay.io/odh/s2i-spark-notebook:3.6"
@@ -71,21 +71,37 @@ def test_image_ref_parse(reference: str, parts: tuple[str, str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "user", "groups", "applies"),
+    ("who", "user", "groups", "applies", "reason"),
     [
-        (Who(), "alice", [], True),
-        (Who(users=("*",)), "alice", [], True),
-        (Who(users=("*",), groups=("g",)), "alice", [], True),
-        (Who(users=("alice",)), "alice", [], True),
-        (Who(users=("alice",)), "bob", ["alice"], False),
-        (Who(groups=("ds",)), "bob", ["ds", "x"], True),
-        (Who(groups=("ds",)), "bob", ["x"], False),
-        (Who(users=("alice",), groups=("ds",)), "bob", ["ds"], True),
-        (Who(users=("alice",), groups=("ds",)), "carol", [], False),
+        (Who(), "alice", [], True, "everyone (no users or groups listed)"),
+        (Who(users=("*",)), "alice", [], True, "everyone (users: '*')"),
+        (Who(users=("*",), groups=("g",)), "alice", [], True, "everyone (users: '*')"),
+        (Who(users=("alice",)), "alice", [], True, "user 'alice' is listed"),
+        (Who(users=("alice",)), "bob", ["alice"], False, "only for users 'alice'"),
+        (Who(groups=("ds",)), "bob", ["ds", "x"], True, "member of group 'ds'"),
+        (Who(groups=("ds",)), "bob", ["x"], False, "only for groups 'ds'"),
+        (Who(users=("alice",), groups=("ds",)), "bob", ["ds"], True, "member of group 'ds'"),
+        (Who(users=("alice",), groups=("ds",)), "carol", [], False, "only for users 'alice'; groups 'ds'"),
     ],
 )
-def test_who(who: Who, user: str, groups: list[str], applies: bool) -> None:
+def test_who(who: Who, user: str, groups: list[str], applies: bool, reason: str) -> None:
     assert is_for(who, user, groups) is applies
+    assert who_reason(who, user, groups) == (applies, reason)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "image", "reason"),
+    [
+        ((), SPARK, (True, "every image (no images listed)")),
+        (("minimal", "s2i-spark-notebook"), SPARK, (True, "pattern 's2i-spark-notebook' matches")),
+        (("minimal", "*-gpu"), SPARK, (False, "no pattern matches ('minimal', '*-gpu')")),
+    ],
+)
+def test_image_reason_says_the_rule_in_words(
+    patterns: tuple[str, ...], image: str, reason: tuple[bool, str]
+) -> None:
+    assert image_reason(patterns, image) == reason
+    assert reason[0] is (not patterns or any(image_matches(p, image) for p in patterns))
 
 
 def test_matching_profiles_keeps_precedence_order() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from profilespawner import placeholders
 from profilespawner.apply import apply_resolution
-from profilespawner.errors import ProfileSpawnError
+from profilespawner.errors import PlaceholderError, ProfileSpawnError
 from profilespawner.model import PodSettings, Profile
 from profilespawner.resolve import Resolution
 
@@ -80,7 +80,7 @@ def test_text_that_breaks_the_rule_never_reaches_the_expansion() -> None:
     def fill(text: str) -> str:
         raise AssertionError("called")
 
-    with pytest.raises(placeholders.PlaceholderError, match="not a bare name"):
+    with pytest.raises(PlaceholderError, match="not a bare name"):
         placeholders.expand("{username:>200000000}", fill)
     assert placeholders.expand("no braces", fill) == "no braces"
 

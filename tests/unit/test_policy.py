@@ -23,10 +23,9 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from profilespawner import ProfileKubeSpawner, SingleuserProfiles
-from profilespawner.check import check_configmap, check_text
 from profilespawner.errors import ProfileValidationError
 from profilespawner.model import PodSettings, Profile, ProfileSet
-from profilespawner.offline import offline_spawner
+from profilespawner.parse import load_schema, parse_document
 from profilespawner.policy import (
     DEFAULT_ALLOWED_VOLUME_TYPES,
     DEFAULT_POLICY,
@@ -41,61 +40,13 @@ from profilespawner.policy import (
     Reference,
     references,
 )
-from profilespawner.sources.configmaps import parse_configmap
-from profilespawner.validate import load_schema, parse_document
-from tests.conftest import Result
+from profilespawner.sources.documents import parse_configmap
+from profilespawner.tools.lint import check_configmap, check_text
+from profilespawner.tools.offline import offline_spawner
+from tests.support import VOLUME_EXAMPLES, Result
 
 SOURCE = "ns/team-profiles"
 KEY = "jupyterhub-singleuser-profiles.yaml"
-
-# A valid example of every volume source (as the Volume API documents them).
-VOLUME_EXAMPLES: dict[str, dict[str, Any]] = {
-    "awsElasticBlockStore": {"volumeID": "vol-0123456789abcdef0", "fsType": "ext4"},
-    "azureDisk": {"diskName": "data", "diskURI": "https://example.blob.core.windows.net/vhds/data.vhd"},
-    "azureFile": {"secretName": "azure-storage", "shareName": "data"},
-    "cephfs": {"monitors": ["10.0.0.1:6789"], "user": "notebooks", "secretRef": {"name": "ceph"}},
-    "cinder": {"volumeID": "8d0c1a5e", "secretRef": {"name": "openstack"}},
-    "configMap": {"name": "notebook-settings"},
-    "csi": {"driver": "secrets-store.csi.k8s.io", "nodePublishSecretRef": {"name": "csi-credentials"}},
-    "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]},
-    "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"},
-    "ephemeral": {
-        "volumeClaimTemplate": {
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
-        }
-    },
-    "fc": {"targetWWNs": ["500a0982991b8dc5"], "lun": 2},
-    "flexVolume": {"driver": "example.com/lvm", "secretRef": {"name": "flex-credentials"}},
-    "flocker": {"datasetName": "data"},
-    "gcePersistentDisk": {"pdName": "data"},
-    "gitRepo": {"repository": "https://github.com/jupyter/notebook.git"},
-    "glusterfs": {"endpoints": "glusterfs-cluster", "path": "data"},
-    "hostPath": {"path": "/"},
-    "image": {"reference": "quay.io/example/datasets:2024"},
-    "iscsi": {
-        "targetPortal": "10.0.0.2:3260",
-        "iqn": "iqn.2001-04.com.example:storage",
-        "lun": 0,
-        "chapAuthSession": True,
-        "secretRef": {"name": "iscsi-chap"},
-    },
-    "nfs": {"server": "nfs.example.com", "path": "/exports/data"},
-    "persistentVolumeClaim": {"claimName": "datasets"},
-    "photonPersistentDisk": {"pdID": "data"},
-    "portworxVolume": {"volumeID": "data"},
-    "projected": {"sources": [{"configMap": {"name": "notebook-settings"}}]},
-    "quobyte": {"registry": "quobyte.example.com:7861", "volume": "data"},
-    "rbd": {"monitors": ["10.0.0.1:6789"], "image": "data", "secretRef": {"name": "ceph"}},
-    "scaleIO": {
-        "gateway": "https://sio.example.com",
-        "system": "sio",
-        "volumeName": "data",
-        "secretRef": {"name": "sio"},
-    },
-    "secret": {"secretName": "team-s3"},
-    "storageos": {"volumeName": "data", "secretRef": {"name": "storageos"}},
-    "vsphereVolume": {"volumePath": "[datastore1] volumes/data"},
-}
 
 # A valid example of every source of a projected volume.
 PROJECTION_EXAMPLES: dict[str, dict[str, Any]] = {

@@ -17,19 +17,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kubespawner.objects import make_pod
 from ruamel.yaml import YAML
 
 from profilespawner import k8srules, placeholders
 from profilespawner.apply import apply_resolution
-from profilespawner.errors import ProfileError, ProfileSpawnError, ValidatorBugError
+from profilespawner.errors import PlaceholderError, ProfileError, ProfileSpawnError, ValidatorBugError
 from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import ProfileSet
+from profilespawner.parse import parse_document
 from profilespawner.placeholders import PLACEHOLDERS
 from profilespawner.resolve import resolve
-from profilespawner.validate import parse_document
+from profilespawner.tools.explain import explain
 
 USERS = ["alice", "bob", "carol"]
 GROUPS = ["ds", "ml", "ops"]
@@ -86,7 +87,12 @@ settings_fields = {
     "resources": resource_block(),
     "gpu": st.integers(min_value=0, max_value=3),
     "node_tolerations": st.lists(
-        st.builds(lambda k: {"key": k, "operator": "Exists"}, names(["a", "b", "c"])), max_size=2
+        st.one_of(
+            st.builds(lambda k: {"key": k, "operator": "Exists"}, names(["a", "b", "c"])),
+            # one toleration, spelt with and without the default operator
+            st.sampled_from([{"key": "a", "value": "v"}, {"key": "a", "operator": "Equal", "value": "v"}]),
+        ),
+        max_size=2,
     ),
     "node_selector": st.dictionaries(names(["zone", "disk"]), names(["a", "b"]), max_size=2),
     "labels": st.dictionaries(names(["team", "tier"]), names(["x", "y"]), max_size=2),
@@ -316,6 +322,43 @@ def test_on_kubespawners_model_and_on_its_json_the_same_pod(
     assert to_json(pod) == before  # copy-on-write
     assert to_json(apply_resolution(result, resolution, expand=str)) == expected  # idempotent
     assert result.spec.dns_config["notInTheClient"] == 1
+
+
+@PROPERTY_SETTINGS
+@given(document, spawn)
+@example(  # two profiles with one toleration, spelt two ways: the pod gets one (issue 18)
+    {
+        "profiles": [
+            {"name": "a", "node_tolerations": [{"key": "a", "value": "v"}]},
+            {"name": "b", "node_tolerations": [{"key": "a", "operator": "Equal", "value": "v"}]},
+        ]
+    },
+    {"user": "alice", "groups": [], "image": IMAGES[0], "size": None, "gpu_type": None},
+)
+def test_explain_tells_what_the_pod_got(doc: dict[str, Any], params: dict[str, Any]) -> None:
+    """Explain, from the merge's record alone (no pod given), names every item the
+    profiles gave the pod, each once: the record cannot count differently from the pod."""
+    try:
+        profile_set = load(doc)
+        resolution = resolve(profile_set, **params)
+        pod = apply_resolution(base_pod(), resolution, expand=str)
+    except ProfileError:
+        return
+    explanation = explain(profile_set, **params)
+    container = pod["spec"]["containers"][0]
+    base = base_pod()
+    assert len(explanation.of("node_tolerations")) == len(pod["spec"].get("tolerations") or [])
+    resource_keys = {
+        f"{kind}.{name}" for kind, values in container.get("resources", {}).items() for name in values
+    }
+    kubespawners = {f"limits.{name}" for name in base["spec"]["containers"][0]["resources"]["limits"]}
+    assert {o.key for o in explanation.of("resources")} | kubespawners == resource_keys
+    assert [o.key for o in explanation.of("node_selector")] == list(pod["spec"].get("nodeSelector") or {})
+    assert {o.key for o in explanation.of("labels")} == set(pod["metadata"]["labels"]) - set(
+        base["metadata"]["labels"]
+    )
+    env = {v["name"]: v for v in container["env"]}
+    assert all(env[o.key] == v for o, v in zip(explanation.of("env"), resolution.settings.env, strict=True))
 
 
 # -- hostile input: the fuzz layer -----------------------------------------------------
@@ -714,7 +757,7 @@ def test_text_that_passes_the_placeholder_rule_expands_to_a_bounded_length(text:
     for problem in problems:
         assert MARK not in problem
     if problems:
-        with pytest.raises(placeholders.PlaceholderError):
+        with pytest.raises(PlaceholderError):
             placeholders.expand(text, EXPANSION.expand)
         return
     expanded = placeholders.expand(text, EXPANSION.expand)

@@ -7,9 +7,10 @@ import textwrap
 import pytest
 
 from profilespawner.errors import UserOptionError
+from profilespawner.merge import Origin, Setter
 from profilespawner.model import ProfileSet
+from profilespawner.parse import parse_document
 from profilespawner.resolve import allowed_sizes, may_get_gpu, resolve
-from profilespawner.validate import parse_document
 
 DOC = textwrap.dedent(
     """\
@@ -37,6 +38,9 @@ DOC = textwrap.dedent(
       node_tolerations: [{key: t4, operator: Exists}]
     """
 )
+
+
+PROFILE_NAMES = ("globals", "spark", "gpu-team")
 
 
 @pytest.fixture
@@ -113,3 +117,26 @@ def test_may_get_gpu(profile_set: ProfileSet) -> None:
     assert may_get_gpu(profile_set, user="bob", groups=["gpu"])  # the gpu-team profile
     assert not may_get_gpu(profile_set, user="bob", groups=[])
     assert not may_get_gpu(profile_set, user="bob", groups=["power"])  # Huge sets gpu: 0
+
+
+def test_the_record_names_the_profiles_the_size_and_the_gpu_types(profile_set: ProfileSet) -> None:
+    r = resolve(
+        profile_set, user="bob", groups=["gpu"], image="x/s2i-spark-notebook:1", size="Small", gpu_type="t4"
+    )
+    globals_, spark, gpu_team = (Setter("profile", name, "doc", i) for i, name in enumerate(PROFILE_NAMES))
+    small = Setter("size", "Small", "doc")
+    assert r.record.get("env", "A") == Origin("env", "A", spark, replaced=(globals_,))
+    assert r.record.get("resources", "requests.cpu") == Origin(
+        "resources", "requests.cpu", small, replaced=(globals_,)
+    )
+    assert r.record.get("gpu", "") == Origin("gpu", "", gpu_team)
+    assert r.record.of("node_tolerations") == (Origin("node_tolerations", 0, Setter("gpuType", "t4", "doc")),)
+    assert (r.gpu_types, r.gpu_type) == (("t4",), "t4")
+
+
+def test_without_a_choice_every_gpu_type_and_no_chosen_one(profile_set: ProfileSet) -> None:
+    r = resolve(profile_set, user="bob", groups=["gpu"], image="x")
+    assert (r.gpu_types, r.gpu_type) == (("a100", "t4"), None)
+    assert [o.set_by.name for o in r.record.of("node_tolerations")] == ["a100", "t4"]
+    chosen_without_gpu = resolve(profile_set, user="bob", groups=[], image="x", gpu_type="t4")
+    assert (chosen_without_gpu.gpu_types, chosen_without_gpu.gpu_type) == ((), None)

@@ -1,31 +1,18 @@
-"""The ConfigMap source without a cluster: order, where the YAML is, the cache's
-bookkeeping, and the settings. What needs a real API server (list, watch,
-recovery, RBAC) is in tests/integration/test_configmaps.py."""
+"""The ConfigMap source without a cluster: the cache's bookkeeping, events fed by
+hand. Where a ConfigMap holds its YAML and in which order ConfigMaps apply is
+in test_documents.py, its settings in tests/unit/test_profiles.py; what needs a
+real API server (list, watch, recovery, RBAC) in tests/integration/test_configmaps.py."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
-from traitlets import TraitError
-from traitlets.config import Config
 
-from profilespawner import SingleuserProfiles
-from profilespawner.errors import ProfileError
 from profilespawner.sources import kubeapi
-from profilespawner.sources.configmaps import (
-    ConfigMapSource,
-    compare_resource_versions,
-    parse_configmap,
-    profile_text,
-    source_order,
-)
-from profilespawner.validate import ParsedDocument
+from profilespawner.sources.configmaps import ConfigMapSource
 
-DATA = Path(__file__).parents[1] / "data"
 KEY = "jupyterhub-singleuser-profiles.yaml"
 SOURCE = "hub/profiles"
 
@@ -39,116 +26,6 @@ def profiles_yaml(*names: str, env: str = "") -> str:
         f"- name: {n}\n" + (f"  env: [{{name: WHO, value: {env}}}]\n" if env else "") for n in names
     )
     return "profiles:\n" + items
-
-
-# -- order ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("named", "labelled", "expected"),
-    [
-        (None, [], []),
-        ("main", [], ["main"]),
-        (None, ["b", "a", "c"], ["a", "b", "c"]),
-        ("main", ["b", "a"], ["main", "a", "b"]),
-        # named and labelled: read once, at the named position
-        ("zz-main", ["b", "zz-main", "a"], ["zz-main", "a", "b"]),
-        # sorted() on the name: code points, so upper case and digits first
-        (None, ["b", "B", "1", "a-2", "a-10"], ["1", "B", "a-10", "a-2", "b"]),
-    ],
-)
-def test_source_order(named: str | None, labelled: list[str], expected: list[str]) -> None:
-    assert source_order(named, labelled) == expected
-
-
-# -- where the YAML is ------------------------------------------------------------
-
-
-def test_profile_text_reads_the_key_in_data() -> None:
-    cm = configmap(data={KEY: "profiles: []", "other": "x"})
-    assert profile_text(cm, key=KEY, source=SOURCE) == "profiles: []"
-
-
-@pytest.mark.parametrize(
-    ("fields", "fragments"),
-    [
-        pytest.param(
-            {"data": {"other.yaml": "secret-value", "z": "v"}},
-            [
-                "hub/profiles: data: no key 'jupyterhub-singleuser-profiles.yaml' "
-                "(SingleuserProfiles.configmap_key); the ConfigMap has 'other.yaml', 'z'"
-            ],
-            id="key-missing",
-        ),
-        pytest.param(
-            {"data": None},
-            ["hub/profiles: data: the ConfigMap has no data; expected the profiles YAML under the key"],
-            id="data-null",
-        ),
-        pytest.param(
-            {},
-            ["hub/profiles: data: the ConfigMap has no data"],
-            id="data-absent",
-        ),
-        pytest.param(
-            {"data": {}},
-            ["hub/profiles: data: the ConfigMap has no data"],
-            id="data-empty",
-        ),
-        pytest.param(
-            {"binaryData": {KEY: "c2VjcmV0LXZhbHVl"}},
-            [
-                "hub/profiles: binaryData: the key 'jupyterhub-singleuser-profiles.yaml' is in "
-                "binaryData; put the profiles YAML in data (text) instead"
-            ],
-            id="binary-data-only",
-        ),
-        pytest.param(
-            {"data": {"a": "secret-value"}, "binaryData": {KEY: "c2VjcmV0LXZhbHVl"}},
-            ["binaryData: the key 'jupyterhub-singleuser-profiles.yaml' is in binaryData"],
-            id="binary-data-and-other-data",
-        ),
-    ],
-)
-def test_profile_text_problems(fields: dict[str, Any], fragments: list[str]) -> None:
-    with pytest.raises(ProfileError) as info:
-        profile_text(configmap(**fields), key=KEY, source=SOURCE)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message
-    assert "secret-value" not in message and "c2VjcmV0" not in message
-    assert info.value.source == SOURCE
-
-
-def test_many_keys_are_cut_short() -> None:
-    cm = configmap(data={f"k{i:02}": "v" for i in range(30)})
-    with pytest.raises(ProfileError, match=r"'k09', \.\.\.$"):
-        profile_text(cm, key=KEY, source=SOURCE)
-
-
-def test_parse_configmap_returns_problems_instead_of_raising() -> None:
-    result = parse_configmap(
-        configmap(data={KEY: "profiles: [{name: a, resouces: {}}]"}), key=KEY, source=SOURCE
-    )
-    assert isinstance(result, ProfileError)
-    assert "hub/profiles: profile 'a': unknown key 'resouces'" in str(result)
-    assert isinstance(parse_configmap(configmap(data=None), key=KEY, source=SOURCE), ProfileError)
-
-
-def test_jsp07_example_configmap_loads_unchanged() -> None:
-    manifest = YAML(typ="safe").load((DATA / "jsp07" / "example-configmap.yaml").read_text())
-    result = parse_configmap(manifest, key=KEY, source="ns/jupyter-singleuser-profiles")
-    assert isinstance(result, ParsedDocument), result
-    profile_set = result.profile_set
-    assert [p.name for p in profile_set.profiles] == [
-        "globals",
-        "Special Nodes",
-        "Thoth Notebooks",
-        "Spark Notebook",
-    ]
-    assert list(profile_set.sizes) == ["Small", "Medium", "Large"]
-    assert list(profile_set.gpu_types) == ["default"]
-    assert all(p.source == "ns/jupyter-singleuser-profiles" for p in profile_set.profiles)
 
 
 # -- the cache's bookkeeping (events fed by hand; the watch itself is integration) --
@@ -260,7 +137,7 @@ async def test_a_configmap_that_crashed_the_validator_is_rejected_once(
 async def test_a_validator_bug_is_logged_once_with_its_traceback_not_its_message(
     source: ConfigMapSource, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from profilespawner.validate import _Checker
+    from profilespawner.parse import _Checker
 
     works = _Checker._labels
 
@@ -284,25 +161,6 @@ async def test_a_validator_bug_is_logged_once_with_its_traceback_not_its_message
     assert "ValueError in the validator" in message
     assert "in broken\n" in message and "ValueError (message not shown)" in message
     assert all("hunter2" not in r.getMessage() and r.exc_info is None for r in caplog.records)
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "order"),
-    [
-        ("6", "7", -1),
-        ("7", "6", 1),
-        ("7", "7", 0),
-        ("9", "10", -1),  # by length first: not as text
-        ("100", "99", 1),
-        ("0", "1", None),  # 0 is never a live resourceVersion
-        ("07", "7", None),  # nor has leading zeros
-        ("abc", "1", None),  # another storage's opaque versions
-        ("", "1", None),
-    ],
-)
-def test_resource_versions_compare_as_kubernetes_defines(a: str, b: str, order: int | None) -> None:
-    result = compare_resource_versions(a, b)
-    assert (result if result is None else (result > 0) - (result < 0)) == order
 
 
 async def test_a_late_event_never_brings_an_older_version_back(source: ConfigMapSource) -> None:
@@ -362,78 +220,3 @@ async def test_logs_never_show_configmap_values(
 async def test_source_needs_something_to_read(log: logging.Logger) -> None:
     with pytest.raises(ValueError, match="configmap_name or a label_selector"):
         ConfigMapSource(None, namespace="hub", configmap_name="", label_selector="", key=KEY, log=log)
-
-
-# -- the API layer's pure parts ------------------------------------------------------
-
-
-def test_queries_name_their_selectors() -> None:
-    named = kubeapi.ConfigMapQuery("hub", field_selector="metadata.name=main")
-    labelled = kubeapi.ConfigMapQuery("hub", label_selector="a=b")
-    assert named.params() == {"field_selector": "metadata.name=main"}
-    assert labelled.params() == {"label_selector": "a=b"}
-    assert named.describe() == "hub/configmaps?metadata.name=main"
-    assert labelled.describe() == "hub/configmaps?a=b"
-
-
-def test_api_errors_are_short_and_classified() -> None:
-    error = kubeapi._status_error("list x", 403, b'{"kind":"Status","message":"' + b"m" * 1000 + b'"}')
-    assert error.permanent and error.status == 403
-    assert len(str(error)) < 300 and str(error).startswith("list x: HTTP 403: mmm")
-    assert isinstance(kubeapi._status_error("watch x", 410, b"{}"), kubeapi.WatchExpired)
-    assert not kubeapi.KubeApiError("list x").permanent
-    assert str(kubeapi.KubeApiError("list x")) == "list x: no answer"
-
-
-async def test_watch_error_events_raise() -> None:
-    gone = b'{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}}'
-    with pytest.raises(kubeapi.WatchExpired, match="HTTP 410: too old"):
-        await kubeapi._event("watch x", gone)
-    with pytest.raises(kubeapi.KubeApiError, match="malformed watch event"):
-        await kubeapi._event("watch x", b'{"type":"ADDED"}')
-    bookmark = await kubeapi._event(
-        "watch x", b'{"type":"BOOKMARK","object":{"kind":"ConfigMap","metadata":{"resourceVersion":"12"}}}'
-    )
-    assert (bookmark.type, bookmark.resource_version) == ("BOOKMARK", "12")
-
-
-# -- settings ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("trait", "value", "fragment"),
-    [
-        ("configmap_name", "Bad_Name", "SingleuserProfiles.configmap_name must be a ConfigMap name"),
-        ("namespace", "a.b", "SingleuserProfiles.namespace must be a namespace name"),
-        ("configmap_key", "a/b", "SingleuserProfiles.configmap_key must be a ConfigMap key"),
-        ("initial_load_timeout", -1.0, "SingleuserProfiles.initial_load_timeout must be >= 0"),
-        ("on_api_unavailable", "retry", "SingleuserProfiles.on_api_unavailable must be 'continue' or 'fail'"),
-        ("max_cache_age", 0.0, "SingleuserProfiles.max_cache_age must be > 0"),
-    ],
-)
-def test_bad_settings_name_the_trait(trait: str, value: Any, fragment: str) -> None:
-    config = Config()
-    setattr(config.SingleuserProfiles, trait, value)
-    with pytest.raises(TraitError, match=fragment):
-        SingleuserProfiles(config=config)
-
-
-def test_settings_defaults() -> None:
-    profiles = SingleuserProfiles()
-    assert (profiles.initial_load_timeout, profiles.on_api_unavailable, profiles.max_cache_age) == (
-        5.0,
-        "continue",
-        600.0,
-    )
-    assert profiles.reads_configmaps
-
-
-async def test_without_configmap_settings_nothing_talks_to_kubernetes(
-    make_spawner: Any, write_yaml: Any
-) -> None:
-    spawner = make_spawner([write_yaml(profiles_yaml("from-file"))])
-    profiles = spawner.singleuser_profiles
-    assert not profiles.reads_configmaps
-    profile_set = await profiles.load_profiles(spawner)
-    assert [p.name for p in profile_set.profiles] == ["from-file"]
-    assert profiles._configmaps is None

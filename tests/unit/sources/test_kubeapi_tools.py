@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from profilespawner.offline import offline_kubeconfig
+from profilespawner.errors import KubeApiError, KubeConfigError
 from profilespawner.sources import kubeapi
+from profilespawner.tools.offline import offline_kubeconfig
 
 
 class Response:
@@ -111,7 +112,7 @@ NOT_JUDGED = [
 
 @pytest.mark.parametrize(("answer", "fragment"), [pytest.param(*c[1:], id=c[0]) for c in NOT_JUDGED])
 async def test_requests_the_server_did_not_judge_raise(answer: Response | Exception, fragment: str) -> None:
-    with pytest.raises(kubeapi.KubeApiError) as info:
+    with pytest.raises(KubeApiError) as info:
         await kubeapi.dry_run_create_pod(FakeCoreApi(answer), "hub", POD)
     assert fragment in str(info.value)
 
@@ -153,18 +154,18 @@ async def test_connect_follows_kubeconfig_like_kubectl(
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    with pytest.raises(kubeapi.KubeConfigError, match=r"no kubeconfig at ~/.kube/config"):
+    with pytest.raises(KubeConfigError, match=r"no kubeconfig at ~/.kube/config"):
         await kubeapi.connect()
     monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'missing'}:{kubeconfig_with_namespace(tmp_path, 'env')}")
     client = await kubeapi.connect()
     await client.close()
     assert client.namespace == "env"
     # an explicit path wins over the environment
-    with pytest.raises(kubeapi.KubeConfigError, match="no kubeconfig at nope"):
+    with pytest.raises(KubeConfigError, match="no kubeconfig at nope"):
         await kubeapi.connect("nope")
     broken = tmp_path / "broken"
     broken.write_text("apiVersion: v1\nkind: Config\n")
-    with pytest.raises(kubeapi.KubeConfigError, match=f"cannot load kubeconfig {broken}: "):
+    with pytest.raises(KubeConfigError, match=f"cannot load kubeconfig {broken}: "):
         await kubeapi.connect(str(broken))
 
 
@@ -176,5 +177,5 @@ async def test_connect_in_a_pod_uses_the_in_cluster_configuration(
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
     # not in a pod here: no token file, which the in-cluster loader reports
-    with pytest.raises(kubeapi.KubeConfigError, match="cannot load the in-cluster configuration"):
+    with pytest.raises(KubeConfigError, match="cannot load the in-cluster configuration"):
         await kubeapi.connect()

@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from profilespawner.errors import ProfileError, ProfileSyntaxError, ProfileValidationError, ValidatorBugError
-from profilespawner.validate import MAX_DOCUMENT_NODES, MAX_PROBLEMS, parse_document
+from profilespawner.parse import MAX_DOCUMENT_NODES, MAX_PROBLEMS, parse_document
 
 DATA = Path(__file__).parent / "data"
 SOURCE = "ns/profiles-cm"
@@ -870,7 +870,7 @@ def test_a_bug_in_the_validator_is_that_source_s_rejection(monkeypatch: pytest.M
     def broken(self: object, resources: object, path: object) -> None:
         raise KeyError(SECRET)  # as a bug would, quoting what it met
 
-    monkeypatch.setattr("profilespawner.validate._Checker._resources", broken)
+    monkeypatch.setattr("profilespawner.parse._Checker._resources", broken)
     with pytest.raises(ValidatorBugError) as info:
         parse_document("profiles: [{name: a, resources: {}}]", source=SOURCE)
     error = info.value
@@ -880,12 +880,26 @@ def test_a_bug_in_the_validator_is_that_source_s_rejection(monkeypatch: pytest.M
     assert isinstance(error.__cause__, KeyError)
 
 
-def test_more_broken_entries_than_problems_reported_are_all_rejected() -> None:
-    # Past MAX_PROBLEMS the schema's errors stop being collected; the entries
-    # they would have marked broken must not reach the Kubernetes checks.
-    for entry in ("0", "[]", "{}"):
-        text = "\n".join(f"- {entry}" for _ in range(MAX_PROBLEMS + 2))
-        with pytest.raises(ProfileValidationError) as caught:
-            parse_document(text, source="many.yaml")
-        assert not isinstance(caught.value, ValidatorBugError)
-        assert caught.value.truncated
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("0", "must be a mapping, not an integer"),
+        ("[]", "must be a mapping, not a list"),
+        ("{}", "missing required key 'name'"),
+    ],
+)
+def test_more_broken_entries_than_problems_reported_are_all_rejected(entry: str, problem: str) -> None:
+    # Past MAX_PROBLEMS the schema's errors are no longer collected, so the
+    # entries they would have marked broken are not known: no entry may reach
+    # the Kubernetes checks (which would crash on it), and the document is
+    # rejected for the problems collected, each naming its entry.
+    text = "\n".join(f"- {entry}" for _ in range(MAX_PROBLEMS + 2))
+    with pytest.raises(ProfileValidationError) as caught:
+        parse_document(text, source="many.yaml")
+    error = caught.value
+    assert not isinstance(error, ValidatorBugError)
+    assert error.truncated
+    assert [(e.source, e.profile, e.field, e.problem) for e in error.errors] == [
+        ("many.yaml", f"profile #{n}", "", problem) for n in range(1, MAX_PROBLEMS + 1)
+    ]
+    assert str(error) == f"many.yaml: profile #1: {problem} (and at least {MAX_PROBLEMS - 1} more problems)"

@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .match import image_matches
-from .model import Profile, ProfileSet, Who
-from .resolve import allowed_sizes
+from ..match import image_matches
+from ..model import Profile, ProfileSet, Who
+from ..resolve import allowed_sizes
 
 __all__ = ["ANYONE", "Combination", "Identity", "combinations", "identities", "untested_patterns"]
 

@@ -34,10 +34,21 @@ from .errors import (
     ProfileError,
     ProfileSyntaxError,
     ProfileValidationError,
+    QuantityRangeError,
     ValidatorBugError,
     quote,
 )
-from .model import GpuType, PodSettings, Profile, ProfileSet, Size, Who
+from .model import (
+    DEFAULT_MOUNT_PATH,
+    MOUNT_FIELDS,
+    NO_SIZE,
+    GpuType,
+    PodSettings,
+    Profile,
+    ProfileSet,
+    Size,
+    Who,
+)
 
 if TYPE_CHECKING:
     import jsonschema
@@ -45,7 +56,6 @@ if TYPE_CHECKING:
     from .policy import Policy  # which imports this module
 
 __all__ = [
-    "DEFAULT_MOUNT_PATH",
     "MAX_DOCUMENT_BYTES",
     "MAX_DOCUMENT_NODES",
     "MAX_NESTING",
@@ -56,8 +66,6 @@ __all__ = [
     "parse_document",
     "prepare",
 ]
-
-DEFAULT_MOUNT_PATH = "/opt/app-root/src"
 
 #: Problems reported for one document at most; a broken 1 MiB document could
 #: otherwise produce thousands.
@@ -79,9 +87,6 @@ RESERVED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
 # would make the spawner lose track of the pod.
 RESERVED_LABEL_KEYS = frozenset({"app", "component", "heritage", "release", "chart"})
 RESERVED_LABEL_PREFIXES = ("hub.jupyter.org/", "app.kubernetes.io/")
-NO_SIZE = "Default"
-
-_MOUNT_FIELDS = ("mountPath", "readOnly", "subPath")
 _LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
 
 
@@ -720,7 +725,7 @@ class _Checker:
         text = str(value) if not isinstance(value, str) else value
         try:
             amount = k8srules.parse_quantity(text)
-        except k8srules.QuantityRangeError:
+        except QuantityRangeError:
             amount = None
         except ValueError:
             self.error(path, "is not a Kubernetes quantity (examples: 500m, 2, 1.5Gi, 512Mi)")
@@ -847,7 +852,7 @@ class _Checker:
             if name in seen:
                 self.error([*where, "name"], f"volume {quote(name)} is defined twice in this entry")
             seen.add(name)
-            sources = [k for k in volume if k not in ("name", *_MOUNT_FIELDS)]
+            sources = [k for k in volume if k not in ("name", *MOUNT_FIELDS)]
             if len(sources) != 1:
                 self.error(
                     where,

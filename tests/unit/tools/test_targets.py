@@ -1,4 +1,4 @@
-"""profilespawner.targets: the spawns ``validate --server-dry-run`` tries."""
+"""profilespawner.tools.targets: the spawns ``validate --server-dry-run`` tries."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from profilespawner.model import ProfileSet
-from profilespawner.targets import Combination, Identity, combinations, identities, untested_patterns
-from profilespawner.validate import parse_document
+from profilespawner.parse import parse_document
+from profilespawner.tools.targets import Combination, Identity, combinations, identities, untested_patterns
 
 
 def profile_set(text: str) -> ProfileSet:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from kubernetes_asyncio.config import kube_config
 from traitlets.config import Config
+
+from ..sources.kubeapi import set_default_kubeconfig
 
 __all__ = ["OfflineGroup", "OfflineUser", "offline_kubeconfig", "offline_spawner"]
 
@@ -72,7 +73,7 @@ def offline_spawner(
 ) -> Any:
     """A spawner of ``spawner_class`` for ``user``; call inside a running event loop."""
     # Never a real kubeconfig: loading one may run exec credential plugins.
-    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = offline_kubeconfig()
+    set_default_kubeconfig(offline_kubeconfig())
     spawner = spawner_class(
         _mock=True,
         user=OfflineUser(user, [OfflineGroup(g) for g in groups or []]),

@@ -3,7 +3,7 @@
 The hub needs only the first problem of a source; a person fixing a file wants
 all of them, each with a line to jump to. This module turns the
 :class:`~profilespawner.errors.ProfileError` raised by
-:func:`~profilespawner.validate.parse_document` (whose ``errors`` hold every
+:func:`~profilespawner.parse.parse_document` (whose ``errors`` hold every
 problem) and its warnings into :class:`Problem` records. Validation errors carry
 a profile and a field path but no line, so the line is found by walking the
 document again with ruamel.yaml's round-trip loader, which keeps positions.
@@ -27,15 +27,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from .errors import ProfileError, ProfileSyntaxError, ProfileValidationError
-from .model import ProfileSet
-from .policy import DEFAULT_POLICY, Policy
-from .validate import DEFAULT_MOUNT_PATH, MAX_DOCUMENT_BYTES, load_yaml, parse_document
+from ..errors import ProfileError, ProfileSyntaxError, ProfileValidationError
+from ..model import DEFAULT_MOUNT_PATH, ProfileSet
+from ..parse import MAX_DOCUMENT_BYTES, load_yaml, parse_document
+from ..policy import DEFAULT_POLICY, Policy
+from ..sources.documents import DEFAULT_CONFIGMAP_KEY, profile_text
 
-__all__ = ["DEFAULT_CONFIGMAP_KEY", "FileReport", "Problem", "check_configmap", "check_file", "check_text"]
-
-#: ``SingleuserProfiles.configmap_key``'s default: where a ConfigMap holds the profiles.
-DEFAULT_CONFIGMAP_KEY = "jupyterhub-singleuser-profiles.yaml"
+__all__ = ["FileReport", "Problem", "check_configmap", "check_file", "check_text"]
 
 Severity = Literal["error", "warning"]
 
@@ -134,8 +132,6 @@ def check_configmap(
     ``source`` is its ``namespace/name``. Lines and columns count in the
     profiles YAML under ``data[key]``.
     """
-    from .sources.configmaps import profile_text  # imports the Kubernetes client
-
     try:
         text = profile_text(configmap, key=key, source=source)
     except ProfileError as e:
@@ -233,8 +229,6 @@ def _check_manifest(
     metadata = manifest.get("metadata")
     name = str(metadata.get("name", "")) if isinstance(metadata, Mapping) else ""
     try:
-        from .sources.configmaps import profile_text  # imports the Kubernetes client: only for manifests
-
         profiles = str(profile_text(manifest, key=key, source=source))  # a plain str for the C loader
     except ProfileError as e:
         line, column = _position(manifest, e)

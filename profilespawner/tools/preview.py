@@ -1,7 +1,7 @@
 """The pod a user would get, built as the hub builds it but without a cluster.
 
 For tools (the CLI) and tests: a :class:`~profilespawner.ProfileKubeSpawner`
-made by :func:`~profilespawner.offline.offline_spawner`, configured like the hub
+made by :func:`~profilespawner.tools.offline.offline_spawner`, configured like the hub
 (optionally from its ``jupyterhub_config.py``) but reading profiles from files
 and from profile sets the caller already has (ConfigMaps the CLI read, say)
 -- ``configmap_name`` and ``label_selector`` are forced to ``""``, so nothing
@@ -15,7 +15,6 @@ inside a running hub.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,17 +22,16 @@ from jupyterhub.utils import maybe_future
 from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from .errors import UserOptionError
+from ..errors import UserOptionError
+from ..kubemodel import to_json
+from ..model import JSON, ProfileSet
+from ..profiles import SingleuserProfiles
+from ..spawner import ProfileKubeSpawner
 from .explain import Explanation, explain
-from .kubemodel import to_json
-from .model import JSON, ProfileSet
 from .offline import offline_spawner
-from .profiles import SingleuserProfiles
-from .spawner import ProfileKubeSpawner
 
-__all__ = ["Preview", "load_config_file", "preview_spawn", "profile_files"]
+__all__ = ["Preview", "preview_spawn"]
 
 
 @dataclass(frozen=True)
@@ -44,28 +42,6 @@ class Preview:
     base_pod: JSON
     image: str
     explanation: Explanation
-
-
-def load_config_file(path: str) -> Config:
-    """Load a ``jupyterhub_config.py`` as JupyterHub does (``c = get_config()``).
-
-    Raises ``OSError`` when it cannot be read and whatever executing it raises.
-    """
-    directory, filename = os.path.split(os.path.abspath(path))
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such file: {path}")
-    loader = PyFileConfigLoader(filename, path=directory)
-    config: Config = loader.load_config()
-    return config
-
-
-def profile_files(files: Sequence[str], config: Config | None) -> list[str]:
-    """The profile files of a spawn: ``files`` if any, else ``SingleuserProfiles.files``."""
-    if files:
-        return list(files)
-    if config is not None and "files" in config.SingleuserProfiles:
-        return list(config.SingleuserProfiles.files)
-    return []
 
 
 class _PreviewProfiles(SingleuserProfiles):

@@ -1,0 +1,54 @@
+"""What the hub answers when profilespawner refuses a spawn: an HTTP error.
+
+The rules raise errors of the tree in :mod:`profilespawner.errors`; only the
+hub's two entry points -- :class:`~profilespawner.ProfileKubeSpawner` (its
+spawn form, ``load_user_options`` and ``get_pod_manifest``) and the
+``modify_pod_hook`` (:mod:`profilespawner.hooks`) -- turn them into the
+``tornado.web.HTTPError`` JupyterHub shows on the spawn page and answers the
+REST API with, through :func:`refusals_as_http_errors`: a
+:class:`~profilespawner.errors.UserOptionError` (a size or GPU type the user
+may not pick) is 400, a :class:`~profilespawner.errors.ConfigMapsUnavailableError`
+(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) is 503.
+The message is the error's own (names, never values); JupyterHub shows
+``jupyterhub_message``, which a ``ConfigMapsUnavailableError`` words for users.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tornado import web
+
+from .errors import ConfigMapsUnavailableError, UserOptionError
+
+__all__ = ["HTTP_STATUS", "http_error", "refusals_as_http_errors"]
+
+#: The HTTP status of each refusal.
+HTTP_STATUS: dict[type[Exception], int] = {UserOptionError: 400, ConfigMapsUnavailableError: 503}
+
+_Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
+
+
+def http_error(status: int, error: Exception | str) -> web.HTTPError:
+    """``error`` (or a message) as the HTTP error JupyterHub answers with; the
+    page and the REST API show ``jupyterhub_message``."""
+    message = str(getattr(error, "jupyterhub_message", None) or error)
+    http = web.HTTPError(status, "%s", str(error))
+    http.jupyterhub_message = message  # type: ignore[attr-defined]
+    return http
+
+
+@contextmanager
+def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
+    """Let a refusal raised inside out as its HTTP error (:data:`HTTP_STATUS`),
+    chained to it; a choice the user may not make is logged as a warning
+    (the ConfigMap source has logged why it cannot list)."""
+    try:
+        yield
+    except (UserOptionError, ConfigMapsUnavailableError) as error:
+        if isinstance(error, UserOptionError):
+            log.warning("Refusing to spawn for %s: %s", user, error)
+        status = next(code for kind, code in HTTP_STATUS.items() if isinstance(error, kind))
+        raise http_error(status, error) from error

@@ -1,0 +1,208 @@
+"""How the ``profilespawner`` command prints: pods, explanations, reports.
+
+Pods print as ``kubectl get -o yaml`` prints them, with the values of
+environment variables hidden unless asked for (:func:`hide_env_values`): they
+may be credentials. Explanations (:func:`format_explanation`) and reports
+hold names, keys and quantities, never an env value.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ruamel.yaml import YAML
+
+from ..model import JSON, RESOURCE_ENV
+from .dryrun import ClusterCheck, dry_run_source
+from .explain import KUBESPAWNER, Explanation, FieldOrigin
+from .lint import FileReport
+
+__all__ = [
+    "HIDDEN",
+    "count",
+    "dump_yaml",
+    "format_explanation",
+    "hide_env_values",
+    "join",
+    "report_summary",
+    "trials_summary",
+    "write_report",
+]
+
+HIDDEN = "<hidden>"
+
+# Variables JupyterHub and KubeSpawner write themselves (a profile may not set
+# them; offline their values are placeholders) or that mirror resources.
+_SHOWN_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_IMAGE")
+
+# fields whose detail is a short value (a quantity, a label value): shown before the setter
+_VALUE_FIRST = frozenset({"resources", "node_selector", "labels"})
+
+_FIELD_TITLES = {
+    "env": "env (values not shown)",
+    "envFrom": "envFrom",
+    "resources": "resources",
+    "node_tolerations": "tolerations",
+    "node_affinity": "node affinity",
+    "node_selector": "node selector",
+    "volumes": "volumes",
+    "labels": "labels",
+    "annotations": "annotations (values not shown)",
+}
+
+
+def hide_env_values(pod: JSON) -> JSON:
+    """``pod`` with every env ``value`` replaced by ``<hidden>``, except JupyterHub's own."""
+    pod = json.loads(json.dumps(pod))
+    spec = pod.get("spec") or {}
+    for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        for var in container.get("env") or []:
+            name = var.get("name", "")
+            shown = name in RESOURCE_ENV or name.startswith(_SHOWN_ENV_PREFIXES)
+            if "value" in var and not shown:
+                var["value"] = HIDDEN
+    return pod
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML as ``kubectl get -o yaml`` prints it: block style, sorted keys, and
+    strings quoted wherever YAML 1.1 (kubectl's parser) would read them otherwise."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.version = (1, 1)  # quote 'yes', 'on', '0777', ... as kubectl does
+    yaml.width = 4096
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    text = buffer.getvalue()
+    # version=(1, 1) also writes a '%YAML 1.1' directive, which kubectl never prints
+    if text.startswith("%YAML"):
+        text = text.split("\n---", 1)[1].lstrip("\n ")
+    return text
+
+
+def _applies(ok: bool) -> str:
+    return "yes," if ok else "no, "
+
+
+def format_explanation(explanation: Explanation) -> str:
+    """The explanation as a terminal report; no env values, ever."""
+    e = explanation
+    lines = [f"User:   {e.user}"]
+    lines.append(f"Groups: {', '.join(e.groups) if e.groups else '(none)'}")
+    lines.append(f"Image:  {e.image}")
+    lines.append("")
+    lines.append("Profiles, in the order they apply (+ applies, - does not):")
+    if not e.verdicts:
+        lines.append("  (no profiles are defined)")
+    for v in e.verdicts:
+        lines.append(f"  {'+' if v.applies else '-'} {v.label}  [{v.source}]")
+        lines.append(f"      who:   {_applies(v.who_ok)} {v.who}")
+        lines.append(f"      image: {_applies(v.image_ok)} {v.image}")
+    lines.append("")
+    if e.size is None:
+        lines.append("Size:   none (Default), so the profiles alone decide")
+    else:
+        lines.append(f"Size:   {e.size!r} [{e.size_source}], applied after the profiles")
+    lines.append(f"        {e.user} may pick: {', '.join(e.allowed_sizes)}")
+    if e.gpu:
+        types = ", ".join(repr(t) for t in e.gpu_types) or "none defined"
+        lines.append(f"GPU:    {e.gpu}, set by {e.gpu_set_by}; tolerations of gpuTypes: {types}")
+    elif e.gpu == 0:
+        lines.append(f"GPU:    0, set by {e.gpu_set_by} (any GPU resource is removed)")
+    else:
+        lines.append("GPU:    none requested by a profile or size")
+    lines.append("")
+    lines.append("What the notebook pod gets, and who set it:")
+    for field, title in _FIELD_TITLES.items():
+        origins = e.of(field)
+        if not origins:
+            continue
+        lines.append(f"  {title}")
+        if field == "env":
+            lines.extend(_env_lines(origins))
+        else:
+            lines.extend(_table(origins, value_first=field in _VALUE_FIRST))
+    return "\n".join(lines) + "\n"
+
+
+def _env_lines(origins: Sequence[FieldOrigin]) -> list[str]:
+    own = [o for o in origins if o.set_by != KUBESPAWNER or o.replaced]
+    kubespawner = [o.key for o in origins if o.set_by == KUBESPAWNER and not o.replaced]
+    lines = _table(own)
+    if kubespawner:
+        text = f"and {len(kubespawner)} from {KUBESPAWNER} and JupyterHub: " + ", ".join(kubespawner)
+        lines.extend(textwrap.wrap(text, width=100, initial_indent="    ", subsequent_indent="      "))
+    return lines
+
+
+def _replaces(origin: FieldOrigin) -> str:
+    return f" (replaces {', '.join(origin.replaced)})" if origin.replaced else ""
+
+
+def _table(origins: Sequence[FieldOrigin], *, value_first: bool = False) -> list[str]:
+    """Aligned rows: key, who set it, what it is (a quantity or label value
+    right after the key when ``value_first``; never an env value)."""
+    if not origins:
+        return []
+    key_width = min(max(len(o.key) for o in origins), 40)
+    setters = [f"<- {o.set_by}{_replaces(o)}" for o in origins]
+    rows = []
+    if value_first:
+        detail_width = max(len(o.detail) for o in origins)
+        for o, setter in zip(origins, setters, strict=True):
+            detail = f"{o.detail:<{detail_width}}  " if detail_width else ""
+            rows.append(f"    {o.key:<{key_width}}  {detail}{setter}")
+    else:
+        setter_width = min(max(len(s) for s in setters), 60)
+        for o, setter in zip(origins, setters, strict=True):
+            rows.append(f"    {o.key:<{key_width}}  {setter:<{setter_width}}  {o.detail}".rstrip())
+    return rows
+
+
+# -- reports --------------------------------------------------------------------------
+
+
+def write_report(report: FileReport, out: TextIO) -> None:
+    """Every problem of a document, then ``ok`` when it has no error."""
+    for problem in report.problems:
+        out.write(f"{problem}\n")
+    if not report.errors:
+        out.write(report_summary(report) + "\n")
+
+
+def join(parts: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def report_summary(report: FileReport) -> str:
+    ps = report.profile_set
+    assert ps is not None
+    parts = [
+        count(len(ps.profiles), "profile"),
+        count(len(ps.sizes), "size"),
+        count(len(ps.gpu_types), "GPU type"),
+    ]
+    what = f", ConfigMap {report.configmap!r}" if report.configmap is not None else ""
+    return f"{report.source}: ok{what} ({', '.join(parts)})"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def trials_summary(check: ClusterCheck) -> str:
+    """How many spawns were tried, accepted, rejected and refused."""
+    trials = check.trials or ()
+    counts = {outcome: sum(t.outcome == outcome for t in trials) for outcome in ("accepted", "rejected")}
+    text = (
+        f"{dry_run_source(check.namespace)}: {count(len(trials), 'spawn')} tried, "
+        f"{counts['accepted']} accepted, {counts['rejected']} rejected"
+    )
+    refused = sum(t.outcome == "refused" for t in trials)
+    return text + (f", {refused} refused by the hub" if refused else "")

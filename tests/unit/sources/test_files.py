@@ -1,0 +1,108 @@
+"""Profile files (:mod:`profilespawner.sources.files`) as the hub reads them: in the
+listed order, re-read when they change, the last valid version kept, a missing
+file nothing, a huge one refused without reading it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from profilespawner import SingleuserProfiles
+
+
+def names(profile_set: Any) -> list[str]:
+    return [p.name for p in profile_set.profiles]
+
+
+async def test_files_in_listed_order(write_yaml: Any) -> None:
+    first = write_yaml(
+        "profiles: [{name: one}]\nsizes: [{name: S, env: [{name: A, value: first}]}]", "a.yaml"
+    )
+    second = write_yaml(
+        "profiles: [{name: two}]\nsizes: [{name: S, env: [{name: A, value: second}]}]", "b.yaml"
+    )
+    profiles = SingleuserProfiles(files=[second, first], configmap_name="", label_selector="")
+    loaded = await profiles.load_profiles()
+    assert names(loaded) == ["two", "one"]
+    assert loaded.sizes["S"].settings.env[0]["value"] == "first"
+
+
+async def test_file_changes_apply_and_a_bad_edit_keeps_the_last_valid_version(
+    write_yaml: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+
+    good = write_yaml("profiles: [{name: v1}]", "a.yaml")
+    other = write_yaml("profiles: [{name: other}]", "b.yaml")
+    profiles = SingleuserProfiles(files=[good, other], configmap_name="", label_selector="")
+    assert names(await profiles.load_profiles()) == ["v1", "other"]
+
+    def rewrite(text: str, bump: int) -> None:
+        Path(good).write_text(text)
+        st = os.stat(good)
+        os.utime(good, ns=(st.st_atime_ns, st.st_mtime_ns + bump))  # a new mtime even on coarse clocks
+
+    rewrite("profiles: [{name: v2}]", 1_000_000)
+    assert names(await profiles.load_profiles()) == ["v2", "other"]
+
+    caplog.clear()
+    rewrite("profiles: [{name: v3, resouces: {}}]\n# s3cr3t-value", 2_000_000)
+    for _ in range(3):
+        assert names(await profiles.load_profiles()) == ["v2", "other"]
+    rejected = [r for r in caplog.records if "Rejected" in r.getMessage()]
+    assert len(rejected) == 1, "logged once per change"
+    assert rejected[0].levelname == "ERROR"
+    assert "unknown key 'resouces'" in rejected[0].getMessage()
+    assert "keeping its last valid version" in rejected[0].getMessage()
+    assert all("s3cr3t" not in r.getMessage() for r in caplog.records)
+
+    rewrite("profiles: [{name: v4}]", 3_000_000)
+    assert names(await profiles.load_profiles()) == ["v4", "other"]
+
+    os.remove(good)
+    assert names(await profiles.load_profiles()) == ["other"]
+
+
+async def test_a_bad_file_without_a_valid_version_does_not_stop_the_others(
+    pod_for: Any, write_yaml: Any, make_spawner: Any, spawn_profiles: str
+) -> None:
+    bad = write_yaml("profiles: [{name: x, gpu: lots}]", "bad.yaml")
+    good = spawn_profiles
+    spawner = make_spawner([bad, good], user_options={"size": "Small"})
+    pod = await pod_for(spawner)
+    env = {v["name"]: v.get("value") for v in pod["spec"]["containers"][0]["env"]}
+    assert env["TEAM"] == "everyone" and env["SIZE"] == "small"
+
+
+async def test_a_huge_file_is_refused_without_reading_it_all(
+    tmp_path: Path, write_yaml: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import tracemalloc
+
+    huge = tmp_path / "huge.yaml"
+    huge.touch()
+    os.truncate(huge, 2**30)  # a GiB (sparse)
+    good = write_yaml("profiles: [{name: good}]", "good.yaml")
+    profiles = SingleuserProfiles(files=[str(huge), good], configmap_name="", label_selector="")
+    tracemalloc.start()
+    try:
+        assert names(await profiles.load_profiles()) == ["good"]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+    (rejected,) = [r for r in caplog.records if "Rejected profile source" in r.getMessage()]
+    assert f"{huge}: the document is larger than 4 MiB" in rejected.getMessage()
+
+
+async def test_a_missing_file_is_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="profilespawner")
+    profiles = SingleuserProfiles(files=[str(tmp_path / "nope.yaml")], configmap_name="", label_selector="")
+    assert names(await profiles.load_profiles()) == []
+    assert names(await profiles.load_profiles()) == []
+    debug = [r for r in caplog.records if "does not exist" in r.getMessage()]
+    assert len(debug) == 1 and debug[0].levelname == "DEBUG"
+    (tmp_path / "nope.yaml").write_text("profiles: [{name: now}]")
+    assert names(await profiles.load_profiles()) == ["now"]

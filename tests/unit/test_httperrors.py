@@ -1,0 +1,42 @@
+"""profilespawner.httperrors: refusals as the HTTP errors JupyterHub answers with."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from tornado import web
+
+from profilespawner.errors import ConfigMapsUnavailableError, ResourceConflictError, UserOptionError
+from profilespawner.httperrors import refusals_as_http_errors
+
+LOG = logging.getLogger("profilespawner.test")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "shown"),
+    [
+        (UserOptionError("size 'XL' is not available; choose one of: 'Default'", field="size"), 400,
+         "size: size 'XL' is not available; choose one of: 'Default'"),
+        (ConfigMapsUnavailableError("Cannot list the profile ConfigMaps in namespace 'hub'"), 503,
+         "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."),
+    ],
+)  # fmt: skip
+def test_refusals_become_their_http_error(
+    error: Exception, status: int, shown: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(web.HTTPError) as info, refusals_as_http_errors(LOG, "alice"):
+        raise error
+    assert info.value.status_code == status
+    assert info.value.__cause__ is error
+    assert info.value.jupyterhub_message == shown  # what the page and the REST API show
+    assert str(error) in str(info.value)  # what the hub's log shows
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warned == ([f"Refusing to spawn for alice: {error}"] if status == 400 else [])
+
+
+def test_other_errors_pass_unchanged() -> None:
+    error = ResourceConflictError("the request of 'cpu' ends up above its limit")
+    with pytest.raises(ResourceConflictError) as info, refusals_as_http_errors(LOG, "alice"):
+        raise error
+    assert info.value is error
