@@ -22,11 +22,11 @@ from traitlets import default
 
 from .errors import UserOptionError
 from .failures import not_started_reason, refusal_reason
-from .form import render_choices
+from .form import CHOICE_FIELDS, choices_from_form, is_choice_field, render_choices
 from .httperrors import http_error, refusals_as_http_errors
 from .model import NO_SIZE
 from .profiles import SingleuserProfiles, spawn_identity
-from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
+from .resolve import Resolution, allowed_sizes, may_get_gpu
 from .sources.kubeapi import api_error_answer
 
 __all__ = ["ProfileKubeSpawner"]
@@ -69,27 +69,32 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
             profile_set.gpu_types if may_get_gpu(profile_set, user=user, groups=groups) else {},
             selected_size=options.get("size"),
             selected_gpu_type=options.get("gpu_type"),
+            selected_values=options,
         )
         return f"{base or ''}{choices}"
 
     def _options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
         # KubeSpawner logs a warning for every field it does not know: not ours.
-        theirs = {k: v for k, v in formdata.items() if k not in USER_OPTION_KEYS}
+        theirs = {k: v for k, v in formdata.items() if not is_choice_field(k)}
         options: dict[str, Any] = super()._options_from_form(theirs)
-        for key in USER_OPTION_KEYS:
-            value = (formdata.get(key) or [""])[0]
+        for key, value in choices_from_form(formdata).items():
             if key in options:
                 # An option of the chosen profile_list entry has this name: the
                 # key is KubeSpawner's (see SingleuserProfiles.resolve).
-                if value not in ("", NO_SIZE):
+                if value != NO_SIZE:
+                    leave = (
+                        "leave the field below at its default"
+                        if key in CHOICE_FIELDS
+                        else (f"pick a size without a {key} range")
+                    )
                     conflict = UserOptionError(
                         f"the chosen profile has its own {key!r} option, which this choice would "
-                        "replace; leave the field below at its default",
+                        f"replace; {leave}",
                         field=key,
                     )
                     self.log.warning("Refusing the spawn form of %s: %s", self.user.name, conflict)
                     raise http_error(400, conflict)
-            elif value:
+            else:
                 options[key] = value
         return options
 
