@@ -110,15 +110,15 @@ class SourceBook:
         metrics.SOURCE_LOADS.labels(name).inc()
         metrics.SOURCE_VALID.labels(name).set(1)
         state.error = None
-        state.valid = result.profile_set.versioned(
-            name, content_version if content_version is not None else str(version)
-        )
+        shown = content_version if content_version is not None else str(version)
+        state.valid = result.profile_set.versioned(name, shown)
         state.valid_version = version
         for warning in result.warnings:
             self.log.warning("%s", warning)
         self.log.info(
-            "Loaded profile source %s: %d profiles, %d sizes, %d GPU types",
+            "Loaded profile source %s (version %s): %d profiles, %d sizes, %d GPU types",
             name,
+            shown,
             len(result.profile_set.profiles),
             len(result.profile_set.sizes),
             len(result.profile_set.gpu_types),
