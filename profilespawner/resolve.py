@@ -6,7 +6,8 @@ then the GPU types' tolerations when the spawn gets a GPU. The user-facing
 choices (``size``, ``gpu_type``, ``cpu``, ``memory``, ``gpu``) are checked
 here, so an unknown or forbidden choice fails before anything is created. A
 :class:`Resolution` carries the merge's record of who set each item: what
-``explain`` shows and what the pod's provenance is made of.
+``explain`` shows and what the pod's provenance is made of, with the
+sources (and their versions) of the profile set it was resolved from.
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from typing import Any
 from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import Layer, Record, Setter, add_tolerations, merge
-from .model import JSON, NO_SIZE, GpuType, PodSettings, Profile, ProfileSet, RangeValues, Size
+from .model import (
+    JSON,
+    NO_SIZE,
+    GpuType,
+    PodSettings,
+    Profile,
+    ProfileSet,
+    RangeValues,
+    Size,
+    SourceVersion,
+)
 from .ranges import choose, range_layers
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
@@ -38,6 +49,10 @@ class Resolution:
     ``gpu_tolerations`` those of their tolerations that ``settings`` does not
     already give. ``record`` says who set each item of ``settings``
     and of ``gpu_tolerations`` (:class:`~profilespawner.merge.Record`).
+    ``sources`` are the sources of the profile set it was resolved from, with
+    the versions of their content, in precedence order; ``budgets`` the names
+    of the budgets the server counts against (SPEC §10; none yet). The pod
+    records them all (:mod:`profilespawner.provenance`).
     """
 
     settings: PodSettings
@@ -48,6 +63,8 @@ class Resolution:
     gpu_type: str | None = None
     record: Record = field(default_factory=Record)
     range_values: RangeValues = field(default_factory=RangeValues)
+    sources: tuple[SourceVersion, ...] = ()
+    budgets: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """Profile and size names (and the range values), for logs and progress
@@ -159,4 +176,5 @@ def resolve(
         gpu_type=chosen_type.type if chosen_type and gets_gpu else None,
         record=record,
         range_values=values,
+        sources=profile_set.sources,
     )
