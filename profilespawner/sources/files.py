@@ -19,7 +19,7 @@ from ..errors import ProfileError
 from ..model import ProfileSet
 from ..parse import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
 from ..policy import DEFAULT_POLICY, Policy
-from .book import SourceBook
+from .book import SourceBook, SourceStatus
 from .documents import file_version
 
 __all__ = ["FileSource"]
@@ -94,3 +94,8 @@ class FileSource:
                 )
                 self.book.record(path, version, result, content_version=content)
             return self.book.profile_sets(self.paths)
+
+    def statuses(self) -> list[SourceStatus]:
+        """Each file as last read (by :meth:`profile_sets`), in the listed order;
+        one that does not exist (or was never read) is ``missing``."""
+        return [self.book.status(path) or SourceStatus(path, "missing") for path in self.paths]
