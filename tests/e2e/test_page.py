@@ -6,7 +6,7 @@ ConfigMap's message within a second of the edit, the preview of alice
 word), and a running server that turns stale after an edit.
 
 With ``PROFILESPAWNER_SCREENSHOTS=<directory>`` the tests save the screenshots
-of the documentation there (``docs/_static/page/`` holds them).
+of the documentation there (``docs/images/`` holds them).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def test_an_admin_sees_a_rejected_configmap_within_a_second(hub: LocalStack, pag
     page.goto(f"{hub.url}/hub/profiles")
     team = source_row(page, f"{hub.namespace}/team")
     assert team.locator(".ps-state").inner_text() == "valid"
-    screenshot(page, "profiles-page.png", full_page=True)
+    screenshot(page, "page.png", full_page=True)
 
     hub.apply(configmap("team", TEAM.replace("env:", "envv:")))
     edited = time.monotonic()
@@ -204,7 +204,7 @@ def test_an_admin_sees_a_rejected_configmap_within_a_second(hub: LocalStack, pag
     assert message.startswith(f"{hub.namespace}/team"), message
     assert "'envv'" in message, message
     assert seen <= 1.0, f"the rejection showed {seen:.2f} s after the edit"
-    screenshot(page, "profiles-page-rejected.png", full_page=False)
+    screenshot(page, "page-rejected.png", full_page=False)
     hub.apply(configmap("team", TEAM))
     page.locator(f'tr.ps-source.ps-state-valid[data-source="{hub.namespace}/team"]').wait_for(timeout=10_000)
 
@@ -241,7 +241,7 @@ def test_an_admin_previews_alice_and_sees_which_profile_set_each_field(hub: Loca
     assert set_by(page, "resources", "requests.cpu") == "size 'Large'"
     assert set_by(page, "resources", "limits.memory") == "size 'Large'"
     assert "page-e2e-site-value" not in page.content()
-    screenshot(page.locator("#ps-answer"), "profiles-page-preview.png")
+    screenshot(page.locator("#ps-answer"), "page-preview.png")
 
 
 def test_an_admin_previews_bob_with_large_and_sees_the_400_message(hub: LocalStack, page: Any) -> None:
@@ -266,6 +266,6 @@ def test_a_running_server_turns_stale_after_an_edit(hub: LocalStack, page: Any) 
         page.locator('tr.ps-server.ps-stale[data-user="alice"]').wait_for(timeout=10_000)
         assert f"{hub.namespace}/jupyter-singleuser-profiles changed" in row.inner_text()
         page.locator("#servers").scroll_into_view_if_needed()
-        screenshot(page, "profiles-page-stale.png")
+        screenshot(page, "page-stale.png")
     finally:
         hub.stop_server("alice")
