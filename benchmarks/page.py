@@ -132,7 +132,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         workdir / "stack",
         topology=NODES,
         manifests=manifests(args.profiles, args.sources),
-        users={},
+        users={"bench-user": []},  # an allow list, as deployments have
         image=SPAWN.image,
         extra_config=EXTRA_CONFIG,
         hub_timeout=120,
@@ -210,10 +210,14 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=200, help="P notebook pods (default 200)")
     parser.add_argument("--requests", type=int, default=20, help="requests per part (default 20)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "page.json")
+    parser.add_argument("--keep", type=Path, help="work (and leave the logs) in this directory")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-page-") as workdir:
-        result = run(args, Path(workdir))
+    if args.keep:
+        result = run(args, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-page-") as workdir:
+            result = run(args, Path(workdir))
     result["load_average_before"] = load_before
     result["cpus"] = os.cpu_count()
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +58,9 @@ VIEW_SCOPE_DEFINITION = {
     "description": "See the profiles page: every profile source, the merged profiles, "
     "what any user would get, and the running servers."
 }
+#: Seconds between two renderings of an unchanged live part (the sources' ages move on).
+AGE_STEP = 10
+
 #: The scope every JupyterHub admin has, and that JupyterHub's admin page needs.
 ADMIN_SCOPE = "admin-ui"
 
@@ -97,6 +102,16 @@ class PageState:
     def fingerprint(self) -> str:
         """Changes when the merged set does: the sources in use and their versions."""
         return json.dumps(sorted((s, v or "") for s, v in self.in_use.items()))
+
+    def live_etag(self, now: float) -> str:
+        """Changes when the live part does: a source's state, the set in use, a
+        pod (its resourceVersion), and every :data:`AGE_STEP` seconds (the ages)."""
+        pods = sorted(
+            (str(m.get("namespace")), str(m.get("name")), str(m.get("resourceVersion")))
+            for m in (pod.get("metadata") or {} for pod in self.pods)
+        )
+        key = repr((self.statuses, self.fingerprint, pods, self.problems, int(now // AGE_STEP)))
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
 def _kubespawner(handler: BaseHandler) -> KubeSpawner | None:
@@ -171,6 +186,15 @@ class ProfilesPageHandler(BaseHandler):  # type: ignore[misc]
         part = self.get_argument("part", "")
         namespace: dict[str, Any] = {"state": state, "view": view}
         if part == "live":
+            # The page's script asks every half second: answer "no change"
+            # (304) without rendering, unless something it shows changed.
+            etag = state.live_etag(time.time())
+            self.set_header("ETag", etag)
+            self.set_header("Cache-Control", "no-store")
+            if self.request.headers.get("If-None-Match") == etag:
+                self.set_status(304)
+                self.finish()
+                return
             namespace["sources"] = view.source_rows(state.statuses)
             namespace["servers"] = view.server_rows(state.pods, state.in_use)
             self.finish(await self.render_template("profilespawner_live.html", **namespace))
