@@ -1,10 +1,12 @@
 """The profiles page (SPEC §12): ``/hub/profiles`` in the hub, for admins and the roles granted it.
 
-One line in ``jupyterhub_config.py`` turns it on, for
+One call in ``jupyterhub_config.py`` turns it on, for
 :class:`~profilespawner.ProfileKubeSpawner` and for the hooks of plain
 KubeSpawner alike::
 
-    import profilespawner; profilespawner.enable_profiles_page(c)
+    import profilespawner
+
+    profilespawner.enable_profiles_page(c)
 
 :func:`enable_profiles_page` registers the handlers (:mod:`.handlers`) with
 ``c.JupyterHub.extra_handlers`` (mounted under ``/hub/``), puts the page's
