@@ -27,6 +27,7 @@ from traitlets.config import Application, SingletonConfigurable
 
 from . import k8srules, metrics
 from .apply import apply_resolution
+from .failures import keep_pod_manifests_out_of
 from .model import DEFAULT_MOUNT_PATH, ProfileSet
 from .parse import prepare as prepare_parser
 from .policy import (
@@ -441,6 +442,7 @@ class SingleuserProfiles(SingletonConfigurable):
         spawn applies what it checked); by default, resolve now.
         """
         started = time.perf_counter()
+        keep_pod_manifests_out_of(spawner.log)
         if resolution is None:
             resolution = await self.resolve(spawner)
         spawner.log.info("Applying %s to the server of %s", resolution.describe(), spawner.user.name)
