@@ -16,6 +16,7 @@ USERS = {
     "frank": [],  # ConfigMap edits
     "gina": ["data-science"],  # broken ConfigMap
     "hal": [],  # browser
+    "pat": ["data-science"],  # provenance
     # placement on the Nodes of tests/e2e/nodes.yaml (test_placement.py)
     "ivy": ["placement"],
     "jay": ["placement"],
