@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from . import k8srules, placeholders, provenance
 from .errors import PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
 from .kubemodel import build, copy_tree, field, to_json, with_fields
-from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESOURCE_ENV, PodSettings
+from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESERVED_KEY_PREFIX, RESOURCE_ENV, PodSettings
 from .resolve import Resolution
 
 __all__ = ["apply_resolution"]
@@ -66,11 +66,7 @@ def apply_resolution(
     limit, counting KubeSpawner's own values.
     """
     settings = resolution.settings
-    # The record comes last: no profile may set a key under its prefix, and
-    # KubeSpawner's extra_annotations must not pass for it.
-    metadata = _metadata(
-        pod, settings.labels, {**settings.annotations, **provenance.pod_annotations(resolution)}
-    )
+    metadata = _metadata(pod, settings.labels, settings.annotations, provenance.pod_annotations(resolution))
     if settings == _NOTHING and not resolution.gpu_tolerations:
         return with_fields(pod, {"metadata": metadata})
     fill = _placeholder_filler(expand, resolution)
@@ -110,16 +106,25 @@ def apply_resolution(
     return with_fields(pod, {"spec": with_fields(spec, spec_changes), "metadata": metadata})
 
 
-def _metadata(pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str]) -> Any:
-    """The pod's metadata with ``labels`` and ``annotations`` merged in per key."""
+def _metadata(
+    pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str], record: Mapping[str, str]
+) -> Any:
+    """The pod's metadata with ``labels`` and ``annotations`` merged in per
+    key, and ``record`` as its only annotations under the reserved prefix."""
     metadata = field(pod, "metadata")
     if metadata is None:
         metadata = build(pod, "metadata", {})
+    current = field(metadata, "annotations") or {}
+    # No profile may set a key under the prefix (parse.py); KubeSpawner's
+    # extra_annotations may, and must not pass for the record.
+    foreign = [key for key in current if key.startswith(RESERVED_KEY_PREFIX) and key not in record]
+    if foreign:
+        current = {k: v for k, v in current.items() if k not in foreign}
     return with_fields(
         metadata,
         {
             "labels": _merged_map(field(metadata, "labels"), labels),
-            "annotations": _merged_map(field(metadata, "annotations"), annotations),
+            "annotations": _merged_map(current, {**annotations, **record}),
         },
     )
 

@@ -171,6 +171,24 @@ def test_tolerations_selector_labels_annotations_merge_into_the_pod() -> None:
     }
 
 
+def test_the_record_is_the_only_annotation_under_its_prefix() -> None:
+    """KubeSpawner's extra_annotations may use the prefix (no profile may):
+    they never pass for the record."""
+    pod = base_pod()
+    pod["metadata"]["annotations"] = {
+        "note": "kubespawner",
+        "profilespawner/size": "Huge",
+        "profilespawner/profiles": '["forged"]',
+    }
+    pod = apply(pod, PodSettings(annotations={"team": "x"}))
+    assert pod["metadata"]["annotations"] == {
+        "note": "kubespawner",
+        "team": "x",
+        "profilespawner/profiles": "[]",
+        "profilespawner/sources": "[]",
+    }
+
+
 def test_a_toleration_kubespawner_gives_already_is_not_added_again() -> None:
     """By meaning: KubeSpawner's own spelling of the toleration stays, the profile's is dropped."""
     pod = base_pod()
