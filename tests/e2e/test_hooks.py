@@ -14,9 +14,8 @@ import pytest
 
 from tests.controlplane.harness import ControlPlane
 
-from .helpers import MANIFESTS, START_TIMEOUT, configmap, notebook_resources, process_environment
+from .helpers import MANIFESTS, START_TIMEOUT, configmap, log_in, notebook_resources, process_environment
 from .stack import LocalStack, NodeSet
-from .test_browser import log_in
 
 #: user -> JupyterHub groups, for this module's hub.
 USERS = {"quinn": ["data-science"], "rae": []}
