@@ -55,6 +55,7 @@ from .tools.output import (
 )
 from .tools.settings import (
     hub_settings,
+    kubespawner_component_label,
     kubespawner_namespace,
     load_config_file,
     profile_files,
@@ -236,10 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
         "pods",
         help="the hub's notebook pods: user, size, profiles, and whether they are up to date",
         description="List the notebook pods of the hub's namespace (those KubeSpawner labels "
-        "component=singleuser-server) with their user, server, size, GPU type and profiles, as each "
-        "pod records them, and whether each is up to date: every source it recorded still at the "
-        "recorded version, and no source added since, compared with the FILEs (or "
-        "SingleuserProfiles.files of --config) and the profile ConfigMaps as the hub would read them now.",
+        "component=singleuser-server, or the KubeSpawner.component_label of --config) with their "
+        "user, server, size, GPU type and profiles, as each pod records them, and whether each is "
+        "up to date: every source it recorded still at the recorded version, and no source added "
+        "since, compared with the FILEs (or SingleuserProfiles.files of --config) and the profile "
+        "ConfigMaps as the hub would read them now.",
     )
     pods.add_argument(
         "files",
@@ -611,7 +613,7 @@ class _Pods:
 
 
 async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[FileReport]) -> _Pods:
-    from .tools.pods import notebook_pods, sources_in_use
+    from .tools.pods import NOTEBOOK_COMPONENT, notebook_pods, sources_in_use
 
     client, namespace = await _connect(cluster)
     try:
@@ -627,7 +629,8 @@ async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[Fi
                 policy=hub.settings.policy,
             )
             reports += configmaps.reports
-        pods = await notebook_pods(client.api, namespace, sources_in_use(reports))
+        component = kubespawner_component_label(hub.config) or NOTEBOOK_COMPONENT
+        pods = await notebook_pods(client.api, namespace, sources_in_use(reports), component=component)
         return _Pods(namespace, pods, reports)
     finally:
         await client.close()
