@@ -2,8 +2,9 @@
 
 Profiles (environment, resources, GPUs, sizes, scheduling, volumes, labels)
 come from YAML files and ConfigMaps and apply at the next server start, with no
-hub restart. Use :class:`ProfileKubeSpawner` as the hub's spawner, or
-:func:`apply_pod_profile` as ``KubeSpawner.modify_pod_hook``.
+hub restart. Use :class:`ProfileKubeSpawner` as the hub's spawner, or keep
+KubeSpawner and give it :func:`options_form`, :func:`options_from_form`,
+:func:`pre_spawn_hook` and :func:`apply_pod_profile` (``modify_pod_hook``).
 """
 
 import importlib as _importlib
@@ -21,7 +22,7 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from .hooks import apply_pod_profile
+    from .hooks import apply_pod_profile, options_form, options_from_form, pre_spawn_hook
     from .profiles import SingleuserProfiles
     from .spawner import ProfileKubeSpawner
 
@@ -31,6 +32,9 @@ _LAZY = {
     "ProfileKubeSpawner": "spawner",
     "SingleuserProfiles": "profiles",
     "apply_pod_profile": "hooks",
+    "options_form": "hooks",
+    "options_from_form": "hooks",
+    "pre_spawn_hook": "hooks",
 }
 
 
@@ -59,4 +63,7 @@ __all__ = [
     "UserOptionError",
     "__version__",
     "apply_pod_profile",
+    "options_form",
+    "options_from_form",
+    "pre_spawn_hook",
 ]

@@ -7,7 +7,10 @@ its configuration objects, such as ``node_selector``, into every pod it
 builds). The pod returned shares with it every object a profile leaves alone,
 with its type -- KubeSpawner's models, the plain dicts it keeps inside them
 (volumes, affinity terms, ``extra_pod_config`` values), keys this client's
-models do not know -- and is that very pod when the resolution sets nothing.
+models do not know. Every pod gets the record of what it got, the annotations
+of :func:`profilespawner.provenance.pod_annotations` (SPEC §8): when the
+resolution sets nothing else, they are the only change, and the pod returned
+differs from the one passed in by its ``metadata.annotations`` alone.
 
 What a profile adds takes the form of its neighbours (:func:`~.kubemodel.build`):
 in a ``V1Pod``, the models KubeSpawner itself makes from its configuration
@@ -28,10 +31,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import k8srules, placeholders
+from . import k8srules, placeholders, provenance
 from .errors import PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
 from .kubemodel import build, copy_tree, field, to_json, with_fields
-from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESOURCE_ENV, PodSettings
+from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESERVED_KEY_PREFIX, RESOURCE_ENV, PodSettings
 from .resolve import Resolution
 
 __all__ = ["apply_resolution"]
@@ -56,14 +59,16 @@ def apply_resolution(
     expand: Expand,
     gpu_resource_name: str = "nvidia.com/gpu",
 ) -> Pod:
-    """Return ``pod`` (a ``V1Pod`` or its JSON dict) with ``resolution`` applied.
+    """Return ``pod`` (a ``V1Pod`` or its JSON dict) with ``resolution`` applied
+    and recorded.
 
     Raises :class:`ResourceConflictError` when a request ends up above its
     limit, counting KubeSpawner's own values.
     """
-    if resolution.settings == _NOTHING and not resolution.gpu_tolerations:
-        return pod
     settings = resolution.settings
+    metadata = _metadata(pod, settings.labels, settings.annotations, provenance.pod_annotations(resolution))
+    if settings == _NOTHING and not resolution.gpu_tolerations:
+        return with_fields(pod, {"metadata": metadata})
     fill = _placeholder_filler(expand, resolution)
     spec = field(pod, "spec")
     containers = list((field(spec, "containers") if spec is not None else None) or [])
@@ -98,18 +103,30 @@ def apply_resolution(
         containers[index] = notebook
         spec_changes["containers"] = containers
 
-    metadata = field(pod, "metadata")
-    if settings.labels or settings.annotations:
-        if metadata is None:
-            metadata = build(pod, "metadata", {})
-        metadata = with_fields(
-            metadata,
-            {
-                "labels": _merged_map(field(metadata, "labels"), settings.labels),
-                "annotations": _merged_map(field(metadata, "annotations"), settings.annotations),
-            },
-        )
     return with_fields(pod, {"spec": with_fields(spec, spec_changes), "metadata": metadata})
+
+
+def _metadata(
+    pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str], record: Mapping[str, str]
+) -> Any:
+    """The pod's metadata with ``labels`` and ``annotations`` merged in per
+    key, and ``record`` as its only annotations under the reserved prefix."""
+    metadata = field(pod, "metadata")
+    if metadata is None:
+        metadata = build(pod, "metadata", {})
+    current = field(metadata, "annotations") or {}
+    # No profile may set a key under the prefix (parse.py); KubeSpawner's
+    # extra_annotations may, and must not pass for the record.
+    foreign = [key for key in current if key.startswith(RESERVED_KEY_PREFIX) and key not in record]
+    if foreign:
+        current = {k: v for k, v in current.items() if k not in foreign}
+    return with_fields(
+        metadata,
+        {
+            "labels": _merged_map(field(metadata, "labels"), labels),
+            "annotations": _merged_map(current, {**annotations, **record}),
+        },
+    )
 
 
 def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:

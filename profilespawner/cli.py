@@ -47,6 +47,7 @@ from .tools.output import (
     count,
     dump_yaml,
     format_explanation,
+    format_pods,
     hide_env_values,
     join,
     trials_summary,
@@ -54,6 +55,7 @@ from .tools.output import (
 )
 from .tools.settings import (
     hub_settings,
+    kubespawner_component_label,
     kubespawner_namespace,
     load_config_file,
     profile_files,
@@ -63,6 +65,7 @@ from .tools.settings import (
 
 if TYPE_CHECKING:
     from .profiles import SingleuserProfiles
+    from .tools.pods import NotebookPod
     from .tools.preview import Preview
 
 __all__ = ["build_parser", "main"]
@@ -85,6 +88,37 @@ T = TypeVar("T")
 
 
 # -- parser ---------------------------------------------------------------------------
+
+
+def _add_cluster_options(cluster: Any, *, namespace_of: str = "and of dry-run pods") -> None:
+    """Where the hub's ConfigMaps are, and how to reach the cluster."""
+    cluster.add_argument(
+        "--namespace",
+        "-n",
+        metavar="NS",
+        help=f"namespace of the ConfigMaps ({namespace_of}); default: SingleuserProfiles.namespace "
+        "or KubeSpawner.namespace of --config, else the kubeconfig context's, else 'default'",
+    )
+    cluster.add_argument(
+        "--configmap-name",
+        metavar="NAME",
+        help=f"SingleuserProfiles.configmap_name ('' for none; default {trait_default('configmap_name')})",
+    )
+    cluster.add_argument(
+        "--label-selector",
+        metavar="SELECTOR",
+        help=f"SingleuserProfiles.label_selector ('' for none; default {trait_default('label_selector')})",
+    )
+    cluster.add_argument(
+        "--key",
+        metavar="KEY",
+        help=f"SingleuserProfiles.configmap_key (default {trait_default('configmap_key')})",
+    )
+    cluster.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="the kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,33 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read the profile ConfigMaps from the cluster (named, then labelled by name)",
     )
-    cluster.add_argument(
-        "--namespace",
-        "-n",
-        metavar="NS",
-        help="namespace of the ConfigMaps (and of dry-run pods); default: SingleuserProfiles.namespace "
-        "or KubeSpawner.namespace of --config, else the kubeconfig context's, else 'default'",
-    )
-    cluster.add_argument(
-        "--configmap-name",
-        metavar="NAME",
-        help=f"SingleuserProfiles.configmap_name ('' for none; default {trait_default('configmap_name')})",
-    )
-    cluster.add_argument(
-        "--label-selector",
-        metavar="SELECTOR",
-        help=f"SingleuserProfiles.label_selector ('' for none; default {trait_default('label_selector')})",
-    )
-    cluster.add_argument(
-        "--key",
-        metavar="KEY",
-        help=f"SingleuserProfiles.configmap_key (default {trait_default('configmap_key')})",
-    )
-    cluster.add_argument(
-        "--kubeconfig",
-        metavar="PATH",
-        help="the kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)",
-    )
+    _add_cluster_options(cluster)
 
     validate = commands.add_parser(
         "validate",
@@ -225,6 +233,42 @@ def build_parser() -> argparse.ArgumentParser:
         "and which profile or size set each field of the pod. Values of environment variables "
         "are never printed.",
     )
+    pods = commands.add_parser(
+        "pods",
+        help="the hub's notebook pods: user, size, profiles, and whether they are up to date",
+        description="List the notebook pods of the hub's namespace (those KubeSpawner labels "
+        "component=singleuser-server, or the KubeSpawner.component_label of --config) with their "
+        "user, server, size, GPU type and profiles, as each pod records them, and whether each is "
+        "up to date: every source it recorded still at the recorded version, and no source added "
+        "since, compared with the FILEs (or SingleuserProfiles.files of --config) and the profile "
+        "ConfigMaps as the hub would read them now.",
+    )
+    pods.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="the hub's profile files, as it reads them (default: SingleuserProfiles.files of --config)",
+    )
+    pods.add_argument(
+        "--config",
+        metavar="PATH",
+        help="a jupyterhub_config.py: its KubeSpawner and SingleuserProfiles settings count",
+    )
+    pods.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: a list of pods (pod, user, server, state, profiles, size, gpu_type, sources, "
+        "changed, gone, added, unknown)",
+    )
+    _add_cluster_options(
+        pods.add_argument_group(
+            "the cluster",
+            "defaults: the SingleuserProfiles settings of --config, else SingleuserProfiles' defaults",
+        ),
+        namespace_of="and of the pods",
+    )
+    pods.set_defaults(configmaps=True)
     commands.add_parser("schema", help="print the JSON Schema of the profile format")
     return parser
 
@@ -301,7 +345,7 @@ def _cluster_settings(args: argparse.Namespace, hub: _Hub) -> _ClusterSettings |
     settings = hub.settings
     name = args.configmap_name if args.configmap_name is not None else settings.configmap_name
     selector = args.label_selector if args.label_selector is not None else settings.label_selector
-    if args.configmaps and not (name or selector):
+    if args.configmaps and not (name or selector) and args.command != "pods":
         raise _UsageError(
             "--configmaps: nothing to read, the ConfigMap name and the label selector are both empty"
         )
@@ -310,7 +354,7 @@ def _cluster_settings(args: argparse.Namespace, hub: _Hub) -> _ClusterSettings |
         namespace=args.namespace or settings.namespace or kubespawner_namespace(hub.config),
         configmap_name=name,
         label_selector=selector,
-        read_configmaps=args.configmaps,
+        read_configmaps=args.configmaps and bool(name or selector),
     )
 
 
@@ -535,6 +579,63 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- pods ---------------------------------------------------------------------------------
+
+
+def cmd_pods(args: argparse.Namespace, out: TextIO) -> int:
+    hub = _hub(args)
+    cluster = _cluster_settings(args, hub)
+    assert cluster is not None  # pods always talks to the cluster
+    # A missing file is no source, for the hub as here.
+    reports = [_check(path, hub) for path in profile_files(args.files, hub.config) if os.path.exists(path)]
+    listing = _run(_read_pods(cluster, hub, reports))
+    for report in listing.reports:
+        if report.errors:
+            sys.stderr.write(
+                f"note: {report.source} is invalid now: the hub keeps its last valid version, "
+                "which this command cannot know (pods that recorded it: state unknown)\n"
+            )
+    if args.format == "json":
+        json.dump([pod.as_dict() for pod in listing.pods], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(format_pods(listing.pods, namespace=listing.namespace))
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class _Pods:
+    """The notebook pods of a namespace, and the sources they were compared with."""
+
+    namespace: str
+    pods: list[NotebookPod]
+    reports: list[FileReport]
+
+
+async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[FileReport]) -> _Pods:
+    from .tools.pods import NOTEBOOK_COMPONENT, notebook_pods, sources_in_use
+
+    client, namespace = await _connect(cluster)
+    try:
+        reports = list(file_reports)
+        if cluster.read_configmaps:
+            configmaps = await read_configmaps(
+                client.api,
+                namespace=namespace,
+                configmap_name=cluster.configmap_name,
+                label_selector=cluster.label_selector,
+                key=hub.key,
+                default_mount_path=hub.settings.default_mount_path,
+                policy=hub.settings.policy,
+            )
+            reports += configmaps.reports
+        component = kubespawner_component_label(hub.config) or NOTEBOOK_COMPONENT
+        pods = await notebook_pods(client.api, namespace, sources_in_use(reports), component=component)
+        return _Pods(namespace, pods, reports)
+    finally:
+        await client.close()
+
+
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
     json.dump(load_schema(), out, indent=2)
     out.write("\n")
@@ -547,6 +648,7 @@ _COMMANDS = {
     "validate": cmd_validate,
     "render": cmd_render,
     "explain": cmd_explain,
+    "pods": cmd_pods,
     "schema": cmd_schema,
 }
 

@@ -1,30 +1,181 @@
-"""profilespawner for deployments that keep KubeSpawner: its hooks.
+"""The hub's entry points as functions of a KubeSpawner: the form, the check, the pod.
 
-``c.KubeSpawner.modify_pod_hook = profilespawner.apply_pod_profile`` gives the
-pod the same profile as :class:`~profilespawner.ProfileKubeSpawner` would. The
-hook is one of the hub's two entry points: a choice the user may not make
-(HTTP 400) or profiles that cannot be read (HTTP 503) become the HTTP error
-JupyterHub shows (:mod:`profilespawner.httperrors`).
+Deployments that keep KubeSpawner (or another subclass of it) configure::
+
+    c.KubeSpawner.options_form = profilespawner.options_form
+    c.KubeSpawner.options_from_form = profilespawner.options_from_form
+    c.KubeSpawner.pre_spawn_hook = profilespawner.pre_spawn_hook
+    c.KubeSpawner.modify_pod_hook = profilespawner.apply_pod_profile
+
+and get what :class:`~profilespawner.ProfileKubeSpawner` gives, which is built
+on the same functions: the spawn form (KubeSpawner's own ``profile_list``
+form, then the sizes and GPU types the user may pick: :func:`spawn_form`),
+the form's choices in ``user_options`` (:func:`form_options`), the check of
+those choices before anything is created (:func:`check_spawn`: HTTP 400 for
+a choice the user may not make, for the form and the REST API alike), and the
+pod with the checked resolution applied and recorded (:func:`apply_checked`).
+A spawn applies what was checked for it, even when a source changes in
+between. These functions are where refusals become the HTTP errors JupyterHub
+shows (:mod:`profilespawner.httperrors`).
 """
 
 from __future__ import annotations
 
+import copy
+import logging
+import weakref
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .httperrors import refusals_as_http_errors
-from .profiles import SingleuserProfiles
+from jupyterhub.utils import maybe_future
+from kubespawner import KubeSpawner
+
+from .errors import UserOptionError
+from .form import render_choices
+from .httperrors import http_error, refusals_as_http_errors
+from .model import NO_SIZE
+from .profiles import SingleuserProfiles, spawn_identity
+from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
 
 if TYPE_CHECKING:
-    from kubespawner import KubeSpawner
+    FormData = dict[str, list[str]]
 
-__all__ = ["apply_pod_profile"]
+__all__ = [
+    "apply_checked",
+    "apply_pod_profile",
+    "check_spawn",
+    "form_options",
+    "options_form",
+    "options_from_form",
+    "pre_spawn_hook",
+    "spawn_form",
+]
+
+_log = logging.getLogger(__name__)
+
+#: What check_spawn resolved, per spawner, and for which spawn (its spawn key).
+_checked: weakref.WeakKeyDictionary[Any, tuple[Any, Resolution]] = weakref.WeakKeyDictionary()
+
+
+def _profiles(spawner: Any) -> SingleuserProfiles:
+    return SingleuserProfiles.instance(config=spawner.config)
+
+
+def _spawn_key(spawner: Any) -> Any:
+    """What a resolution depends on: user, groups, image and ``user_options``."""
+    return (spawn_identity(spawner), copy.deepcopy(spawner.user_options or {}))
+
+
+# -- the shared implementation -------------------------------------------------------
+
+
+async def spawn_form(spawner: Any, base: Any) -> str:
+    """``base`` (KubeSpawner's form: HTML, or a function of the spawner that
+    gives it), then the sizes and GPU types the user may pick, from the
+    current profiles (a size added to a ConfigMap shows without a restart)."""
+    if callable(base):
+        base = await maybe_future(base(spawner))
+    user, groups, _ = spawn_identity(spawner)
+    with refusals_as_http_errors(spawner.log, user):
+        profile_set = await _profiles(spawner).load_profiles(spawner)
+    options = spawner.user_options or {}
+    choices = render_choices(
+        allowed_sizes(profile_set, user=user, groups=groups),
+        profile_set.gpu_types if may_get_gpu(profile_set, user=user, groups=groups) else {},
+        selected_size=options.get("size"),
+        selected_gpu_type=options.get("gpu_type"),
+    )
+    return f"{base or ''}{choices}"
+
+
+def form_options(
+    spawner: Any, formdata: FormData, kubespawners: Callable[[FormData], dict[str, Any]]
+) -> dict[str, Any]:
+    """``user_options`` from the spawn form: ``kubespawners`` (KubeSpawner's
+    parser) reads its fields, and ours (``size``, ``gpu_type``) are added --
+    unless the chosen ``profile_list`` entry has an option of that name, which
+    a choice of ours would replace: then a non-default choice is refused (400)."""
+    # KubeSpawner logs a warning for every field it does not know: not ours.
+    theirs = {k: v for k, v in formdata.items() if k not in USER_OPTION_KEYS}
+    options = kubespawners(theirs)
+    for key in USER_OPTION_KEYS:
+        value = (formdata.get(key) or [""])[0]
+        if key in options:
+            # An option of the chosen profile_list entry has this name: the
+            # key is KubeSpawner's (see SingleuserProfiles.resolve).
+            if value not in ("", NO_SIZE):
+                conflict = UserOptionError(
+                    f"the chosen profile has its own {key!r} option, which this choice would "
+                    "replace; leave the field below at its default",
+                    field=key,
+                )
+                user = spawner.user.name if spawner is not None else "a user"
+                (spawner.log if spawner is not None else _log).warning(
+                    "Refusing the spawn form of %s: %s", user, conflict
+                )
+                raise http_error(400, conflict)
+        elif value:
+            options[key] = value
+    return options
+
+
+async def check_spawn(spawner: Any) -> Resolution:
+    """Resolve the spawn now, before KubeSpawner creates a PVC, a namespace or
+    a pod: a choice the user may not make is HTTP 400 (and ConfigMaps that
+    cannot be listed with ``on_api_unavailable = "fail"``, 503). Call it after
+    KubeSpawner's ``load_user_options`` (which sets a ``profile_list``
+    entry's image). The resolution is kept for :func:`apply_checked`."""
+    _checked.pop(spawner, None)  # a refused spawn leaves nothing behind
+    with refusals_as_http_errors(spawner.log, spawner.user.name):
+        resolution = await _profiles(spawner).resolve(spawner)
+    # Budgets (SPEC §10) are checked here, with the resolution: HTTP 403.
+    _checked[spawner] = (_spawn_key(spawner), resolution)
+    return resolution
+
+
+async def apply_checked(spawner: Any, pod: Any) -> tuple[Any, Resolution]:
+    """``pod`` with the resolution :func:`check_spawn` kept for this very
+    spawn applied and recorded (SPEC §8); resolved now when there is none, or
+    when the user, image or options changed since."""
+    checked = _checked.pop(spawner, None)
+    earlier = checked[1] if checked is not None and checked[0] == _spawn_key(spawner) else None
+    with refusals_as_http_errors(spawner.log, spawner.user.name):
+        result: tuple[Any, Resolution] = await _profiles(spawner).apply_resolved(spawner, pod, earlier)
+    return result
+
+
+# -- the hooks of plain KubeSpawner ----------------------------------------------------
+
+
+async def options_form(spawner: KubeSpawner) -> str:
+    """``c.KubeSpawner.options_form``: KubeSpawner's own form for its
+    ``profile_list``, then the sizes and GPU types the user may pick."""
+    return await spawn_form(spawner, KubeSpawner._options_form_default(spawner))
+
+
+def options_from_form(formdata: FormData, spawner: KubeSpawner | None = None) -> dict[str, Any]:
+    """``c.KubeSpawner.options_from_form``: KubeSpawner's reading of the
+    form, plus the size and GPU type picked."""
+    # JupyterHub passes the spawner, except when a spawn comes from the query
+    # arguments of /hub/spawn (options_from_query): KubeSpawner's reading then
+    # logs with ours.
+    owner = spawner if spawner is not None else SimpleNamespace(log=_log)
+    return form_options(spawner, formdata, lambda fields: KubeSpawner._options_from_form(owner, fields))
+
+
+async def pre_spawn_hook(spawner: KubeSpawner) -> None:
+    """``c.KubeSpawner.pre_spawn_hook``: refuse a choice the user may not make
+    (HTTP 400) before anything is created, for the form and the REST API alike."""
+    # KubeSpawner's start calls load_user_options too, after this hook: calling
+    # it first lets the check see the image a profile_list entry sets. It only
+    # applies the chosen entry's settings, so the second call changes nothing.
+    await spawner.load_user_options()
+    await check_spawn(spawner)
 
 
 async def apply_pod_profile(spawner: KubeSpawner, pod: Any) -> Any:
-    """``c.KubeSpawner.modify_pod_hook`` for deployments that keep KubeSpawner.
-
-    Gives the same pod as :class:`~profilespawner.ProfileKubeSpawner`.
-    """
-    profiles = SingleuserProfiles.instance(config=spawner.config)
-    with refusals_as_http_errors(spawner.log, spawner.user.name):
-        return await profiles.apply_pod_profile(spawner, pod)
+    """``c.KubeSpawner.modify_pod_hook``: the pod with the profiles applied,
+    as :class:`~profilespawner.ProfileKubeSpawner` makes it."""
+    result, _ = await apply_checked(spawner, pod)
+    return result

@@ -12,21 +12,23 @@ the container profiles change, and the variables that mirror its resources.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "DEFAULT_MOUNT_PATH",
     "MOUNT_FIELDS",
     "NOTEBOOK_CONTAINER",
     "NO_SIZE",
+    "RESERVED_KEY_PREFIX",
     "RESOURCE_ENV",
     "GpuType",
     "PodSettings",
     "Profile",
     "ProfileSet",
     "Size",
+    "SourceVersion",
     "Who",
 ]
 
@@ -55,6 +57,11 @@ RESOURCE_ENV: Mapping[str, tuple[str, str]] = MappingProxyType(
         "CPU_GUARANTEE": ("requests", "cpu"),
     }
 )
+
+
+#: Labels and annotations under this prefix are profilespawner's record of what
+#: a pod got (SPEC §8): no profile or size may set one.
+RESERVED_KEY_PREFIX = "profilespawner/"
 
 
 def _empty() -> Mapping[str, Any]:
@@ -129,27 +136,49 @@ class GpuType:
     description: str = ""
 
 
+class SourceVersion(NamedTuple):
+    """One source of a profile set and the version of its content in use.
+
+    ``source`` is a file path or ``namespace/name`` of a ConfigMap;
+    ``version`` a ConfigMap's resourceVersion, or ``sha256:`` and the first
+    16 hex digits of a file's SHA-256 (one per file, whatever it holds).
+    """
+
+    source: str
+    version: str
+
+
 @dataclass(frozen=True)
 class ProfileSet:
-    """Everything one or more sources define, in precedence order."""
+    """Everything one or more sources define, in precedence order, and those
+    sources with the versions of their content it holds (``sources``; empty
+    for a set no source has vouched for, such as one parsed from text)."""
 
     profiles: tuple[Profile, ...] = ()
     sizes: Mapping[str, Size] = field(default_factory=_empty)
     gpu_types: Mapping[str, GpuType] = field(default_factory=_empty)
+    sources: tuple[SourceVersion, ...] = ()
+
+    def versioned(self, source: str, version: str) -> ProfileSet:
+        """This set as the content of ``version`` of ``source``."""
+        return replace(self, sources=(SourceVersion(source, version),))
 
     @classmethod
     def combine(cls, sets: list[ProfileSet]) -> ProfileSet:
-        """Concatenate profiles; a later size or gpuType of the same name replaces
-        an earlier one whole (keeping the earlier one's position)."""
+        """Concatenate profiles and sources; a later size or gpuType of the same
+        name replaces an earlier one whole (keeping the earlier one's position)."""
         profiles: list[Profile] = []
         sizes: dict[str, Size] = {}
         gpu_types: dict[str, GpuType] = {}
+        sources: list[SourceVersion] = []
         for item in sets:
             profiles.extend(item.profiles)
             sizes.update(item.sizes)
             gpu_types.update(item.gpu_types)
+            sources.extend(item.sources)
         return cls(
             profiles=tuple(profiles),
             sizes=MappingProxyType(sizes),
             gpu_types=MappingProxyType(gpu_types),
+            sources=tuple(sources),
         )

@@ -4,7 +4,7 @@ Three steps, all pure: safe YAML loading (ruamel.yaml's C loader when it is
 installed; no Python object tags; bounded size so alias bombs cannot blow up),
 the JSON Schema shipped in ``schema/profiles.schema.json`` for structure, then
 the Kubernetes-level checks a schema cannot express (quantities, names,
-reserved variables, request ≤ limit, mount paths, placeholders). Legacy
+reserved variables and keys, request ≤ limit, mount paths, placeholders). Legacy
 jupyterhub-singleuser-profiles 0.7 forms are normalised here, so nothing
 downstream sees them. Messages quote keys and names, never values.
 """
@@ -42,6 +42,7 @@ from .model import (
     DEFAULT_MOUNT_PATH,
     MOUNT_FIELDS,
     NO_SIZE,
+    RESERVED_KEY_PREFIX,
     GpuType,
     PodSettings,
     Profile,
@@ -88,6 +89,9 @@ RESERVED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
 RESERVED_LABEL_KEYS = frozenset({"app", "component", "heritage", "release", "chart"})
 RESERVED_LABEL_PREFIXES = ("hub.jupyter.org/", "app.kubernetes.io/")
 _LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
+_RESERVED_FOR_RECORD = (
+    f"keys under {RESERVED_KEY_PREFIX!r} are reserved: profilespawner records there what the pod got"
+)
 
 
 @dataclass(frozen=True)
@@ -827,12 +831,16 @@ class _Checker:
         for key in labels:
             if key in RESERVED_LABEL_KEYS or key.startswith(RESERVED_LABEL_PREFIXES):
                 self.error(path, f"label {quote(key)} is set by KubeSpawner and cannot be overridden")
+            elif key.startswith(RESERVED_KEY_PREFIX):
+                self.error(path, f"label {quote(key)}: {_RESERVED_FOR_RECORD}")
         return self._selector(labels, path)
 
     def _annotations(self, annotations: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
         for key in annotations:
             if not k8srules.is_qualified_name(key):
                 self.error(path, f"{quote(key)} is not a valid annotation key")
+            elif key.startswith(RESERVED_KEY_PREFIX):
+                self.error(path, f"annotation {quote(key)}: {_RESERVED_FOR_RECORD}")
         return MappingProxyType(dict(annotations))
 
     # -- volumes -------------------------------------------------------------------

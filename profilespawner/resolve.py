@@ -5,7 +5,8 @@ Pure: matching profiles in precedence order, then the chosen size, merged
 The user-facing choices (``size``, ``gpu_type``) are checked here, so an
 unknown or forbidden choice fails before anything is created. A
 :class:`Resolution` carries the merge's record of who set each item: what
-``explain`` shows and what the pod's provenance is made of.
+``explain`` shows and what the pod's provenance is made of, with the
+sources (and their versions) of the profile set it was resolved from.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import Layer, Record, Setter, add_tolerations, merge
-from .model import JSON, NO_SIZE, GpuType, PodSettings, Profile, ProfileSet, Size
+from .model import JSON, NO_SIZE, GpuType, PodSettings, Profile, ProfileSet, Size, SourceVersion
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
 
@@ -36,6 +37,10 @@ class Resolution:
     one) and ``gpu_tolerations`` those of their tolerations that ``settings``
     does not already give. ``record`` says who set each item of ``settings``
     and of ``gpu_tolerations`` (:class:`~profilespawner.merge.Record`).
+    ``sources`` are the sources of the profile set it was resolved from, with
+    the versions of their content, in precedence order; ``budgets`` the names
+    of the budgets the server counts against (SPEC §10; none yet). The pod
+    records them all (:mod:`profilespawner.provenance`).
     """
 
     settings: PodSettings
@@ -45,6 +50,8 @@ class Resolution:
     gpu_types: tuple[str, ...] = ()
     gpu_type: str | None = None
     record: Record = field(default_factory=Record)
+    sources: tuple[SourceVersion, ...] = ()
+    budgets: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """Profile and size names, for logs and progress messages (no values)."""
@@ -140,4 +147,5 @@ def resolve(
         gpu_types=tuple(t.type for t in types),
         gpu_type=chosen_type.type if chosen_type and gpu else None,
         record=record,
+        sources=profile_set.sources,
     )

@@ -1,32 +1,28 @@
 """``ProfileKubeSpawner``: KubeSpawner whose pods get the matching profiles.
 
-Traits and glue only: every rule lives in the modules
-:class:`~profilespawner.SingleuserProfiles` calls, and in :mod:`.failures`
-(why a server did not start). It is one of the hub's two entry points: what
-the hub calls -- the spawn form, ``load_user_options``, ``get_pod_manifest``
--- turns a refusal into its HTTP error (:mod:`.httperrors`). A spawn resolves
-once, in ``load_user_options``, before KubeSpawner creates anything; its pod
-gets what was checked.
+Traits and glue only: the spawner is built on the functions of
+:mod:`.hooks` -- the very ones plain KubeSpawner is given as its hooks -- so
+both give the same form, the same refusals and the same pods; every rule
+lives in the modules :class:`~profilespawner.SingleuserProfiles` calls, and
+in :mod:`.failures` (why a server did not start). A spawn resolves once, in
+``load_user_options``, before KubeSpawner creates anything; its pod gets what
+was checked.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from typing import Any
 
-from jupyterhub.utils import AnyTimeoutError, maybe_future
+from jupyterhub.utils import AnyTimeoutError
 from kubespawner import KubeSpawner
 from traitlets import default
 
-from .errors import UserOptionError
+from . import hooks
 from .failures import not_started_reason, refusal_reason
-from .form import render_choices
-from .httperrors import http_error, refusals_as_http_errors
-from .model import NO_SIZE
-from .profiles import SingleuserProfiles, spawn_identity
-from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
+from .httperrors import http_error
+from .profiles import SingleuserProfiles
 from .sources.kubeapi import api_error_answer
 
 __all__ = ["ProfileKubeSpawner"]
@@ -41,8 +37,6 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     #: What the last pod got ("profiles 'a', 'b'; size 'Small'"), for progress events.
     _applied_profiles = ""
-    #: What load_user_options resolved, and for which spawn (identity, user_options).
-    _resolved: tuple[Any, Resolution] | None = None
 
     @property
     def singleuser_profiles(self) -> SingleuserProfiles:
@@ -57,52 +51,15 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     async def _render_profiles_form(self) -> str:
         """KubeSpawner's own form (``profile_list``), then the sizes and GPU types."""
-        base = KubeSpawner._options_form_default(self)
-        if callable(base):
-            base = await maybe_future(base(self))
-        user, groups, _ = spawn_identity(self)
-        with refusals_as_http_errors(self.log, user):
-            profile_set = await self.singleuser_profiles.load_profiles(self)
-        options = self.user_options or {}
-        choices = render_choices(
-            allowed_sizes(profile_set, user=user, groups=groups),
-            profile_set.gpu_types if may_get_gpu(profile_set, user=user, groups=groups) else {},
-            selected_size=options.get("size"),
-            selected_gpu_type=options.get("gpu_type"),
-        )
-        return f"{base or ''}{choices}"
+        return await hooks.spawn_form(self, KubeSpawner._options_form_default(self))
 
     def _options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
-        # KubeSpawner logs a warning for every field it does not know: not ours.
-        theirs = {k: v for k, v in formdata.items() if k not in USER_OPTION_KEYS}
-        options: dict[str, Any] = super()._options_from_form(theirs)
-        for key in USER_OPTION_KEYS:
-            value = (formdata.get(key) or [""])[0]
-            if key in options:
-                # An option of the chosen profile_list entry has this name: the
-                # key is KubeSpawner's (see SingleuserProfiles.resolve).
-                if value not in ("", NO_SIZE):
-                    conflict = UserOptionError(
-                        f"the chosen profile has its own {key!r} option, which this choice would "
-                        "replace; leave the field below at its default",
-                        field=key,
-                    )
-                    self.log.warning("Refusing the spawn form of %s: %s", self.user.name, conflict)
-                    raise http_error(400, conflict)
-            elif value:
-                options[key] = value
-        return options
+        return hooks.form_options(self, formdata, super()._options_from_form)
 
     async def load_user_options(self) -> None:
         self._applied_profiles = ""
-        self._resolved = None
         await super().load_user_options()
-        # Resolve now, before KubeSpawner creates a PVC or namespace for a spawn
-        # that must fail with 400, and keep the result: the pod gets what was
-        # checked, even when a ConfigMap changes in between.
-        with refusals_as_http_errors(self.log, self.user.name):
-            resolution = await self.singleuser_profiles.resolve(self)
-        self._resolved = (self._spawn_key(), resolution)
+        await hooks.check_spawn(self)
 
     def start(self) -> Any:
         """KubeSpawner's start; a spawn that fails says why (see :mod:`.failures`):
@@ -152,17 +109,9 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
 
     async def get_pod_manifest(self) -> Any:
         pod = await super().get_pod_manifest()
-        resolved, self._resolved = self._resolved, None
-        # Resolved for this very spawn, unless something changed the user,
-        # image or options since (a caller that sets the image afterwards).
-        earlier = resolved[1] if resolved is not None and resolved[0] == self._spawn_key() else None
-        with refusals_as_http_errors(self.log, self.user.name):
-            pod, resolution = await self.singleuser_profiles.apply_resolved(self, pod, earlier)
+        pod, resolution = await hooks.apply_checked(self, pod)
         self._applied_profiles = resolution.describe()
         return pod
-
-    def _spawn_key(self) -> Any:
-        return (spawn_identity(self), copy.deepcopy(self.user_options or {}))
 
     async def progress(self) -> Any:
         """KubeSpawner's progress events, and which profiles and size were applied."""

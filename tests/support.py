@@ -4,6 +4,7 @@ fixtures of tests/conftest.py."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Callable
@@ -13,7 +14,16 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-__all__ = ["VOLUME_EXAMPLES", "Result", "RunCli", "load_yaml", "notebook", "unavailable"]
+__all__ = [
+    "VOLUME_EXAMPLES",
+    "Result",
+    "RunCli",
+    "content_version",
+    "load_yaml",
+    "notebook",
+    "rewrite",
+    "unavailable",
+]
 
 
 @dataclass
@@ -38,6 +48,22 @@ def notebook(pod: dict[str, Any]) -> dict[str, Any]:
     """The notebook container of a pod (the API server's JSON)."""
     (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "notebook"]
     return container
+
+
+def rewrite(path: str, text: str, bump: int = 1_000_000) -> None:
+    """Write ``text`` to ``path`` with a modification time that differs even on
+    coarse clocks (as an editor, or a ConfigMap volume's update, changes it)."""
+    with open(path, "w") as f:
+        f.write(text)
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + bump))
+
+
+def content_version(path: str) -> str:
+    """The version a pod records for the file at ``path`` (SPEC §8): ``sha256:``
+    and 16 hex digits, computed here independently of the package."""
+    with open(path, "rb") as f:
+        return "sha256:" + hashlib.sha256(f.read()).hexdigest()[:16]
 
 
 def unavailable(reason: str) -> None:

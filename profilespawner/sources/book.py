@@ -9,9 +9,13 @@ this module decides what a change means.
 A document's version only moves forward: when the source can order its
 versions (ConfigMap resourceVersions, see ``compare``), a version older than
 the one recorded is ignored, so that a late event can never bring an old
-version back. A validator failure (:class:`~profilespawner.errors.ValidatorBugError`)
-is logged with the traceback of what failed, its message left out: it may
-quote a value.
+version back. The profile set a valid version gives is marked with the
+document's name and that version
+(:meth:`~profilespawner.model.ProfileSet.versioned`), so that whatever the
+set reaches -- a spawn's resolution, a pod's provenance -- knows which version
+of which source it holds. A validator failure
+(:class:`~profilespawner.errors.ValidatorBugError`) is logged with the
+traceback of what failed, its message left out: it may quote a value.
 """
 
 from __future__ import annotations
@@ -71,9 +75,19 @@ class SourceBook:
         order = self.compare(version, state.version) if self.compare is not None else None
         return order is not None and order <= 0
 
-    def record(self, name: str, version: Hashable, result: ParsedDocument | ProfileError) -> bool:
+    def record(
+        self,
+        name: str,
+        version: Hashable,
+        result: ParsedDocument | ProfileError,
+        *,
+        content_version: str | None = None,
+    ) -> bool:
         """Record the outcome of parsing ``version`` of ``name``; log it once.
 
+        ``content_version`` is how the version reads on a pod (SPEC §8) when
+        it is not ``version`` itself (a file's is the hash of its content, not
+        the modification time that tells it changed).
         Returns False, and changes nothing, when that version or a newer one
         is recorded already.
         """
@@ -96,13 +110,15 @@ class SourceBook:
         metrics.SOURCE_LOADS.labels(name).inc()
         metrics.SOURCE_VALID.labels(name).set(1)
         state.error = None
-        state.valid = result.profile_set
+        shown = content_version if content_version is not None else str(version)
+        state.valid = result.profile_set.versioned(name, shown)
         state.valid_version = version
         for warning in result.warnings:
             self.log.warning("%s", warning)
         self.log.info(
-            "Loaded profile source %s: %d profiles, %d sizes, %d GPU types",
+            "Loaded profile source %s (version %s): %d profiles, %d sizes, %d GPU types",
             name,
+            shown,
             len(result.profile_set.profiles),
             len(result.profile_set.sizes),
             len(result.profile_set.gpu_types),

@@ -2,8 +2,9 @@
 
 Where a ConfigMap keeps its profiles (the ``configmap_key`` of its ``data``:
 :func:`profile_text`, :func:`parse_configmap`), in which order ConfigMaps
-apply (:func:`source_order`, SPEC §2), and how two versions of one ConfigMap
-compare (:func:`compare_resource_versions`). The hub's ConfigMap cache
+apply (:func:`source_order`, SPEC §2), how two versions of one ConfigMap
+compare (:func:`compare_resource_versions`), and how a file's version reads
+on a pod (:func:`file_version`, SPEC §8). The hub's ConfigMap cache
 (:mod:`.configmaps`) and the tools that read a cluster or a manifest file
 once share them, so that both read a ConfigMap the same way. Messages quote
 keys and names, never values.
@@ -11,6 +12,7 @@ keys and names, never values.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,6 +25,7 @@ from ..policy import DEFAULT_POLICY, Policy
 __all__ = [
     "DEFAULT_CONFIGMAP_KEY",
     "compare_resource_versions",
+    "file_version",
     "parse_configmap",
     "profile_text",
     "source_order",
@@ -62,6 +65,13 @@ def compare_resource_versions(a: object, b: object) -> int | None:
     if len(a) != len(b):
         return len(a) - len(b)
     return (a > b) - (a < b)
+
+
+def file_version(content: bytes) -> str:
+    """The version of a file's content as a pod records it: ``sha256:`` and
+    the first 16 hex digits of its SHA-256 (64 bits: a collision between two
+    edits of one file is not a concern)."""
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:16]
 
 
 def profile_text(configmap: Mapping[str, Any], *, key: str, source: str) -> str:

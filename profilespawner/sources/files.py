@@ -3,7 +3,9 @@
 A ConfigMap mounted as a volume updates its files in place (an atomic symlink
 swap), which changes what ``stat`` reports; so does an editor. Reading and
 parsing happen in a worker thread, never on the hub's event loop. A missing
-file is not an error: it simply defines nothing (debug log).
+file is not an error: it simply defines nothing (debug log). A file's version
+on a pod is the hash of the content read (:func:`~.documents.file_version`),
+whatever its modification time.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..model import ProfileSet
 from ..parse import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
 from ..policy import DEFAULT_POLICY, Policy
 from .book import SourceBook
+from .documents import file_version
 
 __all__ = ["FileSource"]
 
@@ -30,16 +33,22 @@ def _version(path: str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _read_and_parse(path: str, default_mount_path: str, policy: Policy) -> ParsedDocument | ProfileError:
+def _read_and_parse(
+    path: str, default_mount_path: str, policy: Policy
+) -> tuple[str | None, ParsedDocument | ProfileError]:
+    """The version of the content read, and what it gives."""
     try:
         with open(path, "rb") as f:
             # A byte more than a document may have is enough to refuse it.
             text = f.read(MAX_DOCUMENT_BYTES + 1)
-        return parse_document(text, source=path, default_mount_path=default_mount_path, policy=policy)
-    except ProfileError as e:
-        return e
     except OSError as e:
-        return ProfileError(f"cannot be read ({e.strerror})", source=path)
+        return None, ProfileError(f"cannot be read ({e.strerror})", source=path)
+    try:
+        return file_version(text), parse_document(
+            text, source=path, default_mount_path=default_mount_path, policy=policy
+        )
+    except ProfileError as e:
+        return file_version(text), e
 
 
 class FileSource:
@@ -80,6 +89,8 @@ class FileSource:
                 self._missing.discard(path)
                 if self.book.is_current(path, version):
                     continue
-                result = await asyncio.to_thread(_read_and_parse, path, self.default_mount_path, self.policy)
-                self.book.record(path, version, result)
+                content, result = await asyncio.to_thread(
+                    _read_and_parse, path, self.default_mount_path, self.policy
+                )
+                self.book.record(path, version, result, content_version=content)
             return self.book.profile_sets(self.paths)

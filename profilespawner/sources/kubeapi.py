@@ -1,6 +1,7 @@
 """Every call profilespawner makes to the Kubernetes API: list and watch
-ConfigMaps (the hub and the CLI), and create pods as server-side dry runs (the
-CLI's ``validate --server-dry-run``).
+ConfigMaps (the hub and the CLI), create pods as server-side dry runs (the
+CLI's ``validate --server-dry-run``) and list the notebook pods (the CLI's
+``pods``).
 
 No other module calls the API, nor imports the Kubernetes client but for its
 models (:mod:`profilespawner.kubemodel`): what the spawner needs of the client
@@ -48,6 +49,7 @@ __all__ = [
     "connect",
     "dry_run_create_pod",
     "list_configmaps",
+    "list_pods",
     "set_default_kubeconfig",
     "shared_core_api",
     "watch_configmaps",
@@ -162,6 +164,27 @@ async def list_configmaps(api: Any, query: ConfigMapQuery) -> Listing:
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise KubeApiError(what, status=status, message="malformed list response") from e
     return Listing(items=[i for i in items if isinstance(i, dict)], resource_version=resource_version)
+
+
+async def list_pods(api: Any, namespace: str, *, label_selector: str) -> list[dict[str, Any]]:
+    """The pods of ``namespace`` that match ``label_selector``, as JSON dicts."""
+    what = f"list {namespace}/pods?{label_selector}"
+    status, body = await _read(
+        what,
+        api.list_namespaced_pod(
+            namespace,
+            label_selector=label_selector,
+            _preload_content=False,
+            _request_timeout=aiohttp.ClientTimeout(total=LIST_TIMEOUT, sock_connect=CONNECT_TIMEOUT),
+        ),
+    )
+    if status != 200:
+        raise _status_error(what, status, body)
+    try:
+        items = (await _decode(body)).get("items") or []
+    except (ValueError, TypeError, AttributeError) as e:
+        raise KubeApiError(what, status=status, message="malformed list response") from e
+    return [item for item in items if isinstance(item, dict)]
 
 
 async def watch_configmaps(

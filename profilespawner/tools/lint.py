@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
@@ -31,7 +31,7 @@ from ..errors import ProfileError, ProfileSyntaxError, ProfileValidationError
 from ..model import DEFAULT_MOUNT_PATH, ProfileSet
 from ..parse import MAX_DOCUMENT_BYTES, load_yaml, parse_document
 from ..policy import DEFAULT_POLICY, Policy
-from ..sources.documents import DEFAULT_CONFIGMAP_KEY, profile_text
+from ..sources.documents import DEFAULT_CONFIGMAP_KEY, file_version, profile_text
 
 __all__ = ["FileReport", "Problem", "check_configmap", "check_file", "check_text"]
 
@@ -83,12 +83,16 @@ class FileReport:
     """The outcome of checking one document: its problems and, if valid, its contents.
 
     ``configmap`` is the ConfigMap's name when the file is a ConfigMap manifest.
+    ``version`` is the version of the content checked as a pod records it
+    (SPEC §8: ``sha256:...`` of a file, a ConfigMap's resourceVersion; ``""``
+    for text of no known source); a valid ``profile_set`` carries it.
     """
 
     source: str
     problems: tuple[Problem, ...] = ()
     profile_set: ProfileSet | None = None
     configmap: str | None = None
+    version: str = ""
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -132,11 +136,21 @@ def check_configmap(
     ``source`` is its ``namespace/name``. Lines and columns count in the
     profiles YAML under ``data[key]``.
     """
+    metadata = configmap.get("metadata")
+    version = str(metadata.get("resourceVersion") or "") if isinstance(metadata, Mapping) else ""
     try:
         text = profile_text(configmap, key=key, source=source)
     except ProfileError as e:
-        return FileReport(source, (Problem("error", source, e.problem, field=e.field),))
-    return _check_profiles(text, source, default_mount_path, policy)
+        return FileReport(source, (Problem("error", source, e.problem, field=e.field),), version=version)
+    return _versioned(_check_profiles(text, source, default_mount_path, policy), version)
+
+
+def _versioned(report: FileReport, version: str) -> FileReport:
+    """``report`` of the content at ``version`` of its source."""
+    if not version:
+        return report
+    profile_set = report.profile_set.versioned(report.source, version) if report.profile_set else None
+    return replace(report, profile_set=profile_set, version=version)
 
 
 def _check_profiles(text: str | bytes, source: str, default_mount_path: str, policy: Policy) -> FileReport:
@@ -185,9 +199,10 @@ def check_file(
             text = f.read(MAX_DOCUMENT_BYTES + 1)  # enough to refuse a larger one
     except OSError as e:
         return FileReport(path, (Problem("error", path, f"cannot be read ({e.strerror})"),))
-    return check_text(
+    report = check_text(
         text, source=path, default_mount_path=default_mount_path, configmap_key=configmap_key, policy=policy
     )
+    return _versioned(report, file_version(text))
 
 
 def _strip_source(message: str, source: str) -> str:

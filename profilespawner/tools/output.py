@@ -1,4 +1,4 @@
-"""How the ``profilespawner`` command prints: pods, explanations, reports.
+"""How the ``profilespawner`` command prints: pods, explanations, reports, running servers.
 
 Pods print as ``kubectl get -o yaml`` prints them, with the values of
 environment variables hidden unless asked for (:func:`hide_env_values`): they
@@ -12,7 +12,7 @@ import io
 import json
 import textwrap
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ruamel.yaml import YAML
 
@@ -21,11 +21,15 @@ from .dryrun import ClusterCheck, dry_run_source
 from .explain import KUBESPAWNER, Explanation, FieldOrigin
 from .lint import FileReport
 
+if TYPE_CHECKING:
+    from .pods import NotebookPod
+
 __all__ = [
     "HIDDEN",
     "count",
     "dump_yaml",
     "format_explanation",
+    "format_pods",
     "hide_env_values",
     "join",
     "report_summary",
@@ -206,3 +210,52 @@ def trials_summary(check: ClusterCheck) -> str:
     )
     refused = sum(t.outcome == "refused" for t in trials)
     return text + (f", {refused} refused by the hub" if refused else "")
+
+
+# -- running servers ------------------------------------------------------------------
+
+_NONE = "-"
+
+
+def _state(pod: NotebookPod) -> str:
+    """The pod's state, and why when it is not up to date."""
+    fresh = pod.freshness
+    if fresh is None:
+        return "no record (not made by profilespawner, or by a version that did not record)"
+    if fresh.up_to_date is None:
+        return f"unknown: {', '.join(fresh.unknown)} invalid now"
+    if fresh.up_to_date:
+        return "up to date"
+    reasons = [
+        f"{source} {what}"
+        for what, sources in (("changed", fresh.changed), ("gone", fresh.gone), ("added", fresh.added))
+        for source in sources
+    ]
+    return f"stale: {', '.join(reasons)}"
+
+
+def format_pods(pods: Sequence[NotebookPod], *, namespace: str) -> str:
+    """The notebook pods as a table: one line each, the state last."""
+    if not pods:
+        return f"{namespace}: no notebook pods\n"
+    header = ("POD", "USER", "SERVER", "SIZE", "GPU TYPE", "PROFILES", "STATE")
+    rows = []
+    for pod in pods:
+        record = pod.provenance
+        rows.append(
+            (
+                pod.name,
+                pod.user or _NONE,
+                pod.server or _NONE,
+                (record.size if record else None) or _NONE,
+                (record.gpu_type if record else None) or _NONE,
+                ", ".join(record.profiles) if record and record.profiles else _NONE,
+                _state(pod),
+            )
+        )
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]])
+        for row in (header, *rows)
+    ]
+    return "\n".join(lines) + "\n"

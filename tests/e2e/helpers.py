@@ -3,11 +3,15 @@ Secret, the canaries no log may contain -- and helpers its tests share."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .stack import LocalStack
 
 #: user -> JupyterHub groups; each test uses its own users.
 USERS = {
@@ -16,6 +20,7 @@ USERS = {
     "frank": [],  # ConfigMap edits
     "gina": ["data-science"],  # broken ConfigMap
     "hal": [],  # browser
+    "pat": ["data-science"],  # provenance
     # placement on the Nodes of tests/e2e/nodes.yaml (test_placement.py)
     "ivy": ["placement"],
     "jay": ["placement"],
@@ -163,3 +168,12 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> N
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def log_in(page: Any, stack: LocalStack, user: str) -> None:
+    """Log ``user`` in to the hub in a browser ``page`` (Playwright)."""
+    page.goto(f"{stack.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", stack.password)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(r"/hub/(home|spawn)"))

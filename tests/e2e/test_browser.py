@@ -8,16 +8,8 @@ import re
 import time
 from typing import Any
 
-from .helpers import START_TIMEOUT
+from .helpers import START_TIMEOUT, log_in
 from .stack import LocalStack
-
-
-def log_in(page: Any, stack: LocalStack, user: str) -> None:
-    page.goto(f"{stack.url}/hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", stack.password)
-    page.click("#login_submit")
-    page.wait_for_url(re.compile(r"/hub/(home|spawn)"))
 
 
 def test_pick_a_size_and_land_in_the_server(stack: LocalStack, page: Any) -> None:

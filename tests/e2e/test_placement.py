@@ -49,6 +49,8 @@ def test_a_gpu_type_lands_on_its_gpu_pool(
         (t["key"], t.get("value")) for t in pod["spec"]["tolerations"] if t["key"] == "example.com/gpu-model"
     }
     assert model == {("example.com/gpu-model", gpu_type)}, "only the picked type's tolerations"
+    record = pod["metadata"]["annotations"]
+    assert (record["profilespawner/size"], record["profilespawner/gpu-type"]) == ("GPU", gpu_type)
     assert pod["status"]["phase"] == "Running"
 
 

@@ -1,5 +1,6 @@
-"""Helpers for the ConfigMap integration tests: edit ConfigMaps through the API,
-poll a spawn's profiles against a deadline, read the API server's metrics."""
+"""Helpers for the integration tests: edit ConfigMaps through the API, poll a
+spawn's profiles against a deadline, read the API server's metrics, and the
+Roles the docs give."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.controlplane.harness import ControlPlane
 ROOT = Path(__file__).resolve().parents[2]
 JSP07 = ROOT / "tests" / "unit" / "data" / "jsp07" / "example-configmap.yaml"
 RBAC_DOC = ROOT / "docs" / "rbac.md"
+CLI_DOC = ROOT / "docs" / "cli.md"
 KEY = "jupyterhub-singleuser-profiles.yaml"
 LABELS = {"jupyterhub": "singleuser-profiles"}
 CHANGE_DEADLINE = 2.0  # seconds for a change to reach the next spawn
@@ -129,6 +131,16 @@ def documented_roles() -> list[list[dict[str, Any]]]:
             if isinstance(doc, dict) and (doc.get("kind") == "Role" or set(doc) == {"rules"}):
                 found.append(doc["rules"])
     return found
+
+
+def cli_role() -> list[dict[str, Any]]:
+    """The rules of the Role docs/cli.md gives for the command's cluster options."""
+    for block in re.findall(r"```yaml\n(.*?)```", CLI_DOC.read_text(), flags=re.S):
+        for doc in YAML(typ="safe").load_all(block):
+            if isinstance(doc, dict) and doc.get("kind") == "Role":
+                rules: list[dict[str, Any]] = doc["rules"]
+                return rules
+    raise AssertionError("docs/cli.md shows no Role")
 
 
 async def who(spawner: Any) -> list[tuple[str, str]]:

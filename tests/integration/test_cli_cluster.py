@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from tests.controlplane.harness import ControlPlane
+from tests.integration.helpers import cli_role
 from tests.support import Result, RunCli, load_yaml, notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI_DOC = ROOT / "docs" / "cli.md"
 KEY = "jupyterhub-singleuser-profiles.yaml"
 LABELS = {"jupyterhub": "singleuser-profiles"}
 SPARK = "quay.io/thoth-station/s2i-spark-notebook:3.6"
@@ -69,16 +68,6 @@ def who(value: str, name: str = "p", **fields: Any) -> str:
     return json.dumps({"profiles": [profile]})
 
 
-def documented_role() -> list[dict[str, Any]]:
-    """The rules of the Role docs/cli.md gives for the cluster options."""
-    for block in re.findall(r"```yaml\n(.*?)```", CLI_DOC.read_text(), flags=re.S):
-        for doc in YAML(typ="safe").load_all(block):
-            if isinstance(doc, dict) and doc.get("kind") == "Role":
-                rules: list[dict[str, Any]] = doc["rules"]
-                return rules
-    raise AssertionError("docs/cli.md shows no Role")
-
-
 class Cluster:
     """The test's namespace: ConfigMaps, policies, and kubeconfigs for the command."""
 
@@ -115,7 +104,7 @@ class Cluster:
     def kubeconfig(self, rules: list[dict[str, Any]] | None = None, name: str = "check") -> str:
         """A kubeconfig whose token is a ServiceAccount's bound to ``rules``
         (default: the documented Role); its context's namespace is the test's."""
-        token = self.cp.service_account_token(self.namespace, name, rules=rules or documented_role())
+        token = self.cp.service_account_token(self.namespace, name, rules=rules or cli_role())
         path = self.cp.write_kubeconfig(
             self.tmp_path / f"{name}.kubeconfig", token=token, namespace=self.namespace
         )
@@ -158,9 +147,9 @@ def profiles(tmp_path: Path) -> str:
 
 
 def test_the_documented_role_is_what_the_options_need() -> None:
-    assert documented_role() == [
+    assert cli_role() == [
         {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]},
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "list"]},
     ]
 
 
@@ -404,7 +393,7 @@ def test_server_dry_run_reports_invalid_fields(
 def test_server_dry_run_needs_create_on_pods(
     cli: Callable[..., Result], cluster: Cluster, namespace: str, profiles: str
 ) -> None:
-    read_only = cluster.kubeconfig(documented_role()[:1], "reader")
+    read_only = cluster.kubeconfig(cli_role()[:1], "reader")
     result = cli("validate", profiles, "--configmaps", "--server-dry-run", "--kubeconfig", read_only)
     assert (result.returncode, result.stdout) == (3, "")
     assert result.stderr.startswith(

@@ -164,7 +164,29 @@ def test_tolerations_selector_labels_annotations_merge_into_the_pod() -> None:
     ]
     assert pod["spec"]["nodeSelector"] == {"pool": "users", "disk": "ssd"}
     assert pod["metadata"]["labels"] == {"component": "singleuser-server", "team": "x"}
-    assert pod["metadata"]["annotations"] == {"note": "y"}
+    assert pod["metadata"]["annotations"] == {
+        "note": "y",
+        "profilespawner/profiles": "[]",
+        "profilespawner/sources": "[]",
+    }
+
+
+def test_the_record_is_the_only_annotation_under_its_prefix() -> None:
+    """KubeSpawner's extra_annotations may use the prefix (no profile may):
+    they never pass for the record."""
+    pod = base_pod()
+    pod["metadata"]["annotations"] = {
+        "note": "kubespawner",
+        "profilespawner/size": "Huge",
+        "profilespawner/profiles": '["forged"]',
+    }
+    pod = apply(pod, PodSettings(annotations={"team": "x"}))
+    assert pod["metadata"]["annotations"] == {
+        "note": "kubespawner",
+        "team": "x",
+        "profilespawner/profiles": "[]",
+        "profilespawner/sources": "[]",
+    }
 
 
 def test_a_toleration_kubespawner_gives_already_is_not_added_again() -> None:
@@ -346,14 +368,34 @@ def apply_on(pod: Any, settings: PodSettings = EVERYTHING) -> Any:
 
 
 @pytest.mark.parametrize("form", ["model", "json"])
-async def test_a_resolution_that_sets_nothing_gives_back_the_very_pod(form: str, make_spawner: Any) -> None:
+async def test_a_resolution_that_sets_nothing_changes_only_the_annotations(
+    form: str, make_spawner: Any
+) -> None:
+    """SPEC §8 wants the record on every pod, even one no profile changes:
+    ``metadata.annotations`` is new, every other object is the very one
+    KubeSpawner built."""
     pod = await kubespawner_pod(make_spawner)
     if form == "json":
         pod = to_json(pod)
+    before = to_json(pod)
     profile = Profile(name="empty", source="s", index=0)
-    assert (
-        apply_resolution(pod, Resolution(settings=PodSettings(), profiles=(profile,)), expand=expand) is pod
-    )
+    resolution = Resolution(settings=PodSettings(), profiles=(profile,))
+    result = apply_resolution(pod, resolution, expand=expand)
+
+    assert to_json(pod) == before
+    after = to_json(result)
+    assert after["metadata"].pop("annotations") == {
+        **before["metadata"].pop("annotations"),
+        "profilespawner/profiles": '["empty"]',
+        "profilespawner/sources": "[]",
+    }
+    assert after == before
+    get = (lambda obj, key: obj[key]) if form == "json" else getattr
+    assert get(result, "spec") is get(pod, "spec")
+    meta, old_meta = get(result, "metadata"), get(pod, "metadata")
+    assert get(meta, "labels") is get(old_meta, "labels")
+    # applying again gives back the very pod: the record is there already
+    assert apply_resolution(result, resolution, expand=expand) is result
 
 
 @pytest.mark.parametrize(
@@ -508,11 +550,13 @@ def as_installed_hub_builds_it(golden: dict[str, Any], spawner: Any) -> dict[str
 
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
-async def test_golden_pod(case: str, make_spawner: Any) -> None:
+async def test_golden_pod(case: str, make_spawner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = GOLDEN / case
     spec = load(folder / "case.yaml")
+    # A relative path, so that the pod's record of its sources is the same in every checkout.
+    monkeypatch.chdir(folder)
     spawner = make_spawner(
-        [str(folder / "profiles.yaml")],
+        ["profiles.yaml"],
         user=spec["user"],
         groups=spec["groups"],
         image=spec["image"],

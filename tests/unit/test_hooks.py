@@ -1,4 +1,6 @@
-"""The modify_pod_hook for plain KubeSpawner: the same pods as ProfileKubeSpawner, the same refusals."""
+"""The hooks for plain KubeSpawner (options_form, options_from_form,
+pre_spawn_hook, modify_pod_hook): the same form, the same refusals and the
+same pods as ProfileKubeSpawner, which is built on the same functions."""
 
 from __future__ import annotations
 
@@ -9,11 +11,35 @@ import pytest
 from kubespawner import KubeSpawner
 from tornado import web
 
-from profilespawner import apply_pod_profile
+from profilespawner import (
+    apply_pod_profile,
+    options_form,
+    options_from_form,
+    pre_spawn_hook,
+)
 from profilespawner.errors import UserOptionError
 from profilespawner.kubemodel import to_json
+from tests.support import rewrite
 
 GOLDEN = Path(__file__).parent / "golden"
+
+#: Plain KubeSpawner with every hook, as docs/configuration.md sets it up.
+HOOKS = dict(
+    spawner_class=KubeSpawner,
+    options_form=options_form,
+    options_from_form=options_from_form,
+    pre_spawn_hook=pre_spawn_hook,
+    modify_pod_hook=apply_pod_profile,
+)
+
+
+async def hooked_pod(spawner: Any) -> dict[str, Any]:
+    """The pod KubeSpawner sends, as JupyterHub and KubeSpawner's start make
+    it: pre_spawn_hook, load_user_options, get_pod_manifest, modify_pod_hook."""
+    await spawner.run_pre_spawn_hook()
+    await spawner.load_user_options()
+    pod = await spawner.get_pod_manifest()
+    return to_json(await spawner.modify_pod_hook(spawner, pod))  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir()))
@@ -32,6 +58,7 @@ async def test_hook_on_plain_kubespawner_gives_the_same_pod(
     await plain.load_user_options()
     hooked = to_json(await apply_pod_profile(plain, await plain.get_pod_manifest()))
     assert hooked == ours
+    assert await hooked_pod(make_spawner(files, **kwargs, **{**spec["kubespawner"], **HOOKS})) == ours
 
 
 async def test_the_hook_returns_the_kind_of_pod_it_gets(spawn_profiles: str, make_spawner: Any) -> None:
@@ -73,3 +100,131 @@ async def test_the_hook_answers_an_unknown_size_with_http_400(spawn_profiles: st
     assert info.value.status_code == 400
     assert isinstance(info.value.__cause__, UserOptionError)
     assert "choose one of: 'Default', 'Small', 'Large'" in info.value.jupyterhub_message
+
+
+# -- the form and the check of plain KubeSpawner with the hooks ------------------------
+
+FORM_PROFILES = """\
+sizes:
+- name: Small
+  resources: {requests: {cpu: "1"}, limits: {cpu: "2"}}
+- name: Large
+  groups: [data-science]
+- name: GPU
+  groups: [ml]
+  gpu: 1
+gpuTypes:
+- {type: t4, description: NVIDIA T4}
+"""
+
+PROFILE_LIST = [
+    {"display_name": "Python", "slug": "py", "kubespawner_override": {"image": "python:3"}},
+    {
+        "display_name": "Sized",
+        "slug": "sized",
+        "profile_options": {
+            "size": {"display_name": "Size", "choices": {"l": {"display_name": "L"}}},
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("groups", [[], ["data-science"], ["ml"]], ids=["nobody", "data-science", "ml"])
+@pytest.mark.parametrize("profile_list", [[], PROFILE_LIST], ids=["no-profile-list", "profile-list"])
+async def test_the_same_form_as_profilekubespawner(
+    make_spawner: Any, write_yaml: Any, groups: list[str], profile_list: list[Any]
+) -> None:
+    files = [write_yaml(FORM_PROFILES)]
+    options = {"size": "Small"}
+    ours = make_spawner(files, groups=groups, profile_list=profile_list, user_options=options)
+    hooked = make_spawner(files, groups=groups, profile_list=profile_list, user_options=options, **HOOKS)
+    form = await hooked.get_options_form()
+    assert form == await ours.get_options_form()
+    assert '<option value="Small" selected>' in form
+    if profile_list:  # KubeSpawner's own form, still shown, first
+        assert form.index('value="py"') < form.index('name="size"')
+
+
+@pytest.mark.parametrize(
+    "formdata",
+    [
+        {"size": ["Small"], "gpu_type": [""]},
+        {"size": [""], "gpu_type": ["t4"]},
+        {},
+        {"profile": ["py"], "size": ["Small"]},
+        {"profile": ["sized"], "profile-option-sized--size": ["l"], "size": [""]},
+    ],
+    ids=["size", "gpu-type", "nothing", "profile-and-size", "kubespawners-size"],
+)
+async def test_the_same_user_options_from_the_form(
+    make_spawner: Any, write_yaml: Any, formdata: dict[str, list[str]]
+) -> None:
+    files = [write_yaml(FORM_PROFILES)]
+    ours = make_spawner(files, profile_list=PROFILE_LIST)
+    hooked = make_spawner(files, profile_list=PROFILE_LIST, **HOOKS)
+    assert hooked.run_options_from_form(formdata) == ours.run_options_from_form(formdata)
+    # a spawn by the query arguments of /hub/spawn: JupyterHub passes no spawner
+    assert hooked.options_from_query(formdata) == ours.options_from_query(formdata)
+
+
+async def test_our_choice_replacing_kubespawners_option_is_the_same_400(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    files = [write_yaml(FORM_PROFILES)]
+    formdata = {"profile": ["sized"], "profile-option-sized--size": ["l"], "size": ["Small"]}
+    answers = []
+    for spawner in (
+        make_spawner(files, profile_list=PROFILE_LIST),
+        make_spawner(files, profile_list=PROFILE_LIST, **HOOKS),
+    ):
+        with pytest.raises(web.HTTPError) as info:
+            spawner.run_options_from_form(formdata)
+        answers.append((info.value.status_code, info.value.jupyterhub_message))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400 and "has its own 'size' option" in answers[0][1]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"size": "Large"}, {"size": "Huge"}, {"size": ["Small"]}, {"gpu_type": "h100"}],
+    ids=["size-of-another-group", "undefined-size", "size-not-a-string", "undefined-gpu-type"],
+)
+async def test_the_pre_spawn_hook_refuses_with_the_same_400_before_anything_is_created(
+    make_spawner: Any, write_yaml: Any, options: dict[str, Any]
+) -> None:
+    files = [write_yaml(FORM_PROFILES)]
+    ours = make_spawner(files, user_options=options)
+    with pytest.raises(web.HTTPError) as expected:
+        await ours.load_user_options()  # what ProfileKubeSpawner's start does first
+    hooked = make_spawner(files, user_options=options, **HOOKS)
+    with pytest.raises(web.HTTPError) as info:
+        await hooked.run_pre_spawn_hook()  # before JupyterHub calls start
+    assert info.value.status_code == expected.value.status_code == 400
+    assert info.value.jupyterhub_message == expected.value.jupyterhub_message
+    assert isinstance(info.value.__cause__, UserOptionError)
+
+
+async def test_the_pre_spawn_hook_sees_the_image_of_the_chosen_profile_list_entry(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    files = [write_yaml("profiles: [{name: py, images: ['python:3'], env: [{name: PY, value: 'yes'}]}]")]
+    spawner = make_spawner(files, profile_list=PROFILE_LIST, user_options={"profile": "py"}, **HOOKS)
+    await spawner.run_pre_spawn_hook()
+    assert spawner.image == "python:3"
+    pod = await hooked_pod(spawner)
+    assert {"name": "PY", "value": "yes"} in pod["spec"]["containers"][0]["env"]
+    assert pod["metadata"]["annotations"]["profilespawner/profiles"] == '["py"]'
+
+
+async def test_the_hooked_pod_gets_what_the_pre_spawn_hook_checked(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    path = write_yaml(FORM_PROFILES)
+    spawner = make_spawner([path], user_options={"size": "Small"}, **HOOKS)
+    await spawner.run_pre_spawn_hook()
+    # KubeSpawner now creates the PVC; meanwhile the size goes away.
+    rewrite(path, "profiles: [{name: a}]")
+    await spawner.load_user_options()
+    pod = to_json(await apply_pod_profile(spawner, await spawner.get_pod_manifest()))
+    assert pod["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "2"
+    assert pod["metadata"]["annotations"]["profilespawner/size"] == "Small"

@@ -37,6 +37,7 @@ from kubespawner.clients import shared_client
 
 from profilespawner import ProfileKubeSpawner, apply_pod_profile
 from profilespawner.kubemodel import to_json
+from tests.support import content_version
 
 PROFILES = """\
 profiles:
@@ -519,9 +520,29 @@ async def test_a_hook_that_edits_the_pod_changes_nothing_for_the_next_spawn(way:
     assert sent(await spawn(**config)) == clean
 
 
-async def test_with_no_profile_that_applies_the_very_pod_kubespawner_built_is_sent(
+def only_the_annotations_differ(sent: Any, built: Any, source: str) -> None:
+    """``sent`` is ``built`` with the record of SPEC §8 added to its annotations
+    (``source``, the only profile file): every other object is the very one
+    KubeSpawner built."""
+    version = content_version(source)
+    assert sent.spec is built.spec
+    assert sent.metadata.labels is built.metadata.labels
+    assert sent.metadata.annotations == {
+        **built.metadata.annotations,
+        "profilespawner/profiles": "[]",
+        "profilespawner/sources": json.dumps([{"source": source, "version": version}], separators=(",", ":")),
+    }
+    sent_json, built_json = to_json(sent), to_json(built)
+    sent_json["metadata"].pop("annotations")
+    built_json["metadata"].pop("annotations")
+    assert sent_json == built_json
+
+
+async def test_with_no_profile_that_applies_kubespawners_pod_is_sent_as_built_and_recorded(
     make_spawner: Any, write_yaml: Any
 ) -> None:
+    """SPEC §8 wins over keeping the very pod object: the record goes on every
+    pod; it is the only change."""
     files = [write_yaml(NOBODY)]
 
     class Recorder(KubeSpawner):  # type: ignore[misc]
@@ -536,11 +557,11 @@ async def test_with_no_profile_that_applies_the_very_pod_kubespawner_built_is_se
 
     spawner = make_spawner(files, spawner_class=Observed)
     await spawner.load_user_options()
-    assert await spawner.get_pod_manifest() is spawner.built
+    only_the_annotations_differ(await spawner.get_pod_manifest(), spawner.built, files[0])
 
     plain = make_spawner(files, spawner_class=KubeSpawner)
     pod = await plain.get_pod_manifest()
-    assert await apply_pod_profile(plain, pod) is pod
+    only_the_annotations_differ(await apply_pod_profile(plain, pod), pod, files[0])
 
 
 async def test_the_hook_leaves_the_pod_it_is_given_as_it_is(make_spawner: Any, write_yaml: Any) -> None:

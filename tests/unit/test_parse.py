@@ -250,6 +250,21 @@ BAD_DOCUMENTS = [
         "profiles: [{name: a, labels: {component: x}}]",
         ["labels: label 'component' is set by KubeSpawner and cannot be overridden"],
     ),
+    (
+        "label-profilespawner-reserved",
+        "profiles: [{name: a, labels: {profilespawner/size: x}}]",
+        ["labels: label 'profilespawner/size': keys under 'profilespawner/' are reserved"],
+    ),
+    (
+        "annotation-profilespawner-reserved",
+        "profiles: [{name: a, annotations: {profilespawner/profiles: '[]'}}]",
+        ["annotations: annotation 'profilespawner/profiles': keys under 'profilespawner/' are reserved"],
+    ),
+    (
+        "size-annotation-profilespawner-reserved",
+        "sizes: [{name: S, annotations: {profilespawner/sources: x}}]",
+        ["size 'S': annotations: annotation 'profilespawner/sources': keys under"],
+    ),
     ("label-key-invalid", "profiles: [{name: a, labels: {'-bad': x}}]", ["'-bad' is not a valid label key"]),
     (
         "annotation-key-invalid",

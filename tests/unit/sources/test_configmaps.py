@@ -70,7 +70,7 @@ async def test_named_and_labelled_is_parsed_once_at_the_named_position(
     )
     assert source.order() == ["hub/main", "hub/a", "hub/b"]
     assert names(source) == [["m"], ["a"], ["b"]]
-    assert sum("Loaded profile source hub/main" in r.message for r in caplog.records) == 1
+    assert sum("Loaded profile source hub/main (version 5)" in r.message for r in caplog.records) == 1
 
 
 async def test_label_removed_from_the_named_one_keeps_it(source: ConfigMapSource) -> None:
@@ -220,3 +220,19 @@ async def test_logs_never_show_configmap_values(
 async def test_source_needs_something_to_read(log: logging.Logger) -> None:
     with pytest.raises(ValueError, match="configmap_name or a label_selector"):
         ConfigMapSource(None, namespace="hub", configmap_name="", label_selector="", key=KEY, log=log)
+
+
+async def test_each_configmap_is_a_source_versioned_by_the_resource_version_in_use(
+    source: ConfigMapSource,
+) -> None:
+    """SPEC §8: ``namespace/name`` at the resourceVersion whose content is in
+    use -- after a rejected edit, the last valid one's."""
+    named, labelled = source._named, source._labelled
+    assert named is not None and labelled is not None
+    await source._replace(named, [configmap("main", "5", data={KEY: profiles_yaml("m")})])
+    await source._replace(labelled, [configmap("a", "7", data={KEY: profiles_yaml("a")})])
+    assert [s.sources for s in source.snapshot()] == [(("hub/main", "5"),), (("hub/a", "7"),)]
+    await source._apply(labelled, event("MODIFIED", "a", "9", "profiles: [{name: a, gpu: lots}]"))
+    assert [s.sources for s in source.snapshot()] == [(("hub/main", "5"),), (("hub/a", "7"),)]
+    await source._apply(labelled, event("MODIFIED", "a", "11", profiles_yaml("a2")))
+    assert [s.sources for s in source.snapshot()] == [(("hub/main", "5"),), (("hub/a", "11"),)]

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from profilespawner import SingleuserProfiles
+from profilespawner.model import SourceVersion
+from tests.support import content_version, rewrite
 
 
 def names(profile_set: Any) -> list[str]:
@@ -106,3 +108,27 @@ async def test_a_missing_file_is_not_an_error(tmp_path: Path, caplog: pytest.Log
     assert len(debug) == 1 and debug[0].levelname == "DEBUG"
     (tmp_path / "nope.yaml").write_text("profiles: [{name: now}]")
     assert names(await profiles.load_profiles()) == ["now"]
+
+
+async def test_each_file_is_a_source_versioned_by_the_content_in_use(
+    write_yaml: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SPEC §8: one entry per file, ``sha256:`` and 16 hex digits of what was
+    read; after a rejected edit, the version of the last valid content."""
+    caplog.set_level("INFO", logger="profilespawner")
+    first = write_yaml("profiles: [{name: one}]", "a.yaml")
+    second = write_yaml("sizes: [{name: S}]", "b.yaml")
+    missing = str(tmp_path / "missing.yaml")
+    profiles = SingleuserProfiles(files=[first, missing, second], configmap_name="", label_selector="")
+    valid = content_version(first)
+    assert (await profiles.load_profiles()).sources == (
+        SourceVersion(first, valid),
+        SourceVersion(second, content_version(second)),
+    )
+    assert f"Loaded profile source {first} (version {valid}): 1 profiles" in caplog.text
+
+    rewrite(first, "profiles: [{name: one, gpu: lots}]")
+    loaded = await profiles.load_profiles()
+    assert names(loaded) == ["one"]
+    assert loaded.sources[0] == SourceVersion(first, valid)
+    assert content_version(first) != valid
