@@ -36,7 +36,7 @@ from traitlets.config import Config
 
 from ._version import __version__
 from .errors import KubeApiError, KubeConfigError, ProfileError
-from .model import ProfileSet
+from .model import RANGE_KEYS, ProfileSet
 from .parse import load_schema
 from .sources.kubeapi import ClusterClient, connect
 from .tools.cluster import ClusterProfiles, read_configmaps
@@ -172,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     dry_run = validate.add_argument_group(
         "server-side dry run",
         "submit the pod of every spawn the profiles target (each listed user and group, and any "
-        "user; the configured image and each --image; no size and each size) to the API server "
-        "as a dry run, and report what it would reject; needs RBAC to create pods",
+        "user; the configured image and each --image; no size and each size, a size with ranges at "
+        "its min, default and max) to the API server as a dry run, and report what it would "
+        "reject; needs RBAC to create pods",
     )
     dry_run.add_argument(
         "--server-dry-run",
@@ -189,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="IMAGE",
         help="an example image to try as well (repeat); an images pattern no tried image "
         "matches is reported as untested",
+    )
+    _range_options(
+        dry_run,
+        "also try every size with a {key} range at this {what} (its other ranges at their defaults)",
     )
     dry_run.add_argument(
         "--max-combinations",
@@ -212,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     spawn.add_argument("--image", "-i", help="the notebook image (default: the configured/KubeSpawner one)")
     spawn.add_argument("--size", "-s", help="the size the user picks (user_options['size'])")
     spawn.add_argument("--gpu-type", help="the GPU type the user picks (user_options['gpu_type'])")
+    _range_options(spawn, "the {what} the user picks within the size's range (user_options['{key}'])")
 
     render = commands.add_parser(
         "render",
@@ -271,6 +277,20 @@ def build_parser() -> argparse.ArgumentParser:
     pods.set_defaults(configmaps=True)
     commands.add_parser("schema", help="print the JSON Schema of the profile format")
     return parser
+
+
+_RANGE_OPTIONS = (("cpu", "CPU", "cores or a quantity: 2, 1500m"), ("memory", "MEMORY", "a quantity: 8Gi"))
+
+
+def _range_options(parser: Any, text: str) -> None:
+    """``--cpu``, ``--memory``, ``--gpu``: values within a size's ranges."""
+    for key, metavar, what in (*_RANGE_OPTIONS, ("gpu", "N", "number of GPUs")):
+        parser.add_argument(f"--{key}", metavar=metavar, help=text.format(key=key, what=what))
+
+
+def _range_values(args: argparse.Namespace) -> dict[str, str]:
+    """The ``--cpu``/``--memory``/``--gpu`` given."""
+    return {key: value for key in RANGE_KEYS if (value := getattr(args, key, None)) is not None}
 
 
 # -- the hub's settings and the cluster ------------------------------------------------
@@ -384,8 +404,14 @@ def _invalid_configuration(error: TraitError) -> str:
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    if not args.server_dry_run and (args.images or args.max_combinations != MAX_COMBINATIONS):
-        raise _UsageError(f"{'--image' if args.images else '--max-combinations'} needs --server-dry-run")
+    if not args.server_dry_run:
+        needs = [f"--{key}" for key in _range_values(args)]
+        if args.images:
+            needs.insert(0, "--image")
+        if args.max_combinations != MAX_COMBINATIONS:
+            needs.append("--max-combinations")
+        if needs:
+            raise _UsageError(f"{needs[0]} needs --server-dry-run")
     hub = _hub(args)
     cluster = _cluster_settings(args, hub)
     files = _files(args, hub, cluster=cluster is not None and cluster.read_configmaps)
@@ -457,6 +483,7 @@ async def _ask_cluster(
             configmaps=query,
             dry_run=args.server_dry_run,
             images=args.images,
+            range_values=_range_values(args),
             max_combinations=args.max_combinations,
             config=with_kubespawner_namespace(hub.config, namespace),
             policy=hub.settings.policy,
@@ -545,6 +572,7 @@ def _preview(args: argparse.Namespace, prepared: _Prepared) -> Preview | int:
                 size=args.size,
                 gpu_type=args.gpu_type,
                 config=prepared.config,
+                **_range_values(args),
                 profile_sets=prepared.profile_sets,
             )
         )

@@ -17,7 +17,7 @@ The tree::
     │   ├── ProfileValidationError       parsed, but breaks the format, a Kubernetes rule or the policy
     │   │   └── ValidatorBugError        the validator itself failed on it: rejected all the same
     │   └── ProfileSpawnError            the profiles cannot be applied to this spawn
-    │       ├── UserOptionError          unknown or forbidden size / gpu_type (the hub answers 400)
+    │       ├── UserOptionError          a size / gpu_type / range value the user may not pick (400)
     │       └── ResourceConflictError    a resource request ends up above its limit
     ├── KubeApiError                     a request to the Kubernetes API failed (sources/kubeapi.py)
     │   └── WatchExpired                 410 Gone: the watch must list again
@@ -186,14 +186,18 @@ class ProfileSpawnError(ProfileError):
 
 
 class UserOptionError(ProfileSpawnError):
-    """The user asked for a size or GPU type that is not defined or not theirs.
+    """The user asked for a size or GPU type that is not defined or not theirs,
+    or for a value outside the ranges of their size.
 
-    ``allowed`` lists what this user may pick instead.
+    ``allowed`` lists what this user may pick instead (names of sizes or GPU
+    types); ``profile`` is the size whose range refused a value (``size 'X'``).
     """
 
-    def __init__(self, problem: str, *, allowed: tuple[str, ...] = (), field: str = "") -> None:
+    def __init__(
+        self, problem: str, *, allowed: tuple[str, ...] = (), field: str = "", profile: str = ""
+    ) -> None:
         self.allowed = allowed
-        super().__init__(problem, field=field)
+        super().__init__(problem, profile=profile, field=field)
 
 
 class ResourceConflictError(ProfileSpawnError):

@@ -32,11 +32,11 @@ from jupyterhub.utils import maybe_future
 from kubespawner import KubeSpawner
 
 from .errors import UserOptionError
-from .form import render_choices
+from .form import CHOICE_FIELDS, choices_from_form, is_choice_field, render_choices
 from .httperrors import http_error, refusals_as_http_errors
 from .model import NO_SIZE
 from .profiles import SingleuserProfiles, spawn_identity
-from .resolve import USER_OPTION_KEYS, Resolution, allowed_sizes, may_get_gpu
+from .resolve import Resolution, allowed_sizes, may_get_gpu
 
 if TYPE_CHECKING:
     FormData = dict[str, list[str]]
@@ -85,6 +85,7 @@ async def spawn_form(spawner: Any, base: Any) -> str:
         profile_set.gpu_types if may_get_gpu(profile_set, user=user, groups=groups) else {},
         selected_size=options.get("size"),
         selected_gpu_type=options.get("gpu_type"),
+        selected_values=options,
     )
     return f"{base or ''}{choices}"
 
@@ -93,21 +94,26 @@ def form_options(
     spawner: Any, formdata: FormData, kubespawners: Callable[[FormData], dict[str, Any]]
 ) -> dict[str, Any]:
     """``user_options`` from the spawn form: ``kubespawners`` (KubeSpawner's
-    parser) reads its fields, and ours (``size``, ``gpu_type``) are added --
-    unless the chosen ``profile_list`` entry has an option of that name, which
-    a choice of ours would replace: then a non-default choice is refused (400)."""
+    parser) reads its fields, and ours (``size``, ``gpu_type`` and the values
+    picked within the chosen size's ranges) are added -- unless the chosen
+    ``profile_list`` entry has an option of that name, which a choice of ours
+    would replace: then a non-default choice is refused (400)."""
     # KubeSpawner logs a warning for every field it does not know: not ours.
-    theirs = {k: v for k, v in formdata.items() if k not in USER_OPTION_KEYS}
+    theirs = {k: v for k, v in formdata.items() if not is_choice_field(k)}
     options = kubespawners(theirs)
-    for key in USER_OPTION_KEYS:
-        value = (formdata.get(key) or [""])[0]
+    for key, value in choices_from_form(formdata).items():
         if key in options:
             # An option of the chosen profile_list entry has this name: the
             # key is KubeSpawner's (see SingleuserProfiles.resolve).
-            if value not in ("", NO_SIZE):
+            if value != NO_SIZE:
+                leave = (
+                    "leave the field below at its default"
+                    if key in CHOICE_FIELDS
+                    else f"pick a size without a {key} range"
+                )
                 conflict = UserOptionError(
                     f"the chosen profile has its own {key!r} option, which this choice would "
-                    "replace; leave the field below at its default",
+                    f"replace; {leave}",
                     field=key,
                 )
                 user = spawner.user.name if spawner is not None else "a user"
@@ -115,7 +121,7 @@ def form_options(
                     "Refusing the spawn form of %s: %s", user, conflict
                 )
                 raise http_error(400, conflict)
-        elif value:
+        else:
             options[key] = value
     return options
 

@@ -73,7 +73,9 @@ class Setter(NamedTuple):
 
     ``position`` is a profile's index in its source (names may repeat).
     ``via`` says how the layer sets its values when that is not the field
-    itself: ``"range"`` for the values chosen within a size's ranges (SPEC §9).
+    itself: for a value chosen within a size's ranges (SPEC §9), ``"range"``,
+    the key and the value (``"range cpu: 12"``; a limit ``"range cpu: 12 ×
+    2"``, see :mod:`profilespawner.ranges`).
     """
 
     kind: SetterKind

@@ -6,13 +6,15 @@ checked and normalised by :mod:`profilespawner.parse`, so that merging and
 applying are dictionary work and golden manifests read like ``kubectl`` output.
 The constants here are the model's vocabulary, shared by the parser, the
 rules and the tools: the reserved size name, the default mount directory,
-the container profiles change, and the variables that mirror its resources.
+the container profiles change, the variables that mirror its resources, and
+the resources a size's ranges offer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -21,12 +23,15 @@ __all__ = [
     "MOUNT_FIELDS",
     "NOTEBOOK_CONTAINER",
     "NO_SIZE",
+    "RANGE_KEYS",
     "RESERVED_KEY_PREFIX",
     "RESOURCE_ENV",
     "GpuType",
     "PodSettings",
     "Profile",
     "ProfileSet",
+    "Range",
+    "RangeValues",
     "Size",
     "SourceVersion",
     "Who",
@@ -58,6 +63,10 @@ RESOURCE_ENV: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
+
+#: The resources a size's ``ranges`` may offer (SPEC §9), in the order they are
+#: shown, checked and recorded; each is also the ``user_options`` key that picks it.
+RANGE_KEYS = ("cpu", "memory", "gpu")
 
 #: Labels and annotations under this prefix are profilespawner's record of what
 #: a pod got (SPEC §8): no profile or size may set one.
@@ -116,14 +125,73 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Range:
+    """What a user may pick for one resource of a size: ``minimum <= default <=
+    maximum``, in the resource's unit (cores, bytes, GPUs), exact to the
+    precision Kubernetes keeps (1m of cpu, a byte, a whole GPU)."""
+
+    minimum: Decimal
+    maximum: Decimal
+    default: Decimal
+
+
+@dataclass(frozen=True)
 class Size:
-    """A preset the user picks at spawn time; applied after every matching profile."""
+    """A preset the user picks at spawn time; applied after every matching profile.
+
+    ``ranges`` (keys of :data:`RANGE_KEYS`, in that order) offer values the
+    user picks within; the limit of a chosen cpu or memory is the value times
+    ``limit_factor``.
+    """
 
     name: str
     source: str
     settings: PodSettings = field(default_factory=PodSettings)
     who: Who = field(default_factory=Who)
     description: str = ""
+    ranges: Mapping[str, Range] = field(default_factory=_empty)
+    limit_factor: Decimal = Decimal(1)
+
+
+class RangeValues(Mapping[str, str]):
+    """The values one spawn got within its size's ranges: key of
+    :data:`RANGE_KEYS` → canonical quantity (``"12"``, ``"1500m"``,
+    ``"40Gi"``, ``"2"``), in :data:`RANGE_KEYS` order.
+
+    Immutable and hashable, so that what determines a resolution can be a
+    dictionary key; equal to any mapping with the same items.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        given = dict(items)
+        self._items = tuple((key, given[key]) for key in RANGE_KEYS if key in given)
+        if len(self._items) != len(given):
+            raise ValueError(f"range keys are {', '.join(RANGE_KEYS)}")
+
+    def __getitem__(self, key: str) -> str:
+        for name, value in self._items:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RangeValues):
+            return self._items == other._items
+        return isinstance(other, Mapping) and dict(self._items) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"RangeValues({dict(self._items)!r})"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -28,7 +29,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEvent
 
-from . import k8srules, placeholders
+from . import k8srules, placeholders, quantities
 from .errors import (
     MAX_QUOTED,
     ProfileError,
@@ -42,11 +43,13 @@ from .model import (
     DEFAULT_MOUNT_PATH,
     MOUNT_FIELDS,
     NO_SIZE,
+    RANGE_KEYS,
     RESERVED_KEY_PREFIX,
     GpuType,
     PodSettings,
     Profile,
     ProfileSet,
+    Range,
     Size,
     Who,
 )
@@ -641,13 +644,82 @@ class _Checker:
             self.error([*path, "name"], "must not be empty")
         elif name == NO_SIZE:
             self.error([*path, "name"], f"{NO_SIZE!r} is reserved for 'no size'")
+        settings = self._settings(entry, path)
+        ranges = self._ranges(entry.get("ranges") or {}, [*path, "ranges"])
+        limit_factor = Decimal(1)
+        if entry.get("limit_factor") is not None:
+            # a YAML float is read back as written (1.5, not its binary approximation)
+            limit_factor = Decimal(str(entry["limit_factor"]))
+            self._limit_factor(limit_factor, entry.get("ranges") or {}, ranges, [*path, "limit_factor"])
+        for key in ranges:
+            replaced = [
+                f"{kind}.{key}" for kind in ("requests", "limits") if key in settings.resources.get(kind, {})
+            ]
+            if key == "gpu" and settings.gpu is not None:
+                replaced.append("gpu")
+            if replaced:
+                self.warn(
+                    [*path, "ranges", key],
+                    f"replaces this size's own {' and '.join(replaced)}: those are never used",
+                )
         return Size(
             name=name,
             source=self.source,
-            settings=self._settings(entry, path),
+            settings=settings,
             who=self._who(entry, path),
             description=entry.get("description", ""),
+            ranges=ranges,
+            limit_factor=limit_factor,
         )
+
+    def _ranges(self, ranges: dict[str, Any], path: list[str | int]) -> Mapping[str, Range]:
+        out: dict[str, Range] = {}
+        for key in RANGE_KEYS:
+            if key not in ranges:
+                continue
+            where = [*path, key]
+            spec = ranges[key]
+            amounts: dict[str, Decimal] = {}
+            for bound in ("min", "max", "default"):
+                if bound not in spec:
+                    continue
+                if key == "gpu":
+                    amounts[bound] = Decimal(int(spec[bound]))
+                    continue
+                text = self._quantity(spec[bound], [*where, bound])
+                try:
+                    amount = k8srules.parse_quantity(text)
+                except ValueError:
+                    continue  # reported by _quantity
+                if not 0 <= amount <= k8srules.MAX_QUANTITY:
+                    continue  # reported by _quantity
+                if not quantities.is_exact(key, amount):
+                    unit = "a whole number of millicores (1m)" if key == "cpu" else "a whole number of bytes"
+                    self.error([*where, bound], f"must be {unit}")
+                amounts[bound] = amount
+            if len(amounts) != len([b for b in ("min", "max", "default") if b in spec]):
+                continue
+            low, high = amounts["min"], amounts["max"]
+            default = amounts.get("default", low)
+            if low > high:
+                self.error(where, "min is above max")
+            elif not low <= default <= high:
+                self.error([*where, "default"], "must lie between min and max")
+            out[key] = Range(minimum=low, maximum=high, default=default)
+        return MappingProxyType(out)
+
+    def _limit_factor(
+        self, factor: Decimal, written: Mapping[str, Any], ranges: Mapping[str, Range], path: list[str | int]
+    ) -> None:
+        if not any(key in written for key in ("cpu", "memory")):
+            self.error(
+                path,
+                "applies to the cpu and memory chosen within 'ranges', and this size has no cpu or "
+                "memory range (a GPU's limit is its request)",
+            )
+        for key in ("cpu", "memory"):
+            if key in ranges and quantities.scaled(key, ranges[key].maximum, factor) > k8srules.MAX_QUANTITY:
+                self.error(path, f"makes the limit of the largest {key} out of range (at most 2^63-1)")
 
     def _who(self, entry: dict[str, Any], path: list[str | int]) -> Who:
         for key in ("users", "groups"):

@@ -415,8 +415,8 @@ class SingleuserProfiles(SingletonConfigurable):
         :class:`~profilespawner.errors.ConfigMapsUnavailableError` when the
         ConfigMaps cannot be listed with ``on_api_unavailable = "fail"``. A
         ``user_options`` key that KubeSpawner's ``profile_list`` reads for this
-        spawn (a ``profile_options`` entry named ``size``) is KubeSpawner's,
-        not a profilespawner choice.
+        spawn (a ``profile_options`` entry named ``size``, ``cpu``, ...) is
+        KubeSpawner's, not a profilespawner choice.
         """
         user, groups, image = spawn_identity(spawner)
         profile_set = await self.load_profiles(spawner)
@@ -531,9 +531,10 @@ async def kubespawner_option_keys(spawner: Any) -> frozenset[str]:
 
 
 async def user_choices(spawner: Any) -> dict[str, Any]:
-    """``size`` and ``gpu_type`` from ``user_options``, unless KubeSpawner's
-    chosen ``profile_list`` entry has a ``profile_options`` entry of that name:
-    then the key is KubeSpawner's, and this spawn has no such choice of ours."""
+    """The choices of ``user_options`` (``size``, ``gpu_type``, and the range
+    values ``cpu``, ``memory``, ``gpu``), unless KubeSpawner's chosen
+    ``profile_list`` entry has a ``profile_options`` entry of that name: then
+    the key is KubeSpawner's, and this spawn has no such choice of ours."""
     options = spawner.user_options or {}
     if not any(key in options for key in USER_OPTION_KEYS):
         return {}

@@ -1,9 +1,10 @@
 """From a profile set and one spawn's facts to the settings that spawn gets.
 
-Pure: matching profiles in precedence order, then the chosen size, merged
-(:mod:`.merge`), then the GPU types' tolerations when the spawn gets a GPU.
-The user-facing choices (``size``, ``gpu_type``) are checked here, so an
-unknown or forbidden choice fails before anything is created. A
+Pure: matching profiles in precedence order, then the chosen size and the
+values picked within its ranges (:mod:`.ranges`), merged (:mod:`.merge`),
+then the GPU types' tolerations when the spawn gets a GPU. The user-facing
+choices (``size``, ``gpu_type``, ``cpu``, ``memory``, ``gpu``) are checked
+here, so an unknown or forbidden choice fails before anything is created. A
 :class:`Resolution` carries the merge's record of who set each item: what
 ``explain`` shows and what the pod's provenance is made of, with the
 sources (and their versions) of the profile set it was resolved from.
@@ -18,24 +19,35 @@ from typing import Any
 from .errors import UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import Layer, Record, Setter, add_tolerations, merge
-from .model import JSON, NO_SIZE, GpuType, PodSettings, Profile, ProfileSet, Size, SourceVersion
+from .model import (
+    JSON,
+    NO_SIZE,
+    GpuType,
+    PodSettings,
+    Profile,
+    ProfileSet,
+    RangeValues,
+    Size,
+    SourceVersion,
+)
+from .ranges import choose, range_layers
 
 __all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
 
-#: The ``user_options`` keys of the choices a user makes (SPEC §7), and the
-#: names of the spawn form's fields that set them.
-USER_OPTION_KEYS = ("size", "gpu_type")
+#: The ``user_options`` keys of the choices a user makes (SPEC §7, §9).
+USER_OPTION_KEYS = ("size", "gpu_type", "cpu", "memory", "gpu")
 
 
 @dataclass(frozen=True)
 class Resolution:
     """What one spawn gets, and where it came from.
 
-    ``settings`` are the matching ``profiles`` and the chosen ``size``,
-    merged. When they give a GPU, ``gpu_types`` are the GPU types whose
-    tolerations the pod gets (the one the user chose, ``gpu_type``, else every
-    one) and ``gpu_tolerations`` those of their tolerations that ``settings``
-    does not already give. ``record`` says who set each item of ``settings``
+    ``settings`` are the matching ``profiles``, the chosen ``size`` and the
+    values chosen within its ranges, ``range_values``, merged. When they
+    give a GPU, ``gpu_types`` are the GPU types whose tolerations the pod
+    gets (the one the user chose, ``gpu_type``, else every one) and
+    ``gpu_tolerations`` those of their tolerations that ``settings`` does not
+    already give. ``record`` says who set each item of ``settings``
     and of ``gpu_tolerations`` (:class:`~profilespawner.merge.Record`).
     ``sources`` are the sources of the profile set it was resolved from, with
     the versions of their content, in precedence order; ``budgets`` the names
@@ -50,13 +62,17 @@ class Resolution:
     gpu_types: tuple[str, ...] = ()
     gpu_type: str | None = None
     record: Record = field(default_factory=Record)
+    range_values: RangeValues = field(default_factory=RangeValues)
     sources: tuple[SourceVersion, ...] = ()
     budgets: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """Profile and size names, for logs and progress messages (no values)."""
+        """Profile and size names (and the range values), for logs and progress
+        messages; never an env value."""
         names = ", ".join(quote(p.name) for p in self.profiles) or "none"
         size = quote(self.size.name) if self.size else "none"
+        if self.range_values:
+            size += f" ({', '.join(f'{k} {v}' for k, v in self.range_values.items())})"
         return f"profiles {names}; size {size}"
 
 
@@ -67,13 +83,15 @@ def allowed_sizes(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) 
 
 
 def may_get_gpu(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) -> bool:
-    """Whether some profile for ``user`` (with any image) or a size they may pick gives a GPU.
+    """Whether some profile for ``user`` (with any image) or a size they may
+    pick gives a GPU, or may give one within its ranges.
 
     The spawn form offers the GPU types only then.
     """
     group_set = frozenset(groups)
     return any(p.settings.gpu for p in profile_set.profiles if is_for(p.who, user, group_set)) or any(
-        s.settings.gpu for s in allowed_sizes(profile_set, user=user, groups=group_set)
+        s.settings.gpu or ("gpu" in s.ranges and s.ranges["gpu"].maximum > 0)
+        for s in allowed_sizes(profile_set, user=user, groups=group_set)
     )
 
 
@@ -121,23 +139,33 @@ def resolve(
     image: str,
     size: Any = None,
     gpu_type: Any = None,
+    cpu: Any = None,
+    memory: Any = None,
+    gpu: Any = None,
 ) -> Resolution:
     """Merge everything that applies to this spawn.
 
-    ``size`` and ``gpu_type`` come from ``user_options`` unchecked; a choice that
-    is not defined or not allowed for the user raises :class:`UserOptionError`.
+    ``size``, ``gpu_type`` and the range values ``cpu``, ``memory`` and
+    ``gpu`` come from ``user_options`` unchecked; a choice that is not
+    defined or not allowed for the user raises :class:`UserOptionError`.
     """
     group_set = frozenset(groups)
     chosen_size = _choose_size(profile_set, size, user, group_set)
     chosen_type = _choose_gpu_type(profile_set, gpu_type)
+    values = choose(
+        chosen_size,
+        {"cpu": cpu, "memory": memory, "gpu": gpu},
+        offered=lambda: allowed_sizes(profile_set, user=user, groups=group_set),
+    )
     profiles = matching_profiles(profile_set.profiles, user=user, groups=group_set, image=image)
     layers = [Layer(Setter.of(p), p.settings) for p in profiles]
     if chosen_size is not None:
         layers.append(Layer(Setter.of(chosen_size), chosen_size.settings))
+        layers.extend(range_layers(chosen_size, values))
     merged = merge(layers)
-    gpu = merged.settings.gpu
+    gets_gpu = bool(merged.settings.gpu)
     # A GPU gets the tolerations of the chosen type, else of every type (SPEC §6).
-    types = ([chosen_type] if chosen_type else list(profile_set.gpu_types.values())) if gpu else []
+    types = ([chosen_type] if chosen_type else list(profile_set.gpu_types.values())) if gets_gpu else []
     gpu_tolerations, record = add_tolerations(merged, [(Setter.of(t), t.tolerations) for t in types])
     return Resolution(
         settings=merged.settings,
@@ -145,7 +173,8 @@ def resolve(
         size=chosen_size,
         gpu_tolerations=gpu_tolerations,
         gpu_types=tuple(t.type for t in types),
-        gpu_type=chosen_type.type if chosen_type and gpu else None,
+        gpu_type=chosen_type.type if chosen_type and gets_gpu else None,
         record=record,
+        range_values=values,
         sources=profile_set.sources,
     )

@@ -14,7 +14,7 @@ target. Every request goes through :mod:`profilespawner.sources.kubeapi`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -101,6 +101,7 @@ async def server_dry_run(
                 image=combination.image,
                 size=combination.size,
                 config=config,
+                **dict(combination.values),
                 profile_sets=profile_sets,
             )
         except ProfileError as e:
@@ -162,6 +163,7 @@ async def check_cluster(
     configmaps: ConfigMapSettings | None,
     dry_run: bool,
     images: Sequence[str] = (),
+    range_values: Mapping[str, str] = {},
     max_combinations: int,
     config: Config | None,
     policy: Policy = DEFAULT_POLICY,
@@ -169,7 +171,7 @@ async def check_cluster(
     """Read the profile ConfigMaps of ``namespace`` (with ``configmaps``), then,
     with ``dry_run``, try the pod of every spawn the files' and ConfigMaps'
     valid profiles target (:func:`~profilespawner.tools.targets.combinations`
-    with ``images``), at most ``max_combinations`` of them.
+    with ``images`` and ``range_values``), at most ``max_combinations`` of them.
 
     Raises :class:`~profilespawner.errors.KubeApiError` when the cluster
     cannot be asked and ``traitlets.TraitError`` for an invalid configuration.
@@ -193,7 +195,7 @@ async def check_cluster(
         return ClusterCheck(namespace, read, skipped=True)
     profile_sets = [r.profile_set for r in reports if r.profile_set is not None]
     profile_set = ProfileSet.combine(profile_sets)
-    tries = combinations(profile_set, images=images)
+    tries = combinations(profile_set, images=images, range_values=range_values)
     if len(tries) > max_combinations:
         return ClusterCheck(namespace, read, too_many=len(tries))
     trials = await server_dry_run(

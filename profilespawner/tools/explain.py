@@ -1,8 +1,9 @@
 """Why a spawn gets what it gets: which profiles matched, and who set each field.
 
 From a :class:`~profilespawner.model.ProfileSet` and one spawn's facts (user,
-groups, image, size, GPU type) to an :class:`Explanation` -- a verdict with
-reasons for every profile, the chosen size, and for every field of the
+groups, image, size, GPU type, values within the size's ranges) to an
+:class:`Explanation` -- a verdict with reasons for every profile, the chosen
+size and the values it got within its ranges, and for every field of the
 result (each env var, resource, toleration, selector key, volume, label,
 annotation, the GPU count) the profile, size or gpuType that set it and the
 earlier ones it replaced. Nothing here decides: the resolution is the
@@ -22,13 +23,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import quantities
 from ..k8srules import toleration_identity
 from ..match import image_reason, who_reason
 from ..merge import Origin, Setter
 from ..model import JSON, MOUNT_FIELDS, NO_SIZE, NOTEBOOK_CONTAINER, RESOURCE_ENV, ProfileSet
 from ..resolve import Resolution, allowed_sizes, resolve
 
-__all__ = ["KUBESPAWNER", "Explanation", "FieldOrigin", "Verdict", "explain", "setter_labels"]
+__all__ = [
+    "KUBESPAWNER",
+    "Explanation",
+    "FieldOrigin",
+    "RangeChoice",
+    "Verdict",
+    "explain",
+    "range_choices",
+    "setter_labels",
+]
 
 #: ``FieldOrigin.set_by`` of what KubeSpawner (or JupyterHub) set, not a profile.
 KUBESPAWNER = "KubeSpawner"
@@ -66,6 +77,35 @@ class FieldOrigin:
 
 
 @dataclass(frozen=True)
+class RangeChoice:
+    """The value a spawn got within one range of its size, and that range
+    (canonical quantities: ``12``, ``2Gi``)."""
+
+    key: str
+    value: str
+    minimum: str
+    maximum: str
+    default: str
+
+
+def range_choices(resolution: Resolution) -> tuple[RangeChoice, ...]:
+    """The values ``resolution`` got within its size's ranges, with the ranges."""
+    size = resolution.size
+    if size is None:
+        return ()
+    return tuple(
+        RangeChoice(
+            key,
+            value,
+            quantities.canonical(key, size.ranges[key].minimum),
+            quantities.canonical(key, size.ranges[key].maximum),
+            quantities.canonical(key, size.ranges[key].default),
+        )
+        for key, value in resolution.range_values.items()
+    )
+
+
+@dataclass(frozen=True)
 class Explanation:
     """Everything :func:`explain` found out about one spawn."""
 
@@ -80,6 +120,8 @@ class Explanation:
     gpu_set_by: str
     gpu_types: tuple[str, ...]
     origins: tuple[FieldOrigin, ...]
+    ranges: tuple[RangeChoice, ...] = ()
+    limit_factor: str = "1"
 
     def of(self, field: str) -> tuple[FieldOrigin, ...]:
         """The origins of one field, in result order."""
@@ -89,8 +131,8 @@ class Explanation:
 def setter_labels(profile_set: ProfileSet, *, gpu: int | None = None) -> Callable[[Setter], str]:
     """How a :class:`~profilespawner.merge.Setter` reads: ``profile 'X'`` (with
     its source and position when another profile has the same name),
-    ``size 'X'``, ``gpuType 'X' (gpu: N)``, and ``(range)`` or another ``via``
-    after it."""
+    ``size 'X'``, ``gpuType 'X' (gpu: N)``, and its ``via`` after it:
+    ``size 'Custom' (range cpu: 12)``."""
     counts = Counter(p.name for p in profile_set.profiles)
 
     def label(setter: Setter) -> str:
@@ -210,7 +252,10 @@ def _origins(
         for kind in ("requests", "limits"):
             key = f"{kind}.{gpu_resource_name}"
             earlier = resources.get(key, ([], ""))[0]
-            resources[key] = ([*earlier, f"{label(gpu_origin.set_by)} (gpu: {gpu})"], str(gpu))
+            # a range's setter says its value already: "size 'Custom' (range gpu: 2)"
+            who = label(gpu_origin.set_by)
+            who += "" if gpu_origin.set_by.via else f" (gpu: {gpu})"
+            resources[key] = ([*earlier, who], str(gpu))
     if pod is not None:
         final_resources = final.get("resources") or {}
         resource_keys = [k for k in resources if _split(k)[1] in (final_resources.get(_split(k)[0]) or {})]
@@ -310,6 +355,9 @@ def explain(
     image: str,
     size: Any = None,
     gpu_type: Any = None,
+    cpu: Any = None,
+    memory: Any = None,
+    gpu: Any = None,
     gpu_resource_name: str = "nvidia.com/gpu",
     base_pod: JSON | None = None,
     pod: JSON | None = None,
@@ -318,12 +366,22 @@ def explain(
     ``pod`` the final one; give both to attribute what KubeSpawner set.
 
     Raises :class:`~profilespawner.errors.UserOptionError`, exactly as the
-    spawner would, for a size or GPU type the user may not pick.
+    spawner would, for a size, GPU type or range value the user may not pick.
     """
     groups = tuple(groups)
-    resolution = resolve(profile_set, user=user, groups=groups, image=image, size=size, gpu_type=gpu_type)
-    gpu = resolution.settings.gpu
-    label = setter_labels(profile_set, gpu=gpu)
+    resolution = resolve(
+        profile_set,
+        user=user,
+        groups=groups,
+        image=image,
+        size=size,
+        gpu_type=gpu_type,
+        cpu=cpu,
+        memory=memory,
+        gpu=gpu,
+    )
+    gpu_count = resolution.settings.gpu
+    label = setter_labels(profile_set, gpu=gpu_count)
     applied = {id(p) for p in resolution.profiles}
     verdicts = []
     for profile in profile_set.profiles:
@@ -349,10 +407,12 @@ def explain(
         size=resolution.size.name if resolution.size else None,
         size_source=resolution.size.source if resolution.size else "",
         allowed_sizes=(NO_SIZE, *(s.name for s in allowed_sizes(profile_set, user=user, groups=groups))),
-        gpu=gpu,
+        gpu=gpu_count,
         gpu_set_by=label(gpu_origin.set_by) if gpu_origin is not None else "",
         gpu_types=resolution.gpu_types,
         origins=tuple(
             _origins(resolution, label, gpu_resource_name=gpu_resource_name, base_pod=base_pod, pod=pod)
         ),
+        ranges=range_choices(resolution),
+        limit_factor=format(resolution.size.limit_factor.normalize(), "f") if resolution.size else "1",
     )

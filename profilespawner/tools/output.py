@@ -111,6 +111,13 @@ def format_explanation(explanation: Explanation) -> str:
         lines.append("Size:   none (Default), so the profiles alone decide")
     else:
         lines.append(f"Size:   {e.size!r} [{e.size_source}], applied after the profiles")
+    if e.ranges:
+        rows = [f"{r.key} {r.value} ({r.minimum} to {r.maximum}, default {r.default})" for r in e.ranges]
+        scaled = [r.key for r in e.ranges if r.key != "gpu"]
+        if scaled:
+            rows.append(f"limits of {' and '.join(scaled)}: the value × {e.limit_factor}")
+        lines.append(f"        within its ranges: {rows[0]}")
+        lines.extend(f"{'':27}{row}" for row in rows[1:])
     lines.append(f"        {e.user} may pick: {', '.join(e.allowed_sizes)}")
     if e.gpu:
         types = ", ".join(repr(t) for t in e.gpu_types) or "none defined"

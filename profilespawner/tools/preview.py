@@ -77,19 +77,25 @@ async def preview_spawn(
     image: str | None = None,
     size: str | None = None,
     gpu_type: str | None = None,
+    cpu: str | None = None,
+    memory: str | None = None,
+    gpu: str | None = None,
     config: Config | None = None,
     profile_sets: Sequence[ProfileSet] = (),
 ) -> Preview:
     """Build the pod ``user`` would get from ``files``, then ``profile_sets``
     (valid sets in precedence order, as from ConfigMaps); call inside an event loop.
 
-    ``image`` overrides the configured one (default: KubeSpawner's own).
-    Raises :class:`~profilespawner.errors.UserOptionError` for a size or GPU
-    type the user may not pick and
+    ``image`` overrides the configured one (default: KubeSpawner's own);
+    ``size``, ``gpu_type``, ``cpu``, ``memory`` and ``gpu`` are the
+    ``user_options`` of the spawn. Raises
+    :class:`~profilespawner.errors.UserOptionError` for a size, GPU type or
+    range value the user may not pick and
     :class:`~profilespawner.errors.ResourceConflictError` when a request ends
     up above its limit -- the spawns the hub would refuse.
     """
-    options = {k: v for k, v in (("size", size), ("gpu_type", gpu_type)) if v is not None}
+    choices = {"size": size, "gpu_type": gpu_type, "cpu": cpu, "memory": memory, "gpu": gpu}
+    options = {key: value for key, value in choices.items() if value is not None}
     _clear_instances()
     try:
         # created before the spawner asks SingleuserProfiles.instance(), so that it gets this one
@@ -136,6 +142,9 @@ async def _preview(
         image=spawner.image,
         size=options.get("size"),
         gpu_type=options.get("gpu_type"),
+        cpu=options.get("cpu"),
+        memory=options.get("memory"),
+        gpu=options.get("gpu"),
         gpu_resource_name=profiles.gpu_resource_name,
         base_pod=base_pod,
         pod=pod_json,

@@ -12,7 +12,10 @@ case (``profilespawner validate --server-dry-run``). Rules:
   cannot be turned into images, so a pattern no tried image matches is
   reported by :func:`untested_patterns`.
 - size: none, then every size that identity may pick (picking another would be
-  refused before any pod exists).
+  refused before any pod exists); a size with ranges at its ``min``, its
+  ``default`` and its ``max`` (every range at once; points that give the same
+  values are tried once), and at the values given (``--cpu``, ...) when it
+  has a range of one of them.
 
 GPU types are not combined: without a ``gpu_type`` choice a pod gets the
 tolerations of every gpuType, a superset of any single choice.
@@ -20,14 +23,23 @@ tolerations of every gpuType, a superset of any single choice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .. import quantities
 from ..match import image_matches
-from ..model import Profile, ProfileSet, Who
+from ..model import Profile, ProfileSet, Size, Who
 from ..resolve import allowed_sizes
 
-__all__ = ["ANYONE", "Combination", "Identity", "combinations", "identities", "untested_patterns"]
+__all__ = [
+    "ANYONE",
+    "Combination",
+    "Identity",
+    "combinations",
+    "identities",
+    "range_points",
+    "untested_patterns",
+]
 
 #: The name of the user nobody lists (a suffix is added if someone does).
 ANYONE = "anyone"
@@ -49,18 +61,56 @@ class Identity:
 
 @dataclass(frozen=True)
 class Combination:
-    """One spawn to try. ``image`` None is the configured image; ``size`` None is no size."""
+    """One spawn to try. ``image`` None is the configured image; ``size`` None
+    is no size. ``values`` are the ``user_options`` picked within the size's
+    ranges, and ``point`` says which, in words (``its min``, ``its default
+    and max``, ``the values given``)."""
 
     identity: Identity
     image: str | None = None
     size: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
+    point: str = ""
 
     def describe(self, image: str | None = None) -> str:
         """``user 'alice', image 'x:1', size 'Large'``; ``image`` names the configured one."""
         shown = self.image or image
         image_text = f"image {shown!r}" if shown else "the configured image"
         size_text = f"size {self.size!r}" if self.size is not None else "no size"
+        if self.values:
+            values = ", ".join(f"{key} {value}" for key, value in self.values)
+            size_text += f" at {self.point} ({values})"
         return f"{self.identity.describe()}, {image_text}, {size_text}"
+
+
+def range_points(size: Size, given: Mapping[str, str] = {}) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """(point, values) to try for ``size``: its ranges at min, default and max,
+    then at ``given`` (the other ranges at their defaults) when it has a
+    range of a key given; the same values once, their points joined."""
+    if not size.ranges:
+        return []
+
+    def at(bound: str) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (key, quantities.canonical(key, getattr(allowed, bound))) for key, allowed in size.ranges.items()
+        )
+
+    points: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for name, bound in (("min", "minimum"), ("default", "default"), ("max", "maximum")):
+        points.setdefault(at(bound), []).append(name)
+    if any(key in size.ranges for key in given):
+        defaults = dict(at("default"))
+        values = tuple((key, given.get(key, defaults[key])) for key in size.ranges)
+        points.setdefault(values, []).append("given")
+    return [(_point_words(names), values) for values, names in points.items()]
+
+
+def _point_words(names: list[str]) -> str:
+    bounds = [name for name in names if name != "given"]
+    words = [f"its {' and '.join(bounds)}"] if bounds else []
+    if "given" in names:
+        words.append("the values given")
+    return " and ".join(words)
 
 
 def _listed(whos: Iterable[Who]) -> tuple[list[str], list[str]]:
@@ -88,15 +138,24 @@ def identities(profile_set: ProfileSet) -> list[Identity]:
     ]
 
 
-def combinations(profile_set: ProfileSet, *, images: Sequence[str] = ()) -> list[Combination]:
+def combinations(
+    profile_set: ProfileSet, *, images: Sequence[str] = (), range_values: Mapping[str, str] = {}
+) -> list[Combination]:
     """Every identity × (the configured image, then ``images``) × (no size, then
-    each size that identity may pick)."""
+    each size that identity may pick, a size with ranges at each of its
+    :func:`range_points` with ``range_values``)."""
     tried: list[str | None] = [None, *dict.fromkeys(images)]
     out: list[Combination] = []
     for identity in identities(profile_set):
-        sizes: list[str | None] = [None]
-        sizes += [s.name for s in allowed_sizes(profile_set, user=identity.user, groups=identity.groups)]
-        out.extend(Combination(identity, image, size) for image in tried for size in sizes)
+        spawns: list[tuple[str | None, tuple[tuple[str, str], ...], str]] = [(None, (), "")]
+        for size in allowed_sizes(profile_set, user=identity.user, groups=identity.groups):
+            points = range_points(size, range_values)
+            spawns += [(size.name, values, point) for point, values in points] or [(size.name, (), "")]
+        out.extend(
+            Combination(identity, image, size, values, point)
+            for image in tried
+            for size, values, point in spawns
+        )
     return out
 
 

@@ -80,6 +80,33 @@ def test_render_demo_command(run_cli: RunCli) -> None:
     assert mount in container["volumeMounts"]
 
 
+def test_render_the_examples_custom_size_through_python_m(run_cli: RunCli) -> None:
+    """The command of examples/profiles.yaml's header: values within the Custom size's ranges."""
+    args = [
+        "render",
+        "examples/profiles.yaml",
+        "--user",
+        "alice",
+        "--group",
+        "data-science",
+        "--size",
+        "Custom",
+    ]
+    result = run_cli(*args, "--cpu", "12", "--memory", "40Gi")
+    assert (result.returncode, result.stderr) == (0, "")
+    container = notebook(load_yaml(result.stdout))
+    assert container["resources"] == {
+        "requests": {"cpu": "12", "memory": "40Gi"},
+        "limits": {"cpu": "24", "memory": "80Gi"},
+    }
+    refused = run_cli(*args, "--gpu", "8")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        "error: the hub would refuse this spawn for alice: "
+        "size 'Custom': gpu '8' is out of range: choose 0 to 4\n"
+    )
+
+
 def test_render_refused_spawn_through_python_m(run_cli: RunCli, profiles_file: str) -> None:
     result = run_cli("render", profiles_file, "--user", "carol", "--size", "Huge")
     assert (result.returncode, result.stdout) == (1, "")

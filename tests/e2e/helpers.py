@@ -29,6 +29,10 @@ USERS = {
     "max": ["placement"],
     "ned": ["placement"],
     "ora": ["placement"],
+    # custom sizes (SPEC §9)
+    "pia": ["custom-sizes"],  # browser
+    "quinn": ["custom-sizes"],  # REST spawn with values picked
+    "rita": ["custom-sizes"],  # forged values
 }
 
 #: KubeSpawner.start_timeout of the stack's hub: a spawn that cannot start fails after it.
@@ -71,6 +75,18 @@ profiles:
   resources:
     requests: {cpu: 500m, memory: 1Gi}
     limits: {cpu: "2", memory: 2Gi}
+"""
+
+#: A size whose resources the user picks within ranges (SPEC §9).
+CUSTOM_PROFILES = """\
+sizes:
+- name: Custom
+  groups: [custom-sizes]
+  ranges:
+    cpu: {min: 500m, max: "4", default: "1"}
+    memory: {min: 1Gi, max: 8Gi, default: 2Gi}
+    gpu: {min: 0, max: 1, default: 0}
+  limit_factor: 2
 """
 
 #: Sizes that place servers on the Nodes of tests/e2e/nodes.yaml, and GPU types
@@ -135,6 +151,7 @@ MANIFESTS = [
     configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False),
     configmap("profiles-data-science", TEAM_PROFILES),
     configmap("profiles-placement", PLACEMENT_PROFILES),
+    configmap("profiles-custom", CUSTOM_PROFILES),
     {
         "apiVersion": "v1",
         "kind": "ConfigMap",

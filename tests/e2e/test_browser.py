@@ -1,6 +1,8 @@
 """End to end in a browser: log in, pick a size in the spawn form, land in the
-running server, and find that size on the pod; pick a size no node can hold,
-and read on the spawn page why the server does not start."""
+running server, and find that size on the pod; pick a custom size's values,
+and find them on the pod, or type one out of range and read the server's
+refusal; pick a size no node can hold, and read on the spawn page why the
+server does not start."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import re
 import time
 from typing import Any
 
-from .helpers import START_TIMEOUT, log_in
+from .helpers import START_TIMEOUT, log_in, notebook_resources
 from .stack import LocalStack
 
 
@@ -83,3 +85,47 @@ def test_a_size_larger_than_any_node_fails_in_time_saying_why(stack: LocalStack,
         assert page.locator("#progress-details").get_attribute("open") is not None  # the event log opens
     finally:
         stack.stop_server("ned")
+
+
+def test_pick_a_custom_size_adjust_it_and_the_pod_has_the_values(stack: LocalStack, page: Any) -> None:
+    """The range inputs show for Custom only; the values typed reach the pod;
+    a value typed past the input's bounds (its max removed, as a user's
+    developer tools can) is refused by the server with the 400's message."""
+    log_in(page, stack, "pia")
+    page.goto(f"{stack.url}/hub/spawn")
+    select = page.get_by_label("Server size")
+    labels = select.locator("option").evaluate_all("options => options.map(o => o.textContent)")
+    assert "Custom: 0.5–4 CPU, 1Gi–8Gi memory, up to 1 GPU" in labels, labels
+    cpu = page.get_by_label("CPU cores (0.5–4)")
+    memory = page.get_by_label("Memory (1Gi–8Gi)")
+    assert cpu.is_hidden() and memory.is_hidden()  # until Custom is picked
+
+    try:
+        select.select_option("Custom")
+        assert cpu.is_visible() and memory.is_visible()
+        assert (cpu.input_value(), memory.input_value()) == ("1", "2")  # the defaults
+        assert (cpu.get_attribute("step"), memory.get_attribute("step")) == ("0.1", "1")
+        cpu.fill("2.5")
+        memory.fill("3")
+        page.get_by_role("button", name="Start").click()
+        page.wait_for_url(f"{stack.url}/user/pia/", timeout=90_000)
+        pod = stack.pod_of("pia")
+        assert pod is not None
+        assert notebook_resources(pod) == {
+            "requests": {"cpu": "2500m", "memory": "3Gi"},
+            "limits": {"cpu": "5", "memory": "6Gi"},
+        }
+        assert pod["metadata"]["annotations"]["profilespawner/size"] == "Custom"
+    finally:
+        stack.stop_server("pia")
+
+    page.goto(f"{stack.url}/hub/spawn")
+    page.get_by_label("Server size").select_option("Custom")
+    # The browser would refuse 40 itself: the server must, when it does not.
+    cpu.evaluate("input => input.removeAttribute('max')")
+    cpu.fill("40")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("size 'Custom': cpu '40' is out of range: choose 500m to 4").wait_for()
+    assert stack.pod_of("pia") is None
+    _, user = stack.api("GET", "/users/pia")
+    assert "" not in user["servers"]

@@ -411,3 +411,50 @@ def test_server_dry_run_in_a_missing_namespace_exit_3(
     )  # fmt: skip
     assert result.returncode == 3
     assert "HTTP 404" in result.stderr and "no-such-namespace" in result.stderr
+
+
+def test_server_dry_run_of_a_custom_size_tries_its_min_default_and_max(
+    cli: Callable[..., Result], cluster: Cluster, kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    """The max pod asks more than the LimitRange allows: the API server says so;
+    the values given with --cpu are tried too: within the LimitRange they pass,
+    beyond it they are rejected with the API server's reason."""
+    path = tmp_path / "custom.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            sizes:
+            - name: Custom
+              groups: [data-science]
+              ranges:
+                cpu: {min: 500m, max: "8", default: "1"}
+                memory: {min: 1Gi, max: 4Gi, default: 2Gi}
+              limit_factor: 2
+            """
+        )
+    )
+    cluster.create(
+        "LimitRange",
+        {"metadata": {"name": "max-cpu"}, "spec": {"limits": [{"type": "Container", "max": {"cpu": "6"}}]}},
+    )
+    result = cli("validate", str(path), "--server-dry-run", "--kubeconfig", kubeconfig, "--cpu", "3")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        f"server dry run in {namespace}: error: group 'data-science' (as user 'anyone'), image "
+        "'quay.io/jupyterhub/singleuser:latest', size 'Custom' at its max (cpu 8, memory 4Gi): rejected: "
+        'Forbidden: pods "jupyter-anyone" is forbidden: '
+        "maximum cpu usage per Container is 6, but limit is 16",
+        f"server dry run in {namespace}: 6 spawns tried, 5 accepted, 1 rejected",
+        "1 error, 0 warnings in 1 file and the server dry run",
+    ]
+    # Values given beyond what the LimitRange allows are rejected as the max is.
+    result = cli("validate", str(path), "--server-dry-run", "--kubeconfig", kubeconfig, "--cpu", "3500m")
+    assert result.returncode == 1, result.stderr
+    rejected = [line for line in result.stdout.splitlines() if ": rejected: " in line]
+    assert [line.split(": rejected: ")[0].split(", ")[-2:] for line in rejected] == [
+        ["size 'Custom' at its max (cpu 8", "memory 4Gi)"],
+        ["size 'Custom' at the values given (cpu 3500m", "memory 2Gi)"],
+    ]
+    assert rejected[1].endswith("maximum cpu usage per Container is 6, but limit is 7")
+    assert f"server dry run in {namespace}: 6 spawns tried, 4 accepted, 2 rejected" in result.stdout
+    assert cluster.pods() == []

@@ -90,7 +90,7 @@ def test_jupyterhub_finds_the_spawner_in_the_wheel(installed: Virtualenv) -> Non
 def test_validate_the_examples_with_the_installed_command(installed: Virtualenv) -> None:
     profiles = EXAMPLES / "profiles.yaml"
     plain = installed.run(installed.bin / "profilespawner", "validate", profiles)
-    assert plain.stdout == f"{profiles}: ok (4 profiles, 3 sizes, 2 GPU types)\n"
+    assert plain.stdout == f"{profiles}: ok (4 profiles, 4 sizes, 2 GPU types)\n"
     configured = installed.run(
         installed.bin / "profilespawner", "validate", profiles, "--config", EXAMPLES / "jupyterhub_config.py"
     )

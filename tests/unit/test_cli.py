@@ -192,7 +192,7 @@ def test_validate_never_prints_values(cli: Callable[..., Result], write_yaml: Ca
 def test_example_profiles_are_valid(cli: Callable[..., Result]) -> None:
     result = cli("validate", "examples/profiles.yaml", "--config", "examples/jupyterhub_config.py")
     assert result.returncode == 0, result.stdout
-    assert result.stdout == "examples/profiles.yaml: ok (4 profiles, 3 sizes, 2 GPU types)\n"
+    assert result.stdout == "examples/profiles.yaml: ok (4 profiles, 4 sizes, 2 GPU types)\n"
 
 
 # -- render (in process) ----------------------------------------------------------------
@@ -540,3 +540,107 @@ def test_explain_lists_the_tolerations_the_pod_gets(
     lines = explained.stdout.splitlines()
     rows = lines[lines.index("  tolerations") + 1 :]
     assert [" ".join(r.split()) for r in rows] == ["pool=gpu:NoSchedule <- profile 'a'"]
+
+
+# -- custom sizes: --cpu, --memory, --gpu (in process) -----------------------------------
+
+CUSTOM = """\
+sizes:
+- name: Custom
+  groups: [data-science]
+  ranges:
+    cpu: {min: "1", max: "16", default: "2"}
+    memory: {min: 2Gi, max: 64Gi, default: 8Gi}
+    gpu: {min: 0, max: 4, default: 0}
+  limit_factor: 2
+gpuTypes:
+- type: a100
+  node_tolerations: [{key: a100, operator: Exists, effect: NoSchedule}]
+"""
+
+
+def test_render_with_values_within_the_ranges(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    path = write_yaml(CUSTOM)
+    args = ["render", path, "-u", "dana", "-g", "data-science", "--size", "Custom"]
+    result = cli(*args, "--cpu", "3.5", "--memory", "12Gi", "--gpu", "1")
+    assert result.returncode == 0, result.stderr
+    container = notebook(load_yaml(result.stdout))
+    assert container["resources"] == {
+        "requests": {"cpu": "3500m", "memory": "12Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "7", "memory": "24Gi", "nvidia.com/gpu": "1"},
+    }
+    env = {v["name"]: v["value"] for v in container["env"] if "value" in v}
+    assert (env["CPU_LIMIT"], env["MEM_GUARANTEE"]) == ("7.0", str(12 * 2**30))
+    defaults = notebook(load_yaml(cli(*args).stdout))["resources"]
+    assert defaults["requests"] == {"cpu": "2", "memory": "8Gi"}  # gpu 0: no GPU resource
+
+
+def test_explain_says_the_values_and_who_set_them(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    path = write_yaml(CUSTOM)
+    result = cli(
+        "explain", path, "-u", "dana", "-g", "data-science", "--size", "Custom", "--cpu", "12", "--gpu", "2"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index(f"Size:   'Custom' [{path}], applied after the profiles")
+    assert lines[start + 1 : start + 6] == [
+        "        within its ranges: cpu 12 (1 to 16, default 2)",
+        "                           memory 8Gi (2Gi to 64Gi, default 8Gi)",
+        "                           gpu 2 (0 to 4, default 0)",
+        "                           limits of cpu and memory: the value × 2",
+        "        dana may pick: Default, Custom",
+    ]
+    rows = {" ".join(line.split()) for line in lines}
+    for row in [
+        "GPU: 2, set by size 'Custom' (range gpu: 2); tolerations of gpuTypes: 'a100'",
+        "requests.cpu 12 <- size 'Custom' (range cpu: 12)",
+        "limits.cpu 24 <- size 'Custom' (range cpu: 12 × 2)",
+        "limits.memory 16Gi <- size 'Custom' (range memory: 8Gi × 2)",
+        "limits.nvidia.com/gpu 2 <- size 'Custom' (range gpu: 2)",
+        "CPU_LIMIT <- size 'Custom' (range cpu: 12 × 2) mirrors resources limits.cpu",
+    ]:
+        assert row in rows, result.stdout
+
+
+# (id, arguments after FILE, the hub's refusal)
+REFUSED_VALUES = [
+    ("out-of-range", ["--size", "Custom", "--cpu", "40"],
+     "size 'Custom': cpu '40' is out of range: choose 1 to 16"),
+    ("not-a-quantity", ["--size", "Custom", "--memory", "8GB"],
+     "size 'Custom': memory '8GB' is not a quantity: choose 2Gi to 64Gi"),
+    ("gpu-not-whole", ["--size", "Custom", "--gpu", "0.5"],
+     "size 'Custom': gpu '0.5' is not a whole number: choose 0 to 4"),
+    ("without-a-size", ["--cpu", "4"], "cpu '4' needs a size with a cpu range: choose one of: 'Custom'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["render", "explain"])
+@pytest.mark.parametrize(("extra", "message"), [pytest.param(*c[1:], id=c[0]) for c in REFUSED_VALUES])
+def test_a_value_the_hub_refuses_exits_1(
+    cli: Callable[..., Result], write_yaml: Callable[..., str], command: str, extra: list[str], message: str
+) -> None:
+    result = cli(command, write_yaml(CUSTOM), "-u", "dana", "-g", "data-science", *extra)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"error: the hub would refuse this spawn for dana: {message}\n"
+
+
+@pytest.mark.parametrize("option", ["--cpu", "--memory", "--gpu"])
+def test_range_values_of_validate_need_the_dry_run(cli: Callable[..., Result], option: str) -> None:
+    result = cli("validate", "x.yaml", option, "1")
+    assert result.returncode == 2
+    assert f"{option} needs --server-dry-run" in result.stderr
+
+
+def test_server_dry_run_tries_a_custom_size_at_min_default_max_and_the_values_given(
+    cli: Callable[..., Result], write_yaml: Callable[..., str]
+) -> None:
+    """Counted before anything is submitted: the points a size with ranges adds."""
+    args = ["validate", write_yaml(CUSTOM), "--server-dry-run", "--kubeconfig", offline_kubeconfig()]
+    # anyone: no size; data-science: no size, Custom at min, default, max (and the values given)
+    assert "the profiles target 5 spawns" in cli(*args, "--max-combinations", "1").stderr
+    result = cli(*args, "--cpu", "3", "--max-combinations", "1")
+    assert "the profiles target 6 spawns" in result.stderr

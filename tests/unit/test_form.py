@@ -1,14 +1,18 @@
-"""The spawn form: sizes this user may pick, escaped, last choice preselected."""
+"""The spawn form: sizes this user may pick, escaped, last choice preselected; the inputs
+of custom sizes' ranges, and the user_options the form's fields give."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 import pytest
 from tornado import web
 
-from profilespawner.form import render_choices, size_summary
+from profilespawner.form import choices_from_form, render_choices, size_label, size_summary
 from profilespawner.model import GpuType, PodSettings, Size
+from profilespawner.parse import parse_document
 
 PROFILES = """\
 sizes:
@@ -174,3 +178,176 @@ async def test_a_rest_api_size_for_kubespawners_option_is_kubespawners(
     await spawner.load_user_options()
     pod = await spawner.get_pod_manifest()
     assert pod.spec.containers[0].resources.limits["cpu"] == 1.0
+
+
+# -- custom sizes: an input per range (SPEC §9) --
+
+RANGED = """\
+sizes:
+- name: Small
+  resources: {requests: {cpu: "1"}, limits: {cpu: "2"}}
+- name: Custom
+  groups: [data-science]
+  ranges:
+    cpu: {min: "1", max: "16", default: "2"}
+    memory: {min: 2Gi, max: 64Gi, default: 8Gi}
+    gpu: {min: 0, max: 4, default: 0}
+  limit_factor: 2
+- name: Tiny '"<b>
+  description: for <i>reading</i>
+  ranges:
+    cpu: {min: 250m, max: "2", default: 300m}
+    memory: {min: 512Mi, max: 1Gi}
+gpuTypes:
+- {type: t4}
+"""
+
+
+@pytest.fixture
+def ranged_sizes() -> list[Size]:
+    return list(parse_document(RANGED, source="s").profile_set.sizes.values())
+
+
+def inputs(html: str) -> dict[str, dict[str, str]]:
+    """Every <input> of the form: name -> attributes."""
+    found = {}
+    for tag in re.findall(r"<input [^>]*>", html):
+        attributes = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', tag))
+        found[unescape(attributes["name"])] = attributes
+    return found
+
+
+def test_the_label_of_a_custom_size_says_its_ranges(ranged_sizes: list[Size]) -> None:
+    small, custom, tiny = ranged_sizes
+    assert size_label(custom) == "Custom: 1–16 CPU, 2Gi–64Gi memory, up to 4 GPUs"
+    assert size_label(tiny) == "Tiny '\"<b>: 0.25–2 CPU, 512Mi–1Gi memory (for <i>reading</i>)"
+    assert size_label(small) == "Small (guaranteed 1 CPU; up to 2 CPU)"
+
+
+def test_one_input_per_range_with_bounds_default_and_step(ranged_sizes: list[Size]) -> None:
+    html = render_choices(ranged_sizes, {})
+    fields = inputs(html)
+    assert set(fields) == {
+        "size-range-cpu--Custom",
+        "size-range-memory--Custom",
+        "size-range-gpu--Custom",
+        "size-range-cpu--Tiny '\"<b>",
+        "size-range-memory--Tiny '\"<b>",
+    }
+    picked = {k: fields["size-range-cpu--Custom"][k] for k in ("type", "min", "max", "step", "value")}
+    assert picked == {"type": "number", "min": "1", "max": "16", "step": "0.5", "value": "2"}
+    memory = fields["size-range-memory--Custom"]
+    assert (memory["min"], memory["max"], memory["step"], memory["value"]) == ("2", "64", "1", "8")  # in Gi
+    assert '<span class="input-group-text">Gi</span>' in html
+    gpu = fields["size-range-gpu--Custom"]
+    assert (gpu["min"], gpu["max"], gpu["step"], gpu["value"]) == ("0", "4", "1", "0")
+    # min below 1: step 0.1, and finer still to reach the default (0.25 + 0.05)
+    assert fields["size-range-cpu--Tiny '\"<b>"]["step"] == "0.01"
+    assert fields["size-range-memory--Tiny '\"<b>"]["step"] == "0.25"
+    assert '<label class="form-label" for="profilespawner-range-1-memory">Memory (2Gi–64Gi)</label>' in html
+
+
+def test_range_inputs_are_grouped_by_size_escaped_and_shown_by_a_script(ranged_sizes: list[Size]) -> None:
+    html = render_choices(ranged_sizes, {})
+    assert "<b>" not in html and "<i>" not in html
+    groups = re.findall(r'<fieldset [^>]*data-size="([^"]*)"', html)
+    assert [unescape(g) for g in groups] == ["Custom", "Tiny '\"<b>"]
+    # without JavaScript every group shows: none is hidden or disabled in the markup
+    assert "hidden" not in re.findall(r"<fieldset [^>]*>", html)[0]
+    assert html.count("<script>") == 1 and 'addEventListener("change", show)' in html
+    assert "<script>" not in render_choices(ranged_sizes[:1], {})  # no ranges, no script
+
+
+def test_a_previous_valid_choice_is_kept_an_invalid_one_is_not(ranged_sizes: list[Size]) -> None:
+    html = render_choices(
+        ranged_sizes, {}, selected_size="Custom", selected_values={"cpu": "12.5", "memory": "40Gi", "gpu": 9}
+    )
+    fields = inputs(html)
+    assert fields["size-range-cpu--Custom"]["value"] == "12.5"
+    assert fields["size-range-memory--Custom"]["value"] == "40"
+    assert fields["size-range-gpu--Custom"]["value"] == "0"  # 9 is out of range: the default
+    assert fields["size-range-cpu--Tiny '\"<b>"]["value"] == "0.3"  # another size: its default
+    odd = inputs(render_choices(ranged_sizes, {}, selected_size="Custom", selected_values={"cpu": "1.25"}))
+    assert odd["size-range-cpu--Custom"]["step"] == "0.01"  # a step that reaches the value kept
+
+
+# (form fields, the user_options they give)
+FORMS = [
+    ({"size": ["Custom"], "size-range-cpu--Custom": ["12"]}, {"size": "Custom", "cpu": "12"}),
+    (
+        {"size": ["Custom"], "size-range-memory--Custom": ["40"], "size-range-gpu--Custom": ["2"]},
+        {"size": "Custom", "memory": "40Gi", "gpu": "2"},  # memory is asked for in Gi
+    ),
+    ({"size": ["Custom"], "size-range-memory--Custom": ["0.5"]}, {"size": "Custom", "memory": "0.5Gi"}),
+    ({"size": ["Custom"], "size-range-memory--Custom": ["512Mi"]}, {"size": "Custom", "memory": "512Mi"}),
+    ({"size": ["Custom"], "size-range-cpu--Custom": [""]}, {"size": "Custom"}),  # empty: the default
+    (
+        # without JavaScript every size's inputs come: only the chosen size's count
+        {"size": ["Custom"], "size-range-cpu--Custom": ["3"], "size-range-cpu--Other": ["99"]},
+        {"size": "Custom", "cpu": "3"},
+    ),
+    ({"size": [""], "size-range-cpu--Custom": ["3"]}, {}),
+    ({"size": ["Default"], "size-range-cpu--Default": ["3"]}, {"size": "Default"}),
+    ({"gpu_type": ["t4"]}, {"gpu_type": "t4"}),
+    ({}, {}),
+]
+
+
+@pytest.mark.parametrize(("formdata", "options"), FORMS)
+def test_choices_from_form(formdata: dict[str, list[str]], options: dict[str, str]) -> None:
+    assert choices_from_form(formdata) == options
+
+
+async def test_the_spawner_form_and_its_options(make_spawner: Any, write_yaml: Any) -> None:
+    spawner = make_spawner([write_yaml(RANGED)], groups=["data-science"])
+    form = await spawner.get_options_form()
+    assert "Custom: 1–16 CPU, 2Gi–64Gi memory, up to 4 GPUs" in form
+    assert 'name="gpu_type"' in form  # Custom may give a GPU
+    formdata = {"size": ["Custom"], "size-range-cpu--Custom": ["4"], "size-range-memory--Custom": ["16"]}
+    assert spawner.options_from_form(formdata) == {"size": "Custom", "cpu": "4", "memory": "16Gi"}
+    spawner.user_options = {"size": "Custom", "cpu": "4", "memory": "16Gi"}
+    again = inputs(await spawner.get_options_form())  # the form again, after a refusal say
+    assert again["size-range-cpu--Custom"]["value"] == "4"
+    assert again["size-range-memory--Custom"]["value"] == "16"
+
+
+#: A KubeSpawner profile with an option named like a range key.
+CPU_PROFILE_LIST = [
+    {
+        "display_name": "Python",
+        "slug": "py",
+        "profile_options": {
+            "cpu": {
+                "display_name": "CPU",
+                "choices": {"two": {"display_name": "2", "kubespawner_override": {"cpu_limit": 2.0}}},
+            }
+        },
+    },
+]
+
+
+async def test_kubespawners_own_cpu_option_is_kubespawners(make_spawner: Any, write_yaml: Any) -> None:
+    spawner = make_spawner(
+        [write_yaml(RANGED)],
+        groups=["data-science"],
+        profile_list=CPU_PROFILE_LIST,
+        user_options={"profile": "py", "cpu": "two", "size": "Custom"},
+    )
+    await spawner.load_user_options()  # 'two' is KubeSpawner's choice, not a quantity of ours
+    pod = await spawner.get_pod_manifest()
+    assert pod.spec.containers[0].resources.requests["cpu"] == "2"  # Custom's default
+    assert spawner._applied_profiles.endswith("size 'Custom' (cpu 2, memory 8Gi, gpu 0)")
+    with pytest.raises(web.HTTPError) as info:
+        spawner.options_from_form(
+            {
+                "profile": ["py"],
+                "profile-option-py--cpu": ["two"],
+                "size": ["Custom"],
+                "size-range-cpu--Custom": ["3"],
+            }
+        )
+    assert info.value.status_code == 400
+    assert info.value.jupyterhub_message == (
+        "cpu: the chosen profile has its own 'cpu' option, which this choice would replace; "
+        "pick a size without a cpu range"
+    )

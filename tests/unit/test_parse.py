@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from profilespawner.errors import ProfileError, ProfileSyntaxError, ProfileValidationError, ValidatorBugError
+from profilespawner.model import Range
 from profilespawner.parse import MAX_DOCUMENT_NODES, MAX_PROBLEMS, parse_document
 
 DATA = Path(__file__).parent / "data"
@@ -329,6 +331,112 @@ BAD_DOCUMENTS = [
         "gpuTypes: [{type: a100, tolerations: []}]",
         ["gpuType 'a100': unknown key 'tolerations'"],
     ),
+    # -- ranges (SPEC §9) --
+    (
+        "range-unknown-key",
+        "sizes: [{name: C, ranges: {cpus: {min: '1', max: '2'}}}]",
+        ["size 'C': ranges: unknown key 'cpus' (did you mean 'cpu'?)"],
+    ),
+    (
+        "ranges-empty",
+        "sizes: [{name: C, ranges: {}}]",
+        ["size 'C': ranges: must set one of: cpu, gpu, memory"],
+    ),
+    (
+        "range-max-missing",
+        "sizes: [{name: C, ranges: {cpu: {min: '1'}}}]",
+        ["ranges.cpu: missing required key 'max'"],
+    ),
+    (
+        "range-typo",
+        "sizes: [{name: C, ranges: {memory: {min: 1Gi, max: 2Gi, defualt: 1Gi}}}]",
+        ["ranges.memory: unknown key 'defualt' (did you mean 'default'?)"],
+    ),
+    (
+        "range-not-quantity",
+        "sizes: [{name: C, ranges: {memory: {min: 1GB, max: 2Gi}}}]",
+        ["size 'C': ranges.memory.min: is not a Kubernetes quantity"],
+    ),
+    (
+        "range-negative",
+        "sizes: [{name: C, ranges: {cpu: {min: '-1', max: '2'}}}]",
+        ["ranges.cpu.min: must not be negative"],
+    ),
+    (
+        "range-bool",
+        "sizes: [{name: C, ranges: {cpu: {min: true, max: '2'}}}]",
+        ["ranges.cpu.min: must be a string or a number, not a boolean"],
+    ),
+    (
+        "range-huge",
+        "sizes: [{name: C, ranges: {cpu: {min: '1', max: '1e99999999999'}}}]",
+        ["ranges.cpu.max: is out of range (a Kubernetes quantity is at most 2^63-1)"],
+    ),
+    (
+        "range-cpu-below-millicore",
+        "sizes: [{name: C, ranges: {cpu: {min: 100u, max: '2'}}}]",
+        ["ranges.cpu.min: must be a whole number of millicores (1m)"],
+    ),
+    (
+        "range-memory-fractional-byte",
+        "sizes: [{name: C, ranges: {memory: {min: 500m, max: 2Gi}}}]",
+        ["ranges.memory.min: must be a whole number of bytes"],
+    ),
+    (
+        "range-min-above-max",
+        "sizes: [{name: C, ranges: {cpu: {min: '4', max: 2000m}}}]",
+        ["size 'C': ranges.cpu: min is above max"],
+    ),
+    (
+        "range-default-below-min",
+        "sizes: [{name: C, ranges: {memory: {min: 2Gi, max: 64Gi, default: 1Gi}}}]",
+        ["size 'C': ranges.memory.default: must lie between min and max"],
+    ),
+    (
+        "range-default-above-max",
+        "sizes: [{name: C, ranges: {gpu: {min: 0, max: 4, default: 5}}}]",
+        ["ranges.gpu.default: must lie between min and max"],
+    ),
+    (
+        "range-gpu-not-integer",
+        "sizes: [{name: C, ranges: {gpu: {min: 0, max: '4'}}}]",
+        ["ranges.gpu.max: must be an integer, not a string"],
+    ),
+    (
+        "range-gpu-negative",
+        "sizes: [{name: C, ranges: {gpu: {min: -1, max: 4}}}]",
+        ["ranges.gpu.min: must be at least 0"],
+    ),
+    (
+        "range-in-a-profile",
+        "profiles: [{name: p, ranges: {cpu: {min: '1', max: '2'}}}]",
+        ["profile 'p': unknown key 'ranges'"],
+    ),
+    (
+        "limit-factor-below-1",
+        "sizes: [{name: C, ranges: {cpu: {min: '1', max: '2'}}, limit_factor: 0.5}]",
+        ["size 'C': limit_factor: must be at least 1"],
+    ),
+    (
+        "limit-factor-string",
+        "sizes: [{name: C, ranges: {cpu: {min: '1', max: '2'}}, limit_factor: '2'}]",
+        ["limit_factor: must be a number, not a string"],
+    ),
+    (
+        "limit-factor-without-ranges",
+        "sizes: [{name: C, limit_factor: 2}]",
+        ["size 'C': limit_factor: applies to the cpu and memory chosen within 'ranges'"],
+    ),
+    (
+        "limit-factor-gpu-only",
+        "sizes: [{name: C, ranges: {gpu: {min: 0, max: 2}}, limit_factor: 2}]",
+        ["limit_factor: applies to the cpu and memory chosen within 'ranges', and this size has no cpu"],
+    ),
+    (
+        "limit-factor-overflows",
+        "sizes: [{name: C, ranges: {memory: {min: 1Gi, max: 5Ei}}, limit_factor: 2}]",
+        ["limit_factor: makes the limit of the largest memory out of range"],
+    ),
     ("top-level-scalar", "just a string", ["the top level must be a mapping"]),
     ("empty", "", ["the document is empty"]),
     ("comments-only", "# nothing here\n", ["the document is empty"]),
@@ -525,6 +633,44 @@ def test_numbers_as_quantities_are_kept_as_written() -> None:
         "memory": "1000000000.0",
     }
     assert doc.profile_set.profiles[0].settings.resources["limits"] == {"cpu": "2"}
+
+
+def test_ranges_are_read_in_units_with_default_min() -> None:
+    size = parse(
+        """\
+        sizes:
+        - name: Custom
+          groups: [data-science]
+          ranges:
+            gpu: {min: 0, max: 4}
+            memory: {min: 512Mi, max: 64Gi, default: 8Gi}
+            cpu: {min: 250m, max: 16, default: 1.5}
+          limit_factor: 1.5
+        """
+    ).profile_set.sizes["Custom"]
+    assert list(size.ranges) == ["cpu", "memory", "gpu"]  # RANGE_KEYS order, whatever the YAML's
+    assert size.ranges["cpu"] == Range(Decimal("0.25"), Decimal(16), Decimal("1.5"))
+    assert size.ranges["memory"] == Range(Decimal(2**29), Decimal(64 * 2**30), Decimal(8 * 2**30))
+    assert size.ranges["gpu"] == Range(Decimal(0), Decimal(4), Decimal(0))  # default: min
+    assert size.limit_factor == Decimal("1.5")  # as written, not 1.5's binary approximation
+    assert parse("sizes: [{name: S}]").profile_set.sizes["S"].limit_factor == 1
+
+
+def test_a_range_that_replaces_the_size_s_own_setting_is_a_warning() -> None:
+    parsed = parse(
+        """\
+        sizes:
+        - name: C
+          resources: {requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '2'}}
+          gpu: 1
+          ranges: {cpu: {min: '1', max: '4'}, gpu: {min: 0, max: 2}}
+        """
+    )
+    assert parsed.warnings == (
+        "ns/profiles-cm: size 'C': ranges.cpu: replaces this size's own requests.cpu and limits.cpu: "
+        "those are never used",
+        "ns/profiles-cm: size 'C': ranges.gpu: replaces this size's own gpu: those are never used",
+    )
 
 
 def test_later_size_of_the_same_name_replaces_the_earlier_one_whole() -> None:

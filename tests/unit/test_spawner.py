@@ -189,3 +189,59 @@ async def test_progress_says_which_profiles_and_size_were_applied(
         KubeSpawner.progress = original
     assert events[0] == {"progress": 10, "message": "Applied profiles 'globals'; size 'Small'"}
     assert [e["message"] for e in events[1:]] == ["Pod scheduled", "Pulling image"]
+
+
+CUSTOM = """\
+sizes:
+- name: Custom
+  ranges:
+    cpu: {min: "1", max: "16", default: "2"}
+    memory: {min: 2Gi, max: 64Gi, default: 8Gi}
+    gpu: {min: 0, max: 4, default: 0}
+  limit_factor: 2
+gpuTypes:
+- type: a100
+  node_tolerations: [{key: a100, operator: Exists, effect: NoSchedule}]
+"""
+
+
+async def test_a_custom_size_gets_the_values_chosen_and_the_variables_follow(
+    pod_for: Any, make_spawner: Any, write_yaml: Any
+) -> None:
+    # KubeSpawner's own cpu and memory settings are replaced, request and limit alike
+    spawner = make_spawner(
+        [write_yaml(CUSTOM)],
+        user_options={"size": "Custom", "cpu": 3.5, "memory": "12Gi", "gpu": "1"},
+        cpu_guarantee=0.5,
+        cpu_limit=1.0,
+        mem_limit="1G",
+    )
+    pod = await pod_for(spawner)
+    container = pod["spec"]["containers"][0]
+    assert container["resources"] == {
+        "requests": {"cpu": "3500m", "memory": "12Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "7", "memory": "24Gi", "nvidia.com/gpu": "1"},
+    }
+    env = {v["name"]: v.get("value") for v in container["env"]}
+    assert (env["CPU_GUARANTEE"], env["CPU_LIMIT"]) == ("3.5", "7.0")
+    assert (env["MEM_GUARANTEE"], env["MEM_LIMIT"]) == (str(12 * 2**30), str(24 * 2**30))
+    assert {"key": "a100", "operator": "Exists", "effect": "NoSchedule"} in pod["spec"]["tolerations"]
+    assert spawner._applied_profiles == "profiles none; size 'Custom' (cpu 3500m, memory 12Gi, gpu 1)"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"size": "Custom", "cpu": "40"}, "size 'Custom': cpu '40' is out of range: choose 1 to 16"),
+        ({"cpu": "4"}, "cpu '4' needs a size with a cpu range: choose one of: 'Custom'"),
+        ({"size": "Custom", "gpu": [1]}, "size 'Custom': gpu (a list) is not a whole number: choose 0 to 4"),
+    ],
+)
+async def test_a_value_out_of_range_is_http_400_before_anything_is_created(
+    make_spawner: Any, write_yaml: Any, options: dict[str, Any], message: str
+) -> None:
+    spawner = make_spawner([write_yaml(CUSTOM)], user_options=options)
+    with pytest.raises(web.HTTPError) as info:
+        await spawner.load_user_options()  # KubeSpawner creates a PVC or namespace only after it
+    assert info.value.status_code == 400
+    assert info.value.jupyterhub_message == message

@@ -11,7 +11,7 @@ from profilespawner.errors import UserOptionError
 from profilespawner.merge import Setter
 from profilespawner.model import ProfileSet
 from profilespawner.parse import parse_document
-from profilespawner.tools.explain import KUBESPAWNER, explain, setter_labels
+from profilespawner.tools.explain import KUBESPAWNER, RangeChoice, explain, setter_labels
 
 
 def profile_set_of(text: str) -> ProfileSet:
@@ -54,7 +54,7 @@ def test_setters_read_as_the_report_names_them() -> None:
     assert label(Setter("profile", "x", "f.yaml", 1)) == "profile 'x' (f.yaml #2)"
     assert label(Setter("profile", "y", "f.yaml", 2)) == "profile 'y'"
     assert label(Setter("size", "Custom", "f.yaml")) == "size 'Custom'"
-    assert label(Setter("size", "Custom", "f.yaml", via="range")) == "size 'Custom' (range)"
+    assert label(Setter("size", "Custom", "f.yaml", via="range cpu: 12")) == "size 'Custom' (range cpu: 12)"
     assert label(Setter("gpuType", "a100", "f.yaml")) == "gpuType 'a100' (gpu: 2)"
 
 
@@ -119,3 +119,36 @@ def test_explain_refuses_what_the_spawner_refuses(example_profiles: str) -> None
 
 
 # (id, ConfigMap JSON, expected problems as (line, column, message))
+
+
+def test_the_values_within_a_size_s_ranges_come_from_the_resolution() -> None:
+    profiles = profile_set_of(
+        """\
+        profiles:
+        - name: base
+          resources: {requests: {cpu: 500m}, limits: {cpu: "1"}}
+        sizes:
+        - name: Custom
+          ranges:
+            cpu: {min: 250m, max: "8", default: "1"}
+            gpu: {min: 0, max: 2}
+          limit_factor: 1.5
+        """
+    )
+    result = explain(profiles, user="u", image="i", size="Custom", cpu="2", gpu=1)
+    assert result.ranges == (
+        RangeChoice("cpu", "2", "250m", "8", "1"),
+        RangeChoice("gpu", "1", "0", "2", "0"),
+    )
+    assert result.limit_factor == "1.5"
+    assert result.gpu == 1 and result.gpu_set_by == "size 'Custom' (range gpu: 1)"
+    cpu = {o.key: o for o in result.of("resources")}
+    assert (cpu["requests.cpu"].set_by, cpu["requests.cpu"].replaced) == (
+        "size 'Custom' (range cpu: 2)",
+        ("profile 'base'",),
+    )
+    assert (cpu["limits.cpu"].detail, cpu["limits.cpu"].set_by) == ("3", "size 'Custom' (range cpu: 2 × 1.5)")
+    assert cpu["limits.nvidia.com/gpu"].set_by == "size 'Custom' (range gpu: 1)"
+    assert explain(profiles, user="u", image="i").ranges == ()
+    with pytest.raises(UserOptionError, match="size 'Custom': cpu '9' is out of range: choose 250m to 8"):
+        explain(profiles, user="u", image="i", size="Custom", cpu="9")

@@ -8,7 +8,14 @@ import pytest
 
 from profilespawner.model import ProfileSet
 from profilespawner.parse import parse_document
-from profilespawner.tools.targets import Combination, Identity, combinations, identities, untested_patterns
+from profilespawner.tools.targets import (
+    Combination,
+    Identity,
+    combinations,
+    identities,
+    range_points,
+    untested_patterns,
+)
 
 
 def profile_set(text: str) -> ProfileSet:
@@ -95,6 +102,10 @@ def test_untested_patterns(images: list[str], untested: list[str]) -> None:
             Combination(Identity("anyone", ("ds",)), None, "Small"),
             "group 'ds' (as user 'anyone'), image 'img:1', size 'Small'",
         ),
+        (
+            Combination(Identity("anyone"), None, "Custom", (("cpu", "1"), ("gpu", "0")), "its min"),
+            "any user (as 'anyone'), image 'img:1', size 'Custom' at its min (cpu 1, gpu 0)",
+        ),
     ],
 )
 def test_describe(combination: Combination, text: str) -> None:
@@ -104,3 +115,52 @@ def test_describe(combination: Combination, text: str) -> None:
 def test_describe_without_the_configured_image() -> None:
     text = "any user (as 'anyone'), the configured image, no size"
     assert Combination(Identity("anyone")).describe() == text
+
+
+RANGED = profile_set("""\
+    sizes:
+    - name: Custom
+      ranges:
+        cpu: {min: "1", max: "16", default: "2"}
+        memory: {min: 2Gi, max: 64Gi, default: 8Gi}
+        gpu: {min: 0, max: 4}
+    - name: Fixed
+    - name: Memory
+      ranges:
+        memory: {min: 1Gi, max: 1Gi}
+    """)
+
+
+def test_a_size_with_ranges_is_tried_at_its_min_default_and_max() -> None:
+    assert range_points(RANGED.sizes["Custom"]) == [
+        ("its min", (("cpu", "1"), ("memory", "2Gi"), ("gpu", "0"))),
+        ("its default", (("cpu", "2"), ("memory", "8Gi"), ("gpu", "0"))),
+        ("its max", (("cpu", "16"), ("memory", "64Gi"), ("gpu", "4"))),
+    ]
+    # the same values are tried once
+    assert range_points(RANGED.sizes["Memory"]) == [("its min and default and max", (("memory", "1Gi"),))]
+    assert range_points(RANGED.sizes["Fixed"]) == []
+
+
+def test_the_values_given_are_tried_for_the_sizes_with_such_a_range() -> None:
+    given = {"cpu": "3", "gpu": "4"}
+    assert range_points(RANGED.sizes["Custom"], given)[-1] == (
+        "the values given",
+        (("cpu", "3"), ("memory", "8Gi"), ("gpu", "4")),  # memory at its default
+    )
+    assert len(range_points(RANGED.sizes["Memory"], given)) == 1  # no cpu or gpu range: not tried
+    at_max = range_points(RANGED.sizes["Custom"], {"cpu": "16", "memory": "64Gi", "gpu": "4"})
+    assert at_max[-1][0] == "its max and the values given"
+
+
+def test_combinations_of_a_size_with_ranges() -> None:
+    combos = combinations(RANGED, range_values={"cpu": "3"})
+    assert [(c.size, c.point) for c in combos] == [
+        (None, ""),
+        ("Custom", "its min"),
+        ("Custom", "its default"),
+        ("Custom", "its max"),
+        ("Custom", "the values given"),
+        ("Fixed", ""),
+        ("Memory", "its min and default and max"),
+    ]
