@@ -109,6 +109,7 @@ def test_the_form_offers_profile_list_and_sizes_and_the_pod_gets_both(
             f"{stack.namespace}/{name}"
             for name in (
                 "jupyter-singleuser-profiles",
+                "profiles-custom",
                 "profiles-data-science",
                 "profiles-placement",
                 "profiles-spark",
