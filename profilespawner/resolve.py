@@ -3,7 +3,8 @@
 Pure: matching profiles in precedence order, then the chosen size, merged
 (:mod:`.merge`), then the GPU types' tolerations when the spawn gets a GPU.
 The user-facing choices (``size``, ``gpu_type``) are checked here, so an
-unknown or forbidden choice fails before anything is created. A
+unknown or forbidden choice fails before anything is created; so does a merge
+that mounts two volumes at one path (Kubernetes would refuse the pod). A
 :class:`Resolution` carries the merge's record of who set each item: what
 ``explain`` shows and what the pod's provenance is made of.
 """
@@ -14,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UserOptionError, quote
+from . import k8srules
+from .errors import MountConflictError, UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import Layer, Record, Setter, add_tolerations, merge
 from .model import JSON, NO_SIZE, GpuType, PodSettings, Profile, ProfileSet, Size
@@ -119,6 +121,8 @@ def resolve(
 
     ``size`` and ``gpu_type`` come from ``user_options`` unchecked; a choice that
     is not defined or not allowed for the user raises :class:`UserOptionError`.
+    Two volumes of different profiles (or of a profile and the size) mounted
+    at one path raise :class:`MountConflictError`.
     """
     group_set = frozenset(groups)
     chosen_size = _choose_size(profile_set, size, user, group_set)
@@ -128,6 +132,7 @@ def resolve(
     if chosen_size is not None:
         layers.append(Layer(Setter.of(chosen_size), chosen_size.settings))
     merged = merge(layers)
+    _check_mounts(merged.settings, merged.record)
     gpu = merged.settings.gpu
     # A GPU gets the tolerations of the chosen type, else of every type (SPEC §6).
     types = ([chosen_type] if chosen_type else list(profile_set.gpu_types.values())) if gpu else []
@@ -141,3 +146,23 @@ def resolve(
         gpu_type=chosen_type.type if chosen_type and gpu else None,
         record=record,
     )
+
+
+def _check_mounts(settings: PodSettings, record: Record) -> None:
+    """Two volumes the merge keeps (they have different names) at one mount path."""
+    volumes = {volume["name"]: volume for volume in settings.volumes}
+    shared = k8srules.shared_mount_paths((name, v["mountPath"]) for name, v in volumes.items())
+    if not shared:
+        return
+    earlier, later = shared[0]
+    raise MountConflictError(
+        f"volume {quote(earlier)} ({_setter(record, earlier)}) and volume {quote(later)} "
+        f"({_setter(record, later)}) are mounted at one path, which Kubernetes refuses; "
+        "give one of them another mountPath",
+        field="volumes",
+    )
+
+
+def _setter(record: Record, volume: str) -> str:
+    origin = record.get("volumes", volume)
+    return origin.set_by.describe() if origin is not None else "unknown"
