@@ -12,6 +12,7 @@ import typing as _typing
 from ._version import __version__
 from .errors import (
     ConfigMapsUnavailableError,
+    MountConflictError,
     ProfileError,
     ProfileSpawnError,
     ProfileSyntaxError,
@@ -49,6 +50,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConfigMapsUnavailableError",
+    "MountConflictError",
     "ProfileError",
     "ProfileKubeSpawner",
     "ProfileSpawnError",

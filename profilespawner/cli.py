@@ -615,7 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command != "schema":
         _import_jsonschema_without_formats()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr
+    )
     # The files' problems and a refused spawn are printed once, by us; the hub's
     # log lines would repeat them: only -v shows them, and only profilespawner's
     # (the offline spawner logs as "profilespawner.spawner"), not the INFO of

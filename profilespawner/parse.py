@@ -95,7 +95,8 @@ _LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
 # jupyterhub-singleuser-profiles 0.7 made a volume name of anything this way
 # (re.sub('[^a-zA-Z0-9\.]', '-', name).lower()); a name it made valid still is.
 _LEGACY_VOLUME_NAME = re.compile(r"[^a-zA-Z0-9.]")
-_DIGITS = re.compile(r"[0-9]+")
+# The schema's pattern of an integer that may be written as a string ("1").
+_DIGITS_PATTERN = "^[0-9]+$"
 _MAX_GPU = 2**63 - 1
 
 
@@ -718,8 +719,14 @@ class _Checker:
                     self.error(path, f"{where} {quote(str(key))}{more}")
         elif kind == "type":
             types = [expected] if isinstance(expected, str) else list(expected)
+            if schema.get("pattern") == _DIGITS_PATTERN:
+                types = ["integer"]  # "1" is an integer written as 0.7 wrote it, not a string
             wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
             self.error(path, f"must be {wanted}, not {_kind(instance)}")
+        elif kind == "pattern" and expected == _DIGITS_PATTERN:
+            self.error(
+                path, "must be an integer, not a string (a string of digits, such as '1', is read as one)"
+            )
         elif kind == "required":
             for key in expected:
                 if key not in instance:
@@ -802,9 +809,12 @@ class _Checker:
         if gpu is None:
             return None
         if isinstance(gpu, str):
-            # jupyterhub-singleuser-profiles 0.7 took int(gpu): "1" is 1
-            if not _DIGITS.fullmatch(gpu):
-                self.error(path, "must be an integer (a string of digits, such as '1', is read as one)")
+            # jupyterhub-singleuser-profiles 0.7 took int(gpu): "1" is 1. The
+            # schema's pattern lets "1\n" through ($ before a final newline).
+            if not gpu.isascii() or not gpu.isdigit():
+                self.error(
+                    path, "must be an integer, not a string (a string of digits, such as '1', is read as one)"
+                )
                 return None
             if len(gpu) > 19 or int(gpu) > _MAX_GPU:
                 self.error(path, f"must be at most {_MAX_GPU}")

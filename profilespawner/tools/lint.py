@@ -34,6 +34,7 @@ from ..errors import ProfileError, ProfileSyntaxError
 from ..model import DEFAULT_MOUNT_PATH, ProfileSet
 from ..parse import ParsedDocument
 from ..policy import DEFAULT_POLICY, Policy
+from ..sources.book import SourceBook
 from ..sources.documents import (
     DEFAULT_CONFIGMAP_KEY,
     FilePart,
@@ -43,7 +44,6 @@ from ..sources.documents import (
     profile_text,
     read_file,
 )
-from ..sources.book import SourceBook
 from ..sources.files import read_path, record_reading
 
 __all__ = ["FileReport", "Problem", "check_configmap", "check_file", "check_text"]

@@ -38,7 +38,7 @@ def test_validate_exit_codes(run_cli: RunCli, write_yaml: Callable[..., str], pr
     )
     warned = run_cli("validate", warn)
     assert warned.returncode == 0
-    assert f"{warn}: warning: ui: 'ui' is not supported and is ignored" in warned.stdout
+    assert f"{warn}:1:1: warning: ui: 'ui' is not supported and is ignored" in warned.stdout
     failed = run_cli("validate", profiles_file, bad)
     assert failed.returncode == 1
     assert failed.stdout.splitlines() == [

@@ -91,8 +91,12 @@ async def test_request_above_kubespawners_limit_fails_the_spawn(make_spawner: An
     path = write_yaml("profiles: [{name: big, resources: {requests: {memory: 4Gi}}}]")
     spawner = make_spawner([path], mem_limit="1G")
     await spawner.load_user_options()
-    with pytest.raises(ResourceConflictError, match="profiles 'big'; size none"):
+    with pytest.raises(web.HTTPError) as info:
         await spawner.get_pod_manifest()
+    # a refusal the user sees (409), not a hub error (500)
+    assert info.value.status_code == 409
+    assert isinstance(info.value.__cause__, ResourceConflictError)
+    assert "profiles 'big'; size none" in info.value.jupyterhub_message
 
 
 def touch_with(path: str, text: str, bump: int = 1_000_000) -> None:
