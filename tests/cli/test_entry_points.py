@@ -137,3 +137,17 @@ def test_unreachable_cluster_through_python_m(run_cli: RunCli) -> None:
         "error: cannot ask the cluster: list hub/configmaps?metadata.name=jupyter-singleuser-profiles: "
         "no answer: "
     )
+
+
+def test_verbose_shows_what_the_hub_logs_and_nothing_of_the_libraries(run_cli: RunCli) -> None:
+    quiet = run_cli(*DEMO)
+    loud = run_cli("-v", *DEMO, "--config", "examples/jupyterhub_config.py")
+    assert quiet.returncode == loud.returncode == 0, loud.stderr
+    assert quiet.stderr == ""
+    lines = loud.stderr.splitlines()
+    assert lines[0] == (
+        "INFO: profilespawner: Loaded profile source examples/profiles.yaml: 4 profiles, 3 sizes, 2 GPU types"
+    )
+    assert any(line.startswith("INFO: profilespawner.spawner: Applying profiles 'globals'") for line in lines)
+    # only profilespawner's own loggers: no traitlets, alembic, KubeSpawner or asyncio lines
+    assert all(line.startswith(("INFO: profilespawner", "WARNING: profilespawner")) for line in lines), lines
