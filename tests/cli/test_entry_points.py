@@ -10,6 +10,8 @@ tests/integration/test_cli_cluster.py.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from profilespawner.parse import load_schema
 from profilespawner.tools.offline import offline_kubeconfig
 from tests.support import RunCli, load_yaml, notebook
 
+ROOT = Path(__file__).resolve().parents[2]
 SPARK_IMAGE = "quay.io/thoth-station/s2i-spark-notebook:3.6"
 #: The README's ``make render`` command.
 DEMO = [
@@ -151,3 +154,37 @@ def test_verbose_shows_what_the_hub_logs_and_nothing_of_the_libraries(run_cli: R
     assert any(line.startswith("INFO: profilespawner.spawner: Applying profiles 'globals'") for line in lines)
     # only profilespawner's own loggers: no traitlets, alembic, KubeSpawner or asyncio lines
     assert all(line.startswith(("INFO: profilespawner", "WARNING: profilespawner")) for line in lines), lines
+
+
+#: What only render, explain and the cluster options need: seconds of imports
+#: (KubeSpawner, JupyterHub and its database layer, the Kubernetes client), and
+#: jsonschema's format libraries, which the profile schema does not use.
+HEAVY = [
+    "kubespawner",
+    "jupyterhub",
+    "sqlalchemy",
+    "alembic",
+    "kubernetes_asyncio",
+    "aiohttp",
+    "rfc3987_syntax",
+]
+
+
+def test_validate_imports_only_what_it_needs(run_cli: RunCli) -> None:
+    probe = (
+        "import sys; from profilespawner.cli import main; code = main(sys.argv[1:]); "
+        f"print(code, sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+    )
+    for args in (
+        ["validate", "examples/profiles.yaml", "--config", "examples/jupyterhub_config.py"],
+        ["validate", "--format", "json", "tests/unit/data/jsp07/example-configmap.yaml"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.stderr.strip().splitlines()[-1] == "0 []", proc.stderr[-2000:]

@@ -3,6 +3,7 @@ Secret, the canaries no log may contain -- and helpers its tests share."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -163,3 +164,12 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> N
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def log_in(page: Any, stack: Any, user: str) -> None:
+    """Log ``user`` in to the hub of ``stack`` in the browser ``page`` (Playwright)."""
+    page.goto(f"{stack.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", stack.password)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(r"/hub/(home|spawn)"))
