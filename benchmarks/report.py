@@ -538,10 +538,9 @@ def _cli(results: dict[str, Any]) -> list[str]:
             f"| {row['name']} | {row['min']:.2f} | {row['median']:.2f} | {row['cpu_min']:.2f} | "
             f"{row['cpu_median']:.2f} | {imports or '–'} |"
         )
-    goals = [r for r in cli["commands"] if r["name"] in ("validate", "render")]
-    met = all(r["min"] < goal for r in goals)
-    lines += [
-        "",
-        f"- `validate` and `render` under {goal:g} s (fastest run): {'met' if met else '**missed**'}.",
-    ]
+    lines.append("")
+    for row in cli["commands"]:
+        if row["name"] in ("validate", "render"):
+            met = "met" if row["min"] < goal else "**missed**"
+            lines.append(f"- `{row['name']}` under {goal:g} s (fastest run): {met} ({row['min']:.2f} s).")
     return lines
