@@ -188,7 +188,7 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> N
 
 
 def log_in(page: Any, stack: LocalStack, user: str) -> None:
-    """Log ``user`` in to the hub in a browser ``page`` (Playwright)."""
+    """Log ``user`` in to the hub of ``stack`` in the browser ``page`` (Playwright)."""
     page.goto(f"{stack.url}/hub/login")
     page.fill("#username_input", user)
     page.fill("#password_input", stack.password)

@@ -1,8 +1,8 @@
 """End to end in a browser: log in, pick a size in the spawn form, land in the
-running server, and find that size on the pod; pick a custom size's values,
-and find them on the pod, or type one out of range and read the server's
-refusal; pick a size no node can hold, and read on the spawn page why the
-server does not start."""
+running server's JupyterLab, and find that size on the pod; pick a custom size's
+values, and find them on the pod, or type one out of range and read the server's
+refusal; pick a size no node can hold, and read on the spawn page why the server
+does not start."""
 
 from __future__ import annotations
 
@@ -24,16 +24,14 @@ def test_pick_a_size_and_land_in_the_server(stack: LocalStack, page: Any) -> Non
 
     try:
         select.select_option("Medium")
-        page.get_by_role("button", name="Start").click()
-        # The spawn-pending page follows the progress, then sends us to the server.
-        page.wait_for_url(f"{stack.url}/user/hal/", timeout=90_000)
-        assert "A Jupyter Server is running" in page.inner_text("body")
-
-        # That landing page is public; a protected one makes the server log
-        # the browser in through the hub's OAuth, as hal.
         visited: list[str] = []
         page.on("request", lambda request: visited.append(request.url))
-        page.goto(f"{stack.url}/user/hal/files/")
+        page.get_by_role("button", name="Start").click()
+        # The spawn-pending page follows the progress, then sends us to the
+        # server, which opens JupyterLab (installed beside it) once it has
+        # logged the browser in through the hub's OAuth, as hal.
+        page.wait_for_url(f"{stack.url}/user/hal/lab", timeout=90_000)
+        page.locator(".jp-LabShell").wait_for(timeout=60_000)
         assert any("/hub/api/oauth2/authorize" in url for url in visited), visited
         response = page.goto(f"{stack.url}/user/hal/api/me")
         assert response is not None and response.ok, response and response.status

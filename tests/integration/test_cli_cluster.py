@@ -202,7 +202,7 @@ def test_validate_configmaps_reports_each_problem_by_namespace_and_name(
     assert result.stdout.splitlines() == [
         f"{namespace}/jupyter-singleuser-profiles: no such ConfigMap (the hub skips it)",
         f"{namespace}/good: ok (1 profile, 0 sizes, 0 GPU types)",
-        f"{namespace}/legacy: warning: ui: 'ui' is not supported and is ignored",
+        f"{namespace}/legacy:1:1: warning: ui: 'ui' is not supported and is ignored",
         f"{namespace}/legacy: ok (0 profiles, 0 sizes, 0 GPU types)",
         f"{namespace}/no-key: error: data: no key '{KEY}' (SingleuserProfiles.configmap_key); "
         "the ConfigMap has 'other'",
@@ -213,7 +213,7 @@ def test_validate_configmaps_reports_each_problem_by_namespace_and_name(
         cli("validate", "--configmaps", "--kubeconfig", kubeconfig, "--format", "json").stdout
     )
     assert [(p["severity"], p["source"], p["line"]) for p in problems] == [
-        ("warning", f"{namespace}/legacy", None),
+        ("warning", f"{namespace}/legacy", 1),  # a warning has its line, as an error has
         ("error", f"{namespace}/no-key", None),
         ("error", f"{namespace}/typo", 3),
     ]

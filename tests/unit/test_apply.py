@@ -22,10 +22,11 @@ from kubespawner import KubeSpawner
 from ruamel.yaml import YAML
 
 from profilespawner.apply import apply_resolution
-from profilespawner.errors import ProfileSpawnError, ResourceConflictError
+from profilespawner.errors import MountConflictError, ProfileSpawnError, ResourceConflictError
 from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import PodSettings, Profile
-from profilespawner.resolve import Resolution
+from profilespawner.parse import parse_document
+from profilespawner.resolve import Resolution, resolve
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
@@ -573,3 +574,22 @@ async def test_golden_pod(case: str, make_spawner: Any, monkeypatch: pytest.Monk
         if not UPDATE:
             pytest.fail(f"wrote the missing golden file {expected_path}; check it and commit it")
     assert pod == as_installed_hub_builds_it(load(expected_path), spawner)
+
+
+def test_a_profile_volume_at_the_path_of_one_of_kubespawners_is_refused() -> None:
+    profile_set = parse_document(
+        "profiles: [{name: team, volumes: [{name: data, emptyDir: {}, mountPath: /home/jovyan}]}]",
+        source="doc",
+    ).profile_set
+    resolution = resolve(profile_set, user="alice", groups=[], image="img")
+    with pytest.raises(MountConflictError) as info:
+        apply_resolution(base_pod(), resolution, expand=expand)
+    assert str(info.value) == (
+        "volumes: volume 'data' (profile 'team') is mounted at the path of KubeSpawner's volume 'home', "
+        "which Kubernetes refuses; give it another mountPath"
+    )
+    # replacing KubeSpawner's volume by its name is no conflict: the profile's mount replaces its mount
+    replaced = apply(
+        base_pod(), PodSettings(volumes=({"name": "home", "emptyDir": {}, "mountPath": "/home/jovyan"},))
+    )
+    assert notebook(replaced)["volumeMounts"] == [{"name": "home", "mountPath": "/home/jovyan"}]
