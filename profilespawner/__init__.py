@@ -14,6 +14,7 @@ import typing as _typing
 from ._version import __version__
 from .errors import (
     ConfigMapsUnavailableError,
+    MountConflictError,
     ProfileError,
     ProfileSpawnError,
     ProfileSyntaxError,
@@ -56,6 +57,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConfigMapsUnavailableError",
+    "MountConflictError",
     "ProfileError",
     "ProfileKubeSpawner",
     "ProfileSpawnError",

@@ -7,7 +7,12 @@ spawn form, ``load_user_options`` and ``get_pod_manifest``) and the
 ``tornado.web.HTTPError`` JupyterHub shows on the spawn page and answers the
 REST API with, through :func:`refusals_as_http_errors`: a
 :class:`~profilespawner.errors.UserOptionError` (a size or GPU type the user
-may not pick) is 400, a :class:`~profilespawner.errors.ConfigMapsUnavailableError`
+may not pick) is 400; a :class:`~profilespawner.errors.ResourceConflictError`
+or :class:`~profilespawner.errors.MountConflictError` (the profiles that apply
+to this spawn contradict each other, or KubeSpawner's settings) is 409
+Conflict: the request is fine, the current profiles cannot serve it -- an
+administrator fixes them, or the user picks another size or image; a
+:class:`~profilespawner.errors.ConfigMapsUnavailableError`
 (``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) is 503.
 The message is the error's own (names, never values); JupyterHub shows
 ``jupyterhub_message``, which a ``ConfigMapsUnavailableError`` words for users.
@@ -21,12 +26,17 @@ from contextlib import contextmanager
 
 from tornado import web
 
-from .errors import ConfigMapsUnavailableError, UserOptionError
+from .errors import ConfigMapsUnavailableError, MountConflictError, ResourceConflictError, UserOptionError
 
 __all__ = ["HTTP_STATUS", "http_error", "refusal_status", "refusals_as_http_errors"]
 
 #: The HTTP status of each refusal.
-HTTP_STATUS: dict[type[Exception], int] = {UserOptionError: 400, ConfigMapsUnavailableError: 503}
+HTTP_STATUS: dict[type[Exception], int] = {
+    UserOptionError: 400,
+    ResourceConflictError: 409,
+    MountConflictError: 409,
+    ConfigMapsUnavailableError: 503,
+}
 
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
@@ -48,12 +58,13 @@ def refusal_status(error: Exception) -> int | None:
 @contextmanager
 def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
     """Let a refusal raised inside out as its HTTP error (:data:`HTTP_STATUS`),
-    chained to it; a choice the user may not make is logged as a warning
-    (the ConfigMap source has logged why it cannot list)."""
+    chained to it; a choice the user may not make and a conflict of the
+    profiles are logged as a warning (the ConfigMap source has logged why it
+    cannot list)."""
     try:
         yield
-    except (UserOptionError, ConfigMapsUnavailableError) as error:
-        if isinstance(error, UserOptionError):
+    except (UserOptionError, ResourceConflictError, MountConflictError, ConfigMapsUnavailableError) as error:
+        if not isinstance(error, ConfigMapsUnavailableError):
             log.warning("Refusing to spawn for %s: %s", user, error)
         status = refusal_status(error)
         assert status is not None

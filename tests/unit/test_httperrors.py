@@ -7,7 +7,13 @@ import logging
 import pytest
 from tornado import web
 
-from profilespawner.errors import ConfigMapsUnavailableError, ResourceConflictError, UserOptionError
+from profilespawner.errors import (
+    ConfigMapsUnavailableError,
+    MountConflictError,
+    ProfileSpawnError,
+    ResourceConflictError,
+    UserOptionError,
+)
 from profilespawner.httperrors import refusals_as_http_errors
 
 LOG = logging.getLogger("profilespawner.test")
@@ -18,6 +24,13 @@ LOG = logging.getLogger("profilespawner.test")
     [
         (UserOptionError("size 'XL' is not available; choose one of: 'Default'", field="size"), 400,
          "size: size 'XL' is not available; choose one of: 'Default'"),
+        # the profiles contradict each other or KubeSpawner: the request is fine, the
+        # profiles cannot serve it (an administrator fixes them, or the user picks another size)
+        (ResourceConflictError("the request of 'cpu' ends up above its limit", field="resources"), 409,
+         "resources: the request of 'cpu' ends up above its limit"),
+        (MountConflictError("volume 'a' (profile 'x') and volume 'b' (profile 'y') are mounted at one path",
+                            field="volumes"), 409,
+         "volumes: volume 'a' (profile 'x') and volume 'b' (profile 'y') are mounted at one path"),
         (ConfigMapsUnavailableError("Cannot list the profile ConfigMaps in namespace 'hub'"), 503,
          "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."),
     ],
@@ -32,11 +45,11 @@ def test_refusals_become_their_http_error(
     assert info.value.jupyterhub_message == shown  # what the page and the REST API show
     assert str(error) in str(info.value)  # what the hub's log shows
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warned == ([f"Refusing to spawn for alice: {error}"] if status == 400 else [])
+    assert warned == ([f"Refusing to spawn for alice: {error}"] if status in (400, 409) else [])
 
 
 def test_other_errors_pass_unchanged() -> None:
-    error = ResourceConflictError("the request of 'cpu' ends up above its limit")
-    with pytest.raises(ResourceConflictError) as info, refusals_as_http_errors(LOG, "alice"):
+    error = ProfileSpawnError("something no refusal covers")
+    with pytest.raises(ProfileSpawnError) as info, refusals_as_http_errors(LOG, "alice"):
         raise error
     assert info.value is error

@@ -10,7 +10,7 @@ import pytest
 
 from profilespawner.tools.lint import check_configmap, check_file
 from profilespawner.tools.output import format_pods
-from profilespawner.tools.pods import NotebookPod, notebook_pod, sources_in_use
+from profilespawner.tools.pods import NOTEBOOK_COMPONENT, NotebookPod, notebook_pod, sources_in_use
 from tests.support import content_version
 
 KEY = "jupyterhub-singleuser-profiles.yaml"
@@ -97,3 +97,9 @@ def test_a_pod_without_a_record() -> None:
 
 def test_no_pods() -> None:
     assert format_pods([], namespace="hub") == "hub: no notebook pods\n"
+
+
+def test_notebook_pods_are_labelled_as_kubespawner_labels_them_by_default() -> None:
+    from kubespawner import KubeSpawner
+
+    assert KubeSpawner.class_traits()["component_label"].default() == NOTEBOOK_COMPONENT
