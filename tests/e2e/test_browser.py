@@ -106,7 +106,7 @@ def test_pick_a_custom_size_adjust_it_and_the_pod_has_the_values(stack: LocalSta
         cpu.fill("2.5")
         memory.fill("3")
         page.get_by_role("button", name="Start").click()
-        page.wait_for_url(f"{stack.url}/user/pia/", timeout=90_000)
+        page.wait_for_url(f"{stack.url}/user/pia/lab", timeout=90_000)
         pod = stack.pod_of("pia")
         assert pod is not None
         assert notebook_resources(pod) == {

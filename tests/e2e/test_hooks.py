@@ -88,7 +88,7 @@ def test_the_form_offers_profile_list_and_sizes_and_the_pod_gets_both(
         page.check("#profile-item-spark")
         select.select_option("Medium")
         page.get_by_role("button", name="Start").click()
-        page.wait_for_url(f"{stack.url}/user/quinn/", timeout=90_000)
+        page.wait_for_url(f"{stack.url}/user/quinn/lab", timeout=90_000)
 
         pod = stack.pod_of("quinn")
         assert pod is not None
