@@ -5,6 +5,7 @@ come from YAML files and ConfigMaps and apply at the next server start, with no
 hub restart. Use :class:`ProfileKubeSpawner` as the hub's spawner, or keep
 KubeSpawner and give it :func:`options_form`, :func:`options_from_form`,
 :func:`pre_spawn_hook` and :func:`apply_pod_profile` (``modify_pod_hook``).
+:func:`enable_profiles_page` adds the hub's profiles page (``/hub/profiles``).
 """
 
 import importlib as _importlib
@@ -24,6 +25,7 @@ from .errors import (
 
 if _typing.TYPE_CHECKING:
     from .hooks import apply_pod_profile, options_form, options_from_form, pre_spawn_hook
+    from .page import enable_profiles_page
     from .profiles import SingleuserProfiles
     from .spawner import ProfileKubeSpawner
 
@@ -33,6 +35,7 @@ _LAZY = {
     "ProfileKubeSpawner": "spawner",
     "SingleuserProfiles": "profiles",
     "apply_pod_profile": "hooks",
+    "enable_profiles_page": "page",
     "options_form": "hooks",
     "options_from_form": "hooks",
     "pre_spawn_hook": "hooks",
@@ -65,6 +68,7 @@ __all__ = [
     "UserOptionError",
     "__version__",
     "apply_pod_profile",
+    "enable_profiles_page",
     "options_form",
     "options_from_form",
     "pre_spawn_hook",

@@ -28,7 +28,7 @@ from tornado import web
 
 from .errors import ConfigMapsUnavailableError, MountConflictError, ResourceConflictError, UserOptionError
 
-__all__ = ["HTTP_STATUS", "http_error", "refusals_as_http_errors"]
+__all__ = ["HTTP_STATUS", "http_error", "refusal_status", "refusals_as_http_errors"]
 
 #: The HTTP status of each refusal.
 HTTP_STATUS: dict[type[Exception], int] = {
@@ -50,6 +50,11 @@ def http_error(status: int, error: Exception | str) -> web.HTTPError:
     return http
 
 
+def refusal_status(error: Exception) -> int | None:
+    """The HTTP status of a refusal (:data:`HTTP_STATUS`); None for any other error."""
+    return next((code for kind, code in HTTP_STATUS.items() if isinstance(error, kind)), None)
+
+
 @contextmanager
 def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
     """Let a refusal raised inside out as its HTTP error (:data:`HTTP_STATUS`),
@@ -61,5 +66,6 @@ def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
     except (UserOptionError, ResourceConflictError, MountConflictError, ConfigMapsUnavailableError) as error:
         if not isinstance(error, ConfigMapsUnavailableError):
             log.warning("Refusing to spawn for %s: %s", user, error)
-        status = next(code for kind, code in HTTP_STATUS.items() if isinstance(error, kind))
+        status = refusal_status(error)
+        assert status is not None
         raise http_error(status, error) from error

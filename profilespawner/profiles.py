@@ -43,6 +43,7 @@ from .policy import (
     volume_type_problems,
 )
 from .resolve import USER_OPTION_KEYS, Resolution, resolve
+from .sources.book import SourceStatus
 from .sources.documents import DEFAULT_CONFIGMAP_KEY
 from .sources.files import FileSource
 
@@ -423,6 +424,18 @@ class SingleuserProfiles(SingletonConfigurable):
             self._combined_key = key
             self._combined_sources = sets  # keeps the ids valid
         return self._combined
+
+    def source_statuses(self) -> list[SourceStatus]:
+        """Every source as the hub read it last, in precedence order (the
+        profiles page): :meth:`load_profiles` re-reads the files that changed.
+        Makes no API request; before a spawner has started the ConfigMap
+        source, the ConfigMaps are one ``not read yet`` entry."""
+        statuses = self._files.statuses()
+        if self._configmaps is not None:
+            statuses += self._configmaps.statuses()
+        elif self.reads_configmaps:
+            statuses.append(SourceStatus("ConfigMaps", "not read yet", error="read from the first spawn on"))
+        return statuses
 
     async def close(self) -> None:
         """Stop watching ConfigMaps (a later spawn starts again)."""

@@ -13,7 +13,9 @@ version back. The profile set a valid version gives is marked with the
 document's name and that version
 (:meth:`~profilespawner.model.ProfileSet.versioned`), so that whatever the
 set reaches -- a spawn's resolution, a pod's provenance -- knows which version
-of which source it holds. A validator failure
+of which source it holds. What the book knows of a document, an
+administrator reads as its :class:`SourceStatus` (the profiles page). A
+validator failure
 (:class:`~profilespawner.errors.ValidatorBugError`) is logged with the
 traceback of what failed, its message left out: it may quote a value.
 """
@@ -21,6 +23,7 @@ traceback of what failed, its message left out: it may quote a value.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from ..errors import ProfileError, ValidatorBugError
 from ..model import ProfileSet
 from ..parse import ParsedDocument
 
-__all__ = ["Compare", "SourceBook", "SourceState"]
+__all__ = ["Compare", "SourceBook", "SourceState", "SourceStatus"]
 
 #: Orders two versions of one document: < 0 when the first is older, 0 when
 #: they are the same, > 0 when it is newer; None when they cannot be ordered.
@@ -46,6 +49,28 @@ class SourceState:
     valid: ProfileSet | None = None
     valid_version: Hashable = None
     error: ProfileError | None = None
+    content_version: str | None = None  # how ``version`` reads on a pod, when known
+    since: float | None = None  # time.time() when ``version`` was recorded
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One source as an administrator sees it.
+
+    ``state`` is ``valid``, ``rejected`` (``error`` is the
+    :class:`~profilespawner.errors.ProfileError`'s message), ``missing`` or
+    ``not read yet`` (``error`` says why, when known). ``version`` is the
+    version read last, ``in_use`` that of the content in effect (the last
+    valid one; None when none is), as a pod records it (SPEC §8); ``since``
+    the ``time.time()`` at which the hub read ``version``.
+    """
+
+    source: str
+    state: str
+    version: str | None = None
+    in_use: str | None = None
+    error: str = ""
+    since: float | None = None
 
 
 class SourceBook:
@@ -95,6 +120,8 @@ class SourceBook:
             return False
         state = self.states.setdefault(name, SourceState(name))
         state.version = version
+        state.content_version = content_version
+        state.since = time.time()
         if isinstance(result, ProfileError):
             metrics.SOURCE_REJECTIONS.labels(name).inc()
             metrics.SOURCE_VALID.labels(name).set(0)
@@ -130,6 +157,24 @@ class SourceBook:
         if self.states.pop(name, None) is not None:
             metrics.SOURCE_VALID.remove(name)
             self.log.info("Profile source %s is gone; it no longer applies", name)
+
+    def status(self, name: str) -> SourceStatus | None:
+        """What is known of ``name``; None when nothing is (never read, or gone)."""
+        state = self.states.get(name)
+        if state is None:
+            return None
+        read = state.content_version
+        if read is None and isinstance(state.version, str):
+            read = state.version  # a ConfigMap's resourceVersion
+        in_use = state.valid.sources[0].version if state.valid is not None and state.valid.sources else None
+        return SourceStatus(
+            source=name,
+            state="rejected" if state.error is not None else "valid",
+            version=read,
+            in_use=in_use,
+            error=str(state.error) if state.error is not None else "",
+            since=state.since,
+        )
 
     def profile_sets(self, names: Iterable[str]) -> list[ProfileSet]:
         """The valid profile sets of ``names``, in that order."""

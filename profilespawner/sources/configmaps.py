@@ -52,7 +52,7 @@ from ..model import DEFAULT_MOUNT_PATH, ProfileSet
 from ..parse import ParsedDocument
 from ..policy import DEFAULT_POLICY, Policy
 from . import kubeapi
-from .book import SourceBook
+from .book import SourceBook, SourceStatus
 from .documents import compare_resource_versions, parse_configmap, source_order
 
 __all__ = [
@@ -214,6 +214,22 @@ class ConfigMapSource:
     def snapshot(self) -> list[ProfileSet]:
         """The valid profile sets, all taken at once (no await in between)."""
         return self.book.profile_sets(self.order())
+
+    def statuses(self) -> list[SourceStatus]:
+        """Each current ConfigMap as the cache holds it, in precedence order;
+        the named one when it does not exist (``missing``); and, for each
+        list+watch that has not listed yet, its query (``not read yet``, with
+        the last error). Makes no API request."""
+        out = [self.book.status(source) or SourceStatus(source, "not read yet") for source in self.order()]
+        named = self._named
+        if named is not None and named.listed and self.configmap_name not in named.members:
+            out.insert(0, SourceStatus(self._source(self.configmap_name), "missing"))
+        out.extend(
+            SourceStatus(f.query.describe(), "not read yet", error=str(f.last_error or ""))
+            for f in self._followers
+            if not f.listed
+        )
+        return out
 
     def cache_age(self) -> float:
         """Seconds since the least recently heard-from list+watch last heard from the API."""

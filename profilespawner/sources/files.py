@@ -21,7 +21,7 @@ from ..errors import ProfileError
 from ..model import ProfileSet
 from ..parse import MAX_DOCUMENT_BYTES
 from ..policy import DEFAULT_POLICY, Policy
-from .book import SourceBook
+from .book import SourceBook, SourceStatus
 from .documents import DEFAULT_CONFIGMAP_KEY, FileReading, read_file
 
 __all__ = ["FileSource", "read_path", "record_reading"]
@@ -107,3 +107,8 @@ class FileSource:
                 )
                 record_reading(self.book, version, reading)
             return self.book.profile_sets(self.paths)
+
+    def statuses(self) -> list[SourceStatus]:
+        """Each file as last read (by :meth:`profile_sets`), in the listed order;
+        one that does not exist (or was never read) is ``missing``."""
+        return [self.book.status(path) or SourceStatus(path, "missing") for path in self.paths]
