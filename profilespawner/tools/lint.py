@@ -37,8 +37,8 @@ __all__ = ["FileReport", "Problem", "check_configmap", "check_file", "check_text
 
 Severity = Literal["error", "warning"]
 
-_SECTIONS = {"profile": "profiles", "size": "sizes", "gpuType": "gpuTypes"}
-_ENTRY = re.compile(r"^(?P<kind>profile|size|gpuType) (?:#(?P<index>\d+)|(?P<name>'.*'|\".*\"))$")
+_SECTIONS = {"profile": "profiles", "size": "sizes", "gpuType": "gpuTypes", "budget": "budgets"}
+_ENTRY = re.compile(r"^(?P<kind>profile|size|gpuType|budget) (?:#(?P<index>\d+)|(?P<name>'.*'|\".*\"))$")
 _QUOTED = re.compile(r"'([^']*)'")
 
 
