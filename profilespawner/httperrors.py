@@ -8,7 +8,11 @@ spawn form, ``load_user_options`` and ``get_pod_manifest``) and the
 REST API with, through :func:`refusals_as_http_errors`: a
 :class:`~profilespawner.errors.UserOptionError` (a size or GPU type the user
 may not pick) is 400, a :class:`~profilespawner.errors.ConfigMapsUnavailableError`
-(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) is 503.
+(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) is 503,
+a :class:`~profilespawner.errors.BudgetExceededError` (the server would take
+a budget past its limit, SPEC §10) is 403, and a
+:class:`~profilespawner.errors.UsageUnknownError` (the pods cannot be listed to
+count the budgets) is 503.
 The message is the error's own (names, never values); JupyterHub shows
 ``jupyterhub_message``, which a ``ConfigMapsUnavailableError`` words for users.
 """
@@ -21,12 +25,17 @@ from contextlib import contextmanager
 
 from tornado import web
 
-from .errors import ConfigMapsUnavailableError, UserOptionError
+from .errors import BudgetExceededError, ConfigMapsUnavailableError, UsageUnknownError, UserOptionError
 
 __all__ = ["HTTP_STATUS", "http_error", "refusals_as_http_errors"]
 
 #: The HTTP status of each refusal.
-HTTP_STATUS: dict[type[Exception], int] = {UserOptionError: 400, ConfigMapsUnavailableError: 503}
+HTTP_STATUS: dict[type[Exception], int] = {
+    UserOptionError: 400,
+    BudgetExceededError: 403,
+    ConfigMapsUnavailableError: 503,
+    UsageUnknownError: 503,
+}
 
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
@@ -44,11 +53,12 @@ def http_error(status: int, error: Exception | str) -> web.HTTPError:
 def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
     """Let a refusal raised inside out as its HTTP error (:data:`HTTP_STATUS`),
     chained to it; a choice the user may not make is logged as a warning
-    (the ConfigMap source has logged why it cannot list)."""
+    (the ConfigMap source has logged why it cannot list), and so is a budget
+    exceeded."""
     try:
         yield
-    except (UserOptionError, ConfigMapsUnavailableError) as error:
-        if isinstance(error, UserOptionError):
+    except (UserOptionError, BudgetExceededError, ConfigMapsUnavailableError, UsageUnknownError) as error:
+        if isinstance(error, (UserOptionError, BudgetExceededError, UsageUnknownError)):
             log.warning("Refusing to spawn for %s: %s", user, error)
         status = next(code for kind, code in HTTP_STATUS.items() if isinstance(error, kind))
         raise http_error(status, error) from error
