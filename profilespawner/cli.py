@@ -625,7 +625,9 @@ def cmd_pods(args: argparse.Namespace, out: TextIO) -> int:
         json.dump([pod.as_dict() for pod in listing.pods], out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        out.write(format_pods(listing.pods, namespace=listing.namespace))
+        sets = [report.profile_set for report in listing.reports if report.profile_set is not None]
+        budgets = ProfileSet.combine(sets).budgets
+        out.write(format_pods(listing.pods, namespace=listing.namespace, budgets=budgets))
     return EXIT_OK
 
 
@@ -655,7 +657,12 @@ async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[Fi
                 policy=hub.settings.policy,
             )
             reports += configmaps.reports
-        pods = await notebook_pods(client.api, namespace, sources_in_use(reports))
+        pods = await notebook_pods(
+            client.api,
+            namespace,
+            sources_in_use(reports),
+            gpu_resource_name=hub.settings.gpu_resource_name,
+        )
         return _Pods(namespace, pods, reports)
     finally:
         await client.close()
