@@ -319,3 +319,24 @@ def test_the_spawn_page_says_what_the_budgets_have_left(clean: LocalStack) -> No
     with stack.login(RACERS[1]).open(f"{stack.url}/hub/spawn", timeout=30) as response:
         page = response.read().decode()
     assert re.search(r"budget &#x27;team-gpus&#x27;: 6 of 8 GPUs left in total", page), page[-2000:]
+
+
+def test_the_spawn_page_shows_the_refusal(clean: LocalStack, page: Any) -> None:
+    stack = clean
+    for user in RACERS[:4]:
+        assert start(stack, user, size="Two GPUs") == ("ready", "")
+    late = RACERS[4]
+    page.goto(f"{stack.url}/hub/login")
+    page.fill("#username_input", late)
+    page.fill("#password_input", stack.password)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(r"/hub/(home|spawn)"))
+    page.goto(f"{stack.url}/hub/spawn")
+    assert "budget 'team-gpus': 0 of 8 GPUs left in total" in page.inner_text(".profilespawner-budgets")
+    page.get_by_label("Server size").select_option("Two GPUs")
+    page.screenshot(path="/tmp/budget-form.png", full_page=True)
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("allows 8 GPUs for everyone it covers").first.wait_for()
+    assert FULL in page.inner_text("body")
+    page.screenshot(path="/tmp/budget-refused.png", full_page=True)
+    assert not servers_of(stack, late) and stack.pod_of(late) is None
