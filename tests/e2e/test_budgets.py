@@ -334,9 +334,7 @@ def test_the_spawn_page_shows_the_refusal(clean: LocalStack, page: Any) -> None:
     page.goto(f"{stack.url}/hub/spawn")
     assert "budget 'team-gpus': 0 of 8 GPUs left in total" in page.inner_text(".profilespawner-budgets")
     page.get_by_label("Server size").select_option("Two GPUs")
-    page.screenshot(path="/tmp/budget-form.png", full_page=True)
     page.get_by_role("button", name="Start").click()
     page.get_by_text("allows 8 GPUs for everyone it covers").first.wait_for()
     assert FULL in page.inner_text("body")
-    page.screenshot(path="/tmp/budget-refused.png", full_page=True)
     assert not servers_of(stack, late) and stack.pod_of(late) is None

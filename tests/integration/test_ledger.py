@@ -15,7 +15,14 @@ from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config import Config
 
-from profilespawner import ProfileKubeSpawner, SingleuserProfiles, apply_pod_profile, hooks, ledger
+from profilespawner import (
+    ProfileKubeSpawner,
+    SingleuserProfiles,
+    apply_pod_profile,
+    hooks,
+    ledger,
+    pre_spawn_hook,
+)
 from profilespawner.budgets import in_use, requested
 from profilespawner.tools.offline import OfflineGroup, OfflineUser
 from tests.controlplane.harness import ControlPlane
@@ -185,3 +192,18 @@ async def test_a_failed_or_ended_spawn_holds_nothing(spawner_of: Any) -> None:
     spawner._spawn_pending = True
     ledger.release(spawner)  # a stop
     assert held(spawner)["gpu"] == 0
+
+
+async def test_the_hook_refuses_past_a_budget_with_403(spawner_of: Any) -> None:
+    """Plain KubeSpawner with profilespawner's pre_spawn_hook: the same check."""
+    first = spawner_of("alice", "hook", {"size": "Two GPUs"})
+    second = spawner_of("bob", "hook", {"size": "Two GPUs"})
+    for spawner in (first, second):
+        spawner._start_pending = True  # JupyterHub runs pre_spawn_hook with it set
+    await pre_spawn_hook(first)
+    with pytest.raises(web.HTTPError) as refused:
+        await pre_spawn_hook(second)
+    assert refused.value.status_code == 403
+    assert "budget 'team': total.gpu" in str(refused.value)
+    # The refused spawn holds nothing: the first one's share is all that is held.
+    assert held(first)["gpu"] == 2 and held(first)["servers"] == 1
