@@ -6,6 +6,7 @@ deleted."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,31 @@ async def test_the_hook_refuses_past_a_budget_with_403(spawner_of: Any) -> None:
     assert "budget 'team': total.gpu" in str(refused.value)
     # The refused spawn holds nothing: the first one's share is all that is held.
     assert held(first)["gpu"] == 2 and held(first)["servers"] == 1
+
+
+async def test_with_user_namespaces_the_pods_of_every_namespace_count(
+    spawner_of: Any, control_plane: ControlPlane
+) -> None:
+    """``enable_user_namespaces``: one reflector watches every namespace, and
+    a server in one user's namespace holds the budget for everyone."""
+    template = f"budget-{secrets.token_hex(3)}-{{username}}"
+    settings = {"enable_user_namespaces": True, "user_namespace_template": template}
+    first = spawner_of("alice", options={"size": "Two GPUs"}, **settings)
+    second = spawner_of("bob", options={"size": "Two GPUs"}, **settings)
+    assert first.namespace != second.namespace
+    try:
+        for spawner in (first, second):
+            control_plane.create_namespace(spawner.namespace, labels={"profilespawner-test": "integration"})
+            spawner._spawn_pending = True
+        await first.load_user_options()
+        await create(first, dry_run=False)
+        first._spawn_pending = False  # from now on only its pod holds the budget
+        key = f"{first.namespace}/{first.pod_name}"
+        await eventually(now_, lambda _: key in first.pod_reflector.pods)
+        assert first.pod_reflector is second.pod_reflector  # one for all namespaces
+        with pytest.raises(web.HTTPError) as refused:
+            await second.load_user_options()
+        assert refused.value.status_code == 403
+    finally:
+        for spawner in (first, second):
+            control_plane.delete_namespace(spawner.namespace)
