@@ -151,16 +151,20 @@ def standing_for(budgets: tuple[Budget, ...], user: str, *, gpu_resource_name: s
 
 # -- the metric --------------------------------------------------------------------------
 
-_known: dict[str, Budget] = {}
-_gpu_resource_name: list[str] = ["nvidia.com/gpu"]
+
+class _Reported:
+    """The budgets the metric reports: those of the profile set the last spawn
+    or spawn form used, with the GPU resource name they count."""
+
+    budgets: Mapping[str, Budget] = {}
+    gpu_resource_name = "nvidia.com/gpu"
 
 
 def remember(budgets: Mapping[str, Budget], gpu_resource_name: str) -> None:
     """The budgets of the profile set a spawn or a spawn form just used: the
     metric reports these."""
-    _known.clear()
-    _known.update(budgets)
-    _gpu_resource_name[0] = gpu_resource_name
+    _Reported.budgets = dict(budgets)
+    _Reported.gpu_resource_name = gpu_resource_name
 
 
 class _BudgetCollector(Collector):
@@ -179,9 +183,10 @@ class _BudgetCollector(Collector):
             "own servers (scope per_user)",
             labels=["budget", "key", "scope"],
         )
-        if _known:
-            counted = claims(gpu_resource_name=_gpu_resource_name[0])
-            for name, budget in sorted(_known.items()):
+        reported = _Reported.budgets
+        if reported:
+            counted = claims(gpu_resource_name=_Reported.gpu_resource_name)
+            for name, budget in sorted(reported.items()):
                 amounts = in_use(counted, name)
                 for key in BUDGET_KEYS:
                     used.add_metric([name, key], float(amounts[key]))
