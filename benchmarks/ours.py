@@ -149,7 +149,12 @@ def _static_config(base: dict[str, Any], final: dict[str, Any]) -> Config:
         for k, v in (final["metadata"].get("labels") or {}).items()
         if base["metadata"]["labels"].get(k) != v
     }
-    ks.extra_annotations = dict(final["metadata"].get("annotations") or {})
+    # KubeSpawner expands {placeholders} in annotation values; the provenance
+    # record's JSON holds braces that are literal.
+    ks.extra_annotations = {
+        k: v.replace("{", "{{").replace("}", "}}")
+        for k, v in (final["metadata"].get("annotations") or {}).items()
+    }
     return config
 
 

@@ -508,5 +508,39 @@ def write(results: dict[str, Any], out: Path) -> None:
         "",
         *_e2e(results),
         "",
+        "## B6: the command's wall time",
+        "",
+        *_cli(results),
+        "",
     ]
     (out / "RESULTS.md").write_text("\n".join(lines))
+
+
+def _cli(results: dict[str, Any]) -> list[str]:
+    if missing := _missing(results, "cli"):
+        return missing
+    cli = results["cli"]
+    goal = cli["goal_seconds"]
+    lines = [
+        f"Seconds of wall time and of CPU time of `python -m profilespawner ...` on the examples, a fresh "
+        f"interpreter each time (bytecode cached): fastest and median of {cli['runs']} runs; "
+        "load average after: "
+        f"{', '.join(f'{x:.2f}' for x in cli['load_after'])}. Goal: `validate` and `render` under {goal:g} s "
+        "on an idle 2-core machine. *Largest imports*: what a start spends most on (`-X importtime`, "
+        "cumulative ms of top-level imports).",
+        "",
+        "| command | wall: fastest | median | CPU: least | median | largest imports |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in cli["commands"]:
+        imports = ", ".join(f"{i['module']} {i['cumulative_ms']:.0f}" for i in row.get("imports", []))
+        lines.append(
+            f"| {row['name']} | {row['min']:.2f} | {row['median']:.2f} | {row['cpu_min']:.2f} | "
+            f"{row['cpu_median']:.2f} | {imports or '–'} |"
+        )
+    lines.append("")
+    for row in cli["commands"]:
+        if row["name"] in ("validate", "render"):
+            met = "met" if row["min"] < goal else "**missed**"
+            lines.append(f"- `{row['name']}` under {goal:g} s (fastest run): {met} ({row['min']:.2f} s).")
+    return lines

@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO)]  # the workers' helpers; tests.controlplane, tests.e2e
 
+import cli_wall  # noqa: E402
 import profilegen  # noqa: E402
 import report  # noqa: E402
 from common import Budget  # noqa: E402
@@ -40,7 +41,7 @@ JSP07_REQUIREMENTS = HERE / "jsp07-requirements.txt"
 FULL_SIZES = (10, 100, 1000)
 FULL_SOURCES = (1, 10, 50)
 BIG_DOCUMENT_BYTES = 1 << 20
-PARTS = ("b1", "b3", "memory", "hotspots", "apiserver", "e2e")
+PARTS = ("b1", "b3", "memory", "hotspots", "apiserver", "e2e", "cli")
 
 OUR_PACKAGES = (
     "profilespawner",
@@ -437,6 +438,10 @@ def run_all(
         )
     if "e2e" in parts:
         results["e2e"] = run_e2e(workers, workdir, args) if args.e2e else {"skipped": "--smoke or --no-e2e"}
+    if "cli" in parts:
+        # last: the other parts' workers have ended, the machine is as idle as this run gets
+        log("B6: the command's wall time")
+        results["cli"] = cli_wall.measure_cli(1 if args.smoke else 10, imports=not args.smoke)
     results.setdefault("measured", {}).update(dict.fromkeys(parts, _when(results["machine"])))
 
 

@@ -13,6 +13,7 @@ import typing as _typing
 from ._version import __version__
 from .errors import (
     ConfigMapsUnavailableError,
+    MountConflictError,
     ProfileError,
     ProfileSpawnError,
     ProfileSyntaxError,
@@ -53,6 +54,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ConfigMapsUnavailableError",
+    "MountConflictError",
     "ProfileError",
     "ProfileKubeSpawner",
     "ProfileSpawnError",

@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from . import k8srules, placeholders, provenance
-from .errors import PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
+from .errors import MountConflictError, PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
 from .kubemodel import build, copy_tree, field, to_json, with_fields
-from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESOURCE_ENV, PodSettings
+from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESERVED_KEY_PREFIX, RESOURCE_ENV, PodSettings
 from .resolve import Resolution
 
 __all__ = ["apply_resolution", "notebook_resources"]
@@ -63,14 +63,11 @@ def apply_resolution(
     and recorded.
 
     Raises :class:`ResourceConflictError` when a request ends up above its
-    limit, counting KubeSpawner's own values.
+    limit, counting KubeSpawner's own values, and :class:`MountConflictError`
+    when a profile's volume is mounted where one of KubeSpawner's is.
     """
     settings = resolution.settings
-    # The record comes last: no profile may set a key under its prefix, and
-    # KubeSpawner's extra_annotations must not pass for it.
-    metadata = _metadata(
-        pod, settings.labels, {**settings.annotations, **provenance.pod_annotations(resolution)}
-    )
+    metadata = _metadata(pod, settings.labels, settings.annotations, provenance.pod_annotations(resolution))
     if settings == _NOTHING and not resolution.gpu_tolerations:
         return with_fields(pod, {"metadata": metadata})
     fill = _placeholder_filler(expand, resolution)
@@ -102,6 +99,7 @@ def apply_resolution(
         spec_changes["volumes"], container_changes["volumeMounts"] = _volumes(
             spec, container, settings.volumes, fill
         )
+        _check_mounts(container_changes["volumeMounts"], settings.volumes, resolution)
     notebook = with_fields(container, container_changes)
     if notebook is not container:
         containers[index] = notebook
@@ -119,16 +117,25 @@ def notebook_resources(container: Any, resolution: Resolution, *, gpu_resource_n
     return to_json(resources) if resources is not None else {}
 
 
-def _metadata(pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str]) -> Any:
-    """The pod's metadata with ``labels`` and ``annotations`` merged in per key."""
+def _metadata(
+    pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str], record: Mapping[str, str]
+) -> Any:
+    """The pod's metadata with ``labels`` and ``annotations`` merged in per
+    key, and ``record`` as its only annotations under the reserved prefix."""
     metadata = field(pod, "metadata")
     if metadata is None:
         metadata = build(pod, "metadata", {})
+    current = field(metadata, "annotations") or {}
+    # No profile may set a key under the prefix (parse.py); KubeSpawner's
+    # extra_annotations may, and must not pass for the record.
+    foreign = [key for key in current if key.startswith(RESERVED_KEY_PREFIX) and key not in record]
+    if foreign:
+        current = {k: v for k, v in current.items() if k not in foreign}
     return with_fields(
         metadata,
         {
             "labels": _merged_map(field(metadata, "labels"), labels),
-            "annotations": _merged_map(field(metadata, "annotations"), annotations),
+            "annotations": _merged_map(current, {**annotations, **record}),
         },
     )
 
@@ -377,6 +384,24 @@ def _requirements(term: Any, kind: str, additions: Iterable[JSON]) -> Any:
             seen.append(data)
             out.append(build(term, kind, data, current, model=False))
     return _unchanged_or(field(term, kind), out)
+
+
+def _check_mounts(mounts: Sequence[Any], volumes: Iterable[JSON], resolution: Resolution) -> None:
+    """A profile's volume mounted at the path of one of KubeSpawner's, which
+    the API server would refuse (the profiles' own were checked by the resolver)."""
+    ours = {volume["name"] for volume in volumes}
+    paths = ((field(m, "name"), field(m, "mountPath")) for m in mounts)
+    for earlier, later in k8srules.shared_mount_paths(paths):
+        if (earlier in ours) == (later in ours):
+            continue  # KubeSpawner's own mounts are KubeSpawner's business
+        theirs, profile = (later, earlier) if earlier in ours else (earlier, later)
+        origin = resolution.record.get("volumes", profile)
+        who = f" ({origin.set_by.describe()})" if origin is not None else ""
+        raise MountConflictError(
+            f"volume {quote(profile)}{who} is mounted at the path of KubeSpawner's volume "
+            f"{quote(theirs)}, which Kubernetes refuses; give it another mountPath",
+            field="volumes",
+        )
 
 
 def _volumes(

@@ -16,7 +16,9 @@ fail, the cluster would reject a pod or a setting of ``--config`` is invalid,
 2 for a usage error (including a ``--config`` or kubeconfig that cannot be
 loaded), 3 when the cluster could not be asked (no answer, credentials, RBAC).
 Values of environment variables are not printed unless asked for (``render
---show-values``): they may be credentials.
+--show-values``): they may be credentials. The Kubernetes client and
+KubeSpawner are imported by the commands that use them, so that checking a
+file stays quick.
 """
 
 from __future__ import annotations
@@ -38,10 +40,7 @@ from ._version import __version__
 from .errors import KubeApiError, KubeConfigError, ProfileError
 from .model import RANGE_KEYS, ProfileSet
 from .parse import load_schema
-from .sources.kubeapi import ClusterClient, connect
-from .tools.cluster import ClusterProfiles, read_configmaps
-from .tools.dryrun import ClusterCheck, ConfigMapSettings, check_cluster, dry_run_source, trial_problems
-from .tools.lint import FileReport, check_file
+from .tools.lint import FileReport, Problem, check_file
 from .tools.output import (
     HIDDEN,
     count,
@@ -55,6 +54,7 @@ from .tools.output import (
 )
 from .tools.settings import (
     hub_settings,
+    kubespawner_component_label,
     kubespawner_namespace,
     load_config_file,
     profile_files,
@@ -64,6 +64,9 @@ from .tools.settings import (
 
 if TYPE_CHECKING:
     from .profiles import SingleuserProfiles
+    from .sources.kubeapi import ClusterClient
+    from .tools.cluster import ClusterProfiles
+    from .tools.dryrun import ClusterCheck
     from .tools.pods import NotebookPod
     from .tools.preview import Preview
 
@@ -73,6 +76,22 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CLUSTER = 0, 1, 2, 3
 
 #: Most spawns ``validate --server-dry-run`` tries unless told otherwise.
 MAX_COMBINATIONS = 200
+
+#: What jsonschema imports, when installed, to check string ``format``s. The
+#: profile schema has no ``format``, and rfc3987-syntax alone takes a second to
+#: import (it builds a grammar): the command does without them.
+_FORMAT_LIBRARIES = (
+    "fqdn",
+    "idna",
+    "isoduration",
+    "jsonpointer",
+    "rfc3339_validator",
+    "rfc3986_validator",
+    "rfc3987",
+    "rfc3987_syntax",
+    "uri_template",
+    "webcolors",
+)
 
 
 class _UsageError(Exception):
@@ -127,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check profile files and ConfigMaps and preview the pods profilespawner makes.",
     )
     parser.add_argument("--version", action="version", version=f"profilespawner {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what the spawner logs (INFO)")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also log what the hub would log of this (INFO)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     files = argparse.ArgumentParser(add_help=False)
@@ -242,10 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
         "pods",
         help="the hub's notebook pods: user, size, profiles, and whether they are up to date",
         description="List the notebook pods of the hub's namespace (those KubeSpawner labels "
-        "component=singleuser-server) with their user, server, size, GPU type and profiles, as each "
-        "pod records them, and whether each is up to date: every source it recorded still at the "
-        "recorded version, and no source added since, compared with the FILEs (or "
-        "SingleuserProfiles.files of --config) and the profile ConfigMaps as the hub would read them now.",
+        "component=singleuser-server, or the KubeSpawner.component_label of --config) with their "
+        "user, server, size, GPU type and profiles, as each pod records them, and whether each is "
+        "up to date: every source it recorded still at the recorded version, and no source added "
+        "since, compared with the FILEs (or SingleuserProfiles.files of --config) and the profile "
+        "ConfigMaps as the hub would read them now.",
     )
     pods.add_argument(
         "files",
@@ -326,10 +348,16 @@ def _files(args: argparse.Namespace, hub: _Hub, *, cluster: bool = False) -> lis
 
 
 def _check(path: str, hub: _Hub) -> FileReport:
-    """Check one file as the hub would: its mount path, policy and ConfigMap key."""
+    """Check one file as the hub would: its mount path, policy and ConfigMap key;
+    logged as the hub logs it (shown with ``-v``)."""
     settings = hub.settings
+    log = logging.getLogger("profilespawner")
     return check_file(
-        path, default_mount_path=settings.default_mount_path, configmap_key=hub.key, policy=settings.policy
+        path,
+        default_mount_path=settings.default_mount_path,
+        configmap_key=hub.key,
+        policy=settings.policy,
+        log=log if log.isEnabledFor(logging.INFO) else None,
     )
 
 
@@ -388,6 +416,8 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 async def _connect(cluster: _ClusterSettings) -> tuple[ClusterClient, str]:
     """A client and the namespace to use."""
+    from .sources.kubeapi import connect
+
     client = await connect(cluster.kubeconfig)
     return client, cluster.namespace or client.namespace or "default"
 
@@ -428,7 +458,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     configmaps = check.configmaps if check is not None else None
     if configmaps is not None:
         reports += configmaps.reports
-    dry_run = trial_problems(check) if check is not None else []
+    dry_run = _trial_problems(check) if check is not None else []
     problems = [p for r in reports for p in r.problems] + dry_run
     failed = any(r.errors for r in reports) or any(p.severity == "error" for p in dry_run)
     if args.format == "json":
@@ -445,7 +475,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         for report in configmaps.reports:
             write_report(report, out)
     if check is not None and check.skipped:
-        out.write(f"{dry_run_source(check.namespace)}: not tried, the profiles have errors\n")
+        out.write(f"{_dry_run_source(check.namespace)}: not tried, the profiles have errors\n")
     elif check is not None and check.trials is not None:
         for problem in dry_run:
             out.write(f"{problem}\n")
@@ -462,9 +492,23 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _trial_problems(check: ClusterCheck) -> list[Problem]:
+    from .tools.dryrun import trial_problems
+
+    return trial_problems(check)
+
+
+def _dry_run_source(namespace: str) -> str:
+    from .tools.dryrun import dry_run_source
+
+    return dry_run_source(namespace)
+
+
 async def _ask_cluster(
     args: argparse.Namespace, cluster: _ClusterSettings, hub: _Hub, file_reports: list[FileReport]
 ) -> ClusterCheck:
+    from .tools.dryrun import ConfigMapSettings, check_cluster
+
     client, namespace = await _connect(cluster)
     try:
         query = (
@@ -502,6 +546,8 @@ class _Prepared:
 
 
 async def _read_for_spawn(cluster: _ClusterSettings, hub: _Hub) -> ClusterProfiles:
+    from .tools.cluster import read_configmaps
+
     client, namespace = await _connect(cluster)
     try:
         return await read_configmaps(
@@ -533,12 +579,6 @@ def _prepare(args: argparse.Namespace) -> _Prepared | int:
         if report.errors:
             invalid = True
             sys.stderr.write(f"error: {path} is invalid: the hub would reject it and use none of it\n")
-        elif report.configmap is not None:
-            invalid = True
-            sys.stderr.write(
-                f"error: {path} is a ConfigMap manifest; give the profiles YAML of its data key "
-                "(as SingleuserProfiles.files holds it), or read the cluster's with --configmaps\n"
-            )
     if cluster is not None:
         configmaps = _run(_read_for_spawn(cluster, hub))
         config = with_kubespawner_namespace(config, configmaps.namespace)
@@ -641,7 +681,8 @@ class _Pods:
 
 
 async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[FileReport]) -> _Pods:
-    from .tools.pods import notebook_pods, sources_in_use
+    from .tools.cluster import read_configmaps
+    from .tools.pods import NOTEBOOK_COMPONENT, notebook_pods, sources_in_use
 
     client, namespace = await _connect(cluster)
     try:
@@ -657,10 +698,12 @@ async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[Fi
                 policy=hub.settings.policy,
             )
             reports += configmaps.reports
+        component = kubespawner_component_label(hub.config) or NOTEBOOK_COMPONENT
         pods = await notebook_pods(
             client.api,
             namespace,
             sources_in_use(reports),
+            component=component,
             gpu_resource_name=hub.settings.gpu_resource_name,
         )
         return _Pods(namespace, pods, reports)
@@ -685,20 +728,41 @@ _COMMANDS = {
 }
 
 
+def _import_jsonschema_without_formats() -> None:
+    """Import jsonschema without the libraries it checks ``format`` with.
+
+    The command owns its process, so it may: jsonschema's format checker in
+    this process then checks fewer formats, and nothing else changes. A
+    process that imported jsonschema already (a hub) keeps it as it is.
+    """
+    if "jsonschema" in sys.modules:
+        return
+    hidden = [name for name in _FORMAT_LIBRARIES if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # importing it raises ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "schema":
+        _import_jsonschema_without_formats()
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s: %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr
     )
-    if not args.verbose:
-        # The files' problems and a refused spawn are printed once, by us; the
-        # spawner's own log lines ("traitlets" is KubeSpawner's logger) would repeat them.
-        logging.getLogger("profilespawner").setLevel(logging.ERROR)
-        logging.getLogger("traitlets").setLevel(logging.ERROR)
+    # The files' problems and a refused spawn are printed once, by us; the hub's
+    # log lines would repeat them: only -v shows them, and only profilespawner's
+    # (the offline spawner logs as "profilespawner.spawner"), not the INFO of
+    # the libraries (KubeSpawner's "traitlets", alembic, ...).
+    logging.getLogger("profilespawner").setLevel(logging.INFO if args.verbose else logging.ERROR)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
     try:
         return _COMMANDS[args.command](args, sys.stdout)
     except _UsageError as e:

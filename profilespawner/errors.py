@@ -1,4 +1,4 @@
-"""Every exception profilespawner raises, and how messages quote.
+"""Every exception profilespawner raises, the warnings it gives, and how messages quote.
 
 Messages about profile data name where the problem is -- the source (a file
 path or ``namespace/ConfigMap``), the profile (its name, or its index when it
@@ -18,7 +18,8 @@ The tree::
     │   │   └── ValidatorBugError        the validator itself failed on it: rejected all the same
     │   └── ProfileSpawnError            the profiles cannot be applied to this spawn
     │       ├── UserOptionError          a size / gpu_type / range value the user may not pick (400)
-    │       ├── ResourceConflictError    a resource request ends up above its limit
+    │       ├── ResourceConflictError    a resource request ends up above its limit (409)
+    │       ├── MountConflictError       two volumes of the merged profile at one mount path (409)
     │       └── BudgetExceededError      the server would take a budget past its limit (403)
     ├── KubeApiError                     a request to the Kubernetes API failed (sources/kubeapi.py)
     │   └── WatchExpired                 410 Gone: the watch must list again
@@ -32,7 +33,10 @@ The tree::
     └── QuantityRangeError               a quantity too far from 1 to compute (k8srules.parse_quantity)
 
 The last two are the pure helpers' signals to their callers, which turn them
-into a :class:`ProfileError` naming the field. Besides these the package
+into a :class:`ProfileError` naming the field. A document that is valid but
+likely wrong (a name defined twice, a legacy key ignored) gets
+:class:`ProfileWarning` records, not exceptions: they name the same parts as
+an error does, and the source is used. Besides these the package
 raises only what its callers expect from it: ``tornado.web.HTTPError`` at the
 hub's entry points (the spawner and the ``modify_pod_hook``: see
 :mod:`profilespawner.httperrors`), a ``TimeoutError``
@@ -43,6 +47,8 @@ should pass.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "MAX_API_MESSAGE",
     "MAX_QUOTED",
@@ -50,11 +56,13 @@ __all__ = [
     "ConfigMapsUnavailableError",
     "KubeApiError",
     "KubeConfigError",
+    "MountConflictError",
     "PlaceholderError",
     "ProfileError",
     "ProfileSpawnError",
     "ProfileSyntaxError",
     "ProfileValidationError",
+    "ProfileWarning",
     "QuantityRangeError",
     "ResourceConflictError",
     "UsageUnknownError",
@@ -93,6 +101,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _message(source: str, profile: str, field: str, problem: str) -> str:
+    """The parts of a message about profile data, as every message joins them."""
+    return ": ".join(p for p in (source, profile, field, problem) if p)
+
+
 # -- bad profile data ----------------------------------------------------------------
 
 
@@ -119,9 +132,7 @@ class ProfileError(Exception):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        parts = [p for p in (self.source, self.profile, self.field) if p]
-        parts.append(self.problem)
-        return ": ".join(parts)
+        return _message(self.source, self.profile, self.field, self.problem)
 
 
 class ProfileSyntaxError(ProfileError):
@@ -227,6 +238,26 @@ class BudgetExceededError(ProfileSpawnError):
         self.in_use = in_use
         self.asked = asked
         super().__init__(problem, profile=f"budget {quote(budget)}", field=f"{scope}.{key}")
+
+
+class MountConflictError(ProfileSpawnError):
+    """Two volumes of the merged profile are mounted at one path, which
+    Kubernetes refuses; the message names both and who set them."""
+
+
+@dataclass(frozen=True)
+class ProfileWarning:
+    """A problem that does not reject the source: it is used, and the warning
+    logged once per version (``validate`` prints it). Its parts are those of
+    a :class:`ProfileError`; ``str()`` joins them the same way."""
+
+    problem: str
+    source: str = ""
+    profile: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        return _message(self.source, self.profile, self.field, self.problem)
 
 
 # -- the Kubernetes API --------------------------------------------------------------

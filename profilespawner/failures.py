@@ -17,17 +17,30 @@ says why instead:
 Both messages name objects, keys and quantities, never an environment value
 (a 422 ``Invalid`` message may quote one: it is not passed on). They are cut
 to :data:`MAX_REASON` characters all the same.
+
+KubeSpawner also logs the whole pod manifest, environment values included,
+when the API server refuses a pod; :func:`keep_pod_manifests_out_of` puts a
+:class:`PodManifestRedaction` on the logger it writes to, which replaces the
+manifest with the pod's name.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from .errors import shorten
 
-__all__ = ["MAX_REASON", "not_started_reason", "refusal_reason"]
+__all__ = [
+    "MAX_REASON",
+    "PodManifestRedaction",
+    "keep_pod_manifests_out_of",
+    "not_started_reason",
+    "refusal_reason",
+]
 
 #: The longest reason given (the scheduler lists one entry per kind of node).
 MAX_REASON = 500
@@ -69,3 +82,34 @@ def refusal_reason(status: int | None, body: str | bytes | None) -> str | None:
 
 def _cut(text: str) -> str:
     return shorten(text, MAX_REASON)
+
+
+#: The record KubeSpawner writes when the API server refuses a pod:
+#: ``self.log.exception("Failed for %s", pod.to_str())``.
+_POD_MANIFEST_RECORD = "Failed for %s"
+#: The pod's name in ``pod.to_str()`` (the client's pprint of the pod's dict).
+_POD_NAME = re.compile(r"'metadata': \{.*?'name': '([a-z0-9.-]{1,253})'", re.S)
+
+
+class PodManifestRedaction(logging.Filter):
+    """Replaces the pod manifest KubeSpawner logs on an API refusal with the
+    pod's name: the manifest holds the environment's literal values. The
+    record (and its exception, the API server's answer) is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == _POD_MANIFEST_RECORD and isinstance(record.args, tuple) and record.args:
+            manifest = record.args[0]
+            found = _POD_NAME.search(manifest) if isinstance(manifest, str) else None
+            name = found.group(1) if found else "(unnamed)"
+            record.msg = "Failed to create pod %s (its manifest is not logged: it holds environment values)"
+            record.args = (name,)
+        return True
+
+
+_REDACTION = PodManifestRedaction()
+
+
+def keep_pod_manifests_out_of(logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
+    """Put the :class:`PodManifestRedaction` on ``logger`` (a spawner's ``log``); idempotent."""
+    target = logger.logger if isinstance(logger, logging.LoggerAdapter) else logger
+    target.addFilter(_REDACTION)

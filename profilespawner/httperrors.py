@@ -7,12 +7,17 @@ spawn form, ``load_user_options`` and ``get_pod_manifest``) and the
 ``tornado.web.HTTPError`` JupyterHub shows on the spawn page and answers the
 REST API with, through :func:`refusals_as_http_errors`: a
 :class:`~profilespawner.errors.UserOptionError` (a size or GPU type the user
-may not pick) is 400, a :class:`~profilespawner.errors.ConfigMapsUnavailableError`
-(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) is 503,
-a :class:`~profilespawner.errors.BudgetExceededError` (the server would take
-a budget past its limit, SPEC §10) is 403, and a
+may not pick) is 400; a :class:`~profilespawner.errors.ResourceConflictError`
+or :class:`~profilespawner.errors.MountConflictError` (the profiles that apply
+to this spawn contradict each other, or KubeSpawner's settings) is 409
+Conflict: the request is fine, the current profiles cannot serve it -- an
+administrator fixes them, or the user picks another size or image; a
+:class:`~profilespawner.errors.BudgetExceededError` (the server would take
+a budget past its limit, SPEC §10) is 403; a
+:class:`~profilespawner.errors.ConfigMapsUnavailableError`
+(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) and a
 :class:`~profilespawner.errors.UsageUnknownError` (the pods cannot be listed to
-count the budgets) is 503.
+count the budgets) are 503.
 The message is the error's own (names, never values); JupyterHub shows
 ``jupyterhub_message``, which a ``ConfigMapsUnavailableError`` words for users.
 """
@@ -25,13 +30,22 @@ from contextlib import contextmanager
 
 from tornado import web
 
-from .errors import BudgetExceededError, ConfigMapsUnavailableError, UsageUnknownError, UserOptionError
+from .errors import (
+    BudgetExceededError,
+    ConfigMapsUnavailableError,
+    MountConflictError,
+    ResourceConflictError,
+    UsageUnknownError,
+    UserOptionError,
+)
 
 __all__ = ["HTTP_STATUS", "http_error", "refusals_as_http_errors"]
 
 #: The HTTP status of each refusal.
 HTTP_STATUS: dict[type[Exception], int] = {
     UserOptionError: 400,
+    ResourceConflictError: 409,
+    MountConflictError: 409,
     BudgetExceededError: 403,
     ConfigMapsUnavailableError: 503,
     UsageUnknownError: 503,
@@ -52,13 +66,13 @@ def http_error(status: int, error: Exception | str) -> web.HTTPError:
 @contextmanager
 def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
     """Let a refusal raised inside out as its HTTP error (:data:`HTTP_STATUS`),
-    chained to it; a choice the user may not make is logged as a warning
-    (the ConfigMap source has logged why it cannot list), and so is a budget
-    exceeded."""
+    chained to it; a choice the user may not make, a conflict of the profiles
+    and a budget exceeded are logged as a warning (the ConfigMap source has
+    logged why it cannot list)."""
     try:
         yield
-    except (UserOptionError, BudgetExceededError, ConfigMapsUnavailableError, UsageUnknownError) as error:
-        if isinstance(error, (UserOptionError, BudgetExceededError, UsageUnknownError)):
+    except tuple(HTTP_STATUS) as error:
+        if not isinstance(error, ConfigMapsUnavailableError):
             log.warning("Refusing to spawn for %s: %s", user, error)
         status = next(code for kind, code in HTTP_STATUS.items() if isinstance(error, kind))
         raise http_error(status, error) from error

@@ -1,5 +1,5 @@
 """Kubernetes' own rules for values: quantities, names, label keys and values,
-and when two tolerations mean the same.
+when two tolerations mean the same, and one volume per mount path.
 
 Pure functions mirroring ``k8s.io/apimachinery``'s ``resource.ParseQuantity``
 and ``validation.IsQualifiedName``/``IsDNS1123Label``/``IsValidLabelValue``
@@ -8,15 +8,18 @@ validator on load and by the applier to compare requests with limits and to
 write ``MEM_LIMIT``-style variables. :func:`toleration_identity` is how the
 merge, the applier and ``explain`` drop a toleration another one already
 gives: only what the API server itself reads as equal is equal.
+:func:`shared_mount_paths` is the API server's rule that a container mounts
+one volume per path, which the validator (inside one profile), the resolver
+(what the merge gives) and the applier (against KubeSpawner's own mounts) hold.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from decimal import ROUND_CEILING, Context, Decimal, localcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import QuantityRangeError
 
@@ -31,6 +34,7 @@ __all__ = [
     "is_qualified_name",
     "memory_bytes",
     "parse_quantity",
+    "shared_mount_paths",
     "toleration_identity",
     "unique_tolerations",
 ]
@@ -167,6 +171,26 @@ def unique_tolerations(tolerations: Iterable[Mapping[str, Any]]) -> tuple[Any, .
             seen.add(identity)
             out.append(toleration)
     return tuple(out)
+
+
+_K = TypeVar("_K", bound=Hashable)
+
+
+def shared_mount_paths(mounts: Iterable[tuple[_K, str]]) -> list[tuple[_K, _K]]:
+    """Of ``(key, mountPath)`` pairs, each one mounted where an earlier one is
+    already, with that earlier one: ``[(earlier, later), ...]``.
+
+    The API server refuses a container whose ``volumeMounts`` repeat a
+    ``mountPath`` ("must be unique"), comparing them as written.
+    """
+    first: dict[str, _K] = {}
+    shared = []
+    for key, path in mounts:
+        if path in first:
+            shared.append((first[path], key))
+        else:
+            first[path] = key
+    return shared
 
 
 def _comparable(value: Any) -> Any:

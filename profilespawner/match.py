@@ -4,7 +4,11 @@ Pure functions over names and strings. An image pattern without ``/`` is
 compared with the image's last path component, one with ``/`` with the whole
 reference; a pattern without a tag or digest matches every tag and digest;
 ``*``, ``?`` and ``[...]`` are :mod:`fnmatch` wildcards (``*`` also crosses
-``/``); an image without a tag or digest counts as ``:latest``.
+``/``); an image without a tag or digest counts as ``:latest``. Docker Hub
+names are compared in the form container runtimes normalize them to
+(:func:`normalized_name`: ``python`` is ``docker.io/library/python``,
+``index.docker.io/jupyter/x`` is ``docker.io/jupyter/x``): images always,
+patterns with ``/`` too unless their first component is a wildcard.
 :func:`who_reason` and :func:`image_reason` say the same rules in words, for
 ``explain``: why a profile applies or does not.
 """
@@ -18,7 +22,20 @@ from functools import lru_cache
 
 from .model import Profile, Who
 
-__all__ = ["ImageRef", "image_matches", "image_reason", "is_for", "matching_profiles", "who_reason"]
+__all__ = [
+    "ImageRef",
+    "image_matches",
+    "image_reason",
+    "is_for",
+    "matching_profiles",
+    "normalized_name",
+    "who_reason",
+]
+
+#: Docker Hub, as image references name it (``docker.io``) and as old ones did.
+DOCKER_HUB = "docker.io"
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+_WILDCARDS = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,38 @@ class ImageRef:
     def last_component(self) -> ImageRef:
         return ImageRef(self.name.rsplit("/", 1)[-1], self.tag, self.digest)
 
+    def normalized(self) -> ImageRef:
+        return ImageRef(normalized_name(self.name), self.tag, self.digest)
+
+
+def normalized_name(name: str) -> str:
+    """An image name (no tag or digest) as container runtimes read it.
+
+    The rule of Docker's reference library (``ParseNormalizedNamed``): a first
+    component that is not a registry (it has no ``.`` or ``:`` and is not
+    ``localhost``) means Docker Hub; Docker Hub is ``docker.io`` whatever its
+    alias; its images without an organisation are in ``library/``.
+    ``jupyter/minimal-notebook`` is ``docker.io/jupyter/minimal-notebook``,
+    ``python`` is ``docker.io/library/python``; ``quay.io/x/y`` is itself.
+    """
+    first, slash, rest = name.partition("/")
+    if not slash or not ("." in first or ":" in first or first == "localhost"):
+        domain, rest = DOCKER_HUB, name
+    elif first in _DOCKER_HUB_ALIASES:
+        domain = DOCKER_HUB
+    else:
+        return name
+    if "/" not in rest:
+        rest = "library/" + rest
+    return f"{domain}/{rest}"
+
+
+def _normalized_pattern(pattern: ImageRef) -> ImageRef:
+    """A pattern with ``/`` normalized as images are, unless its first
+    component is a wildcard (``*/notebook`` means any registry or organisation)."""
+    first = pattern.name.partition("/")[0]
+    return pattern if _WILDCARDS & set(first) else pattern.normalized()
+
 
 @lru_cache(maxsize=16384)
 def image_matches(pattern: str, image: str) -> bool:
@@ -61,17 +110,19 @@ def image_matches(pattern: str, image: str) -> bool:
 
     Cached: a hub sees few distinct images, and large profile sets repeat patterns.
     """
-    ref = ImageRef.parse(image)
+    ref = ImageRef.parse(image).normalized()
     if not ref.has_version:
         ref = ImageRef(ref.name, "latest")
+    wanted = ImageRef.parse(pattern)
     if "/" not in pattern:
         ref = ref.last_component()
-    wanted = ImageRef.parse(pattern)
+    else:
+        wanted = _normalized_pattern(wanted)
     if not wanted.has_version:
         return fnmatchcase(ref.name, wanted.name)
     # compare only the parts the pattern names: tag, digest or both
     candidate = ImageRef(ref.name, ref.tag if wanted.tag else "", ref.digest if wanted.digest else "")
-    return fnmatchcase(candidate.render(), pattern)
+    return fnmatchcase(candidate.render(), wanted.render())
 
 
 def is_for(who: Who, user: str, groups: Iterable[str]) -> bool:

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from . import k8srules
+from .errors import quote
 from .model import JSON, GpuType, PodSettings, Profile, Size
 
 __all__ = [
@@ -83,6 +84,10 @@ class Setter(NamedTuple):
     source: str
     position: int | None = None
     via: str = ""
+
+    def describe(self) -> str:
+        """``profile 'X'``, ``size 'X'``, ``gpuType 'X'``: for messages."""
+        return f"{self.kind} {quote(self.name)}"
 
     @classmethod
     def of(cls, entry: Profile | Size | GpuType, *, via: str = "") -> Setter:

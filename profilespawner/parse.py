@@ -16,6 +16,7 @@ import difflib
 import json
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, NodeEvent
 
 from . import k8srules, placeholders, quantities
 from .errors import (
@@ -35,6 +36,7 @@ from .errors import (
     ProfileError,
     ProfileSyntaxError,
     ProfileValidationError,
+    ProfileWarning,
     QuantityRangeError,
     ValidatorBugError,
     quote,
@@ -66,10 +68,12 @@ __all__ = [
     "MAX_DOCUMENT_NODES",
     "MAX_NESTING",
     "MAX_PROBLEMS",
+    "LoadedDocument",
     "ParsedDocument",
+    "load_documents",
     "load_schema",
-    "load_yaml",
     "parse_document",
+    "parse_loaded",
     "prepare",
 ]
 
@@ -99,14 +103,21 @@ _LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
 _RESERVED_FOR_RECORD = (
     f"keys under {RESERVED_KEY_PREFIX!r} are reserved: profilespawner records there what the pod got"
 )
+# jupyterhub-singleuser-profiles 0.7 made a volume name of anything this way
+# (re.sub('[^a-zA-Z0-9\.]', '-', name).lower()); a name it made valid still is.
+_LEGACY_VOLUME_NAME = re.compile(r"[^a-zA-Z0-9.]")
+# The schema's pattern of an integer that may be written as a string ("1").
+_DIGITS_PATTERN = "^[0-9]+$"
+_MAX_GPU = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class ParsedDocument:
-    """A validated document and the notices worth a warning (legacy keys ignored)."""
+    """A validated document and what in it is worth a warning (a legacy key
+    ignored, a name defined twice, ...)."""
 
     profile_set: ProfileSet
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[ProfileWarning, ...] = ()
 
 
 @cache
@@ -175,12 +186,33 @@ def parse_document(
         raise ValidatorBugError(e, source=source) from e
 
 
-def load_yaml(text: str | bytes, *, source: str) -> Any:
-    """The YAML document in ``text``, loaded safely and within bounds (size,
-    nesting, nodes): what the profile parser reads, for tools that read other
-    documents (a ConfigMap manifest) the same way. Raises :class:`ProfileSyntaxError`."""
+def load_documents(text: str | bytes, *, source: str) -> tuple[LoadedDocument, ...]:
+    """Every YAML document of ``text`` (documents separated by ``---``), loaded
+    safely and within the bounds of one document (size, nesting, nodes), which
+    count over the whole text: what a file of ConfigMap manifests is read with
+    (:mod:`profilespawner.sources.documents`), before its profiles are parsed
+    (:func:`parse_loaded`). Raises :class:`ProfileSyntaxError`."""
     try:
-        return _load_yaml(text, source)[0]
+        return _load_yaml(text, source, stream=True)
+    except ProfileError:
+        raise
+    except Exception as e:
+        raise ValidatorBugError(e, source=source) from e
+
+
+def parse_loaded(
+    document: LoadedDocument,
+    *,
+    source: str,
+    default_mount_path: str = DEFAULT_MOUNT_PATH,
+    policy: Policy | None = None,
+) -> ParsedDocument:
+    """:func:`parse_document` for a document :func:`load_documents` loaded."""
+    try:
+        parsed = _parse_data(document, source, default_mount_path)
+        if policy is not None:
+            policy.check(parsed.profile_set, source=source)
+        return parsed
     except ProfileError:
         raise
     except Exception as e:
@@ -188,7 +220,12 @@ def load_yaml(text: str | bytes, *, source: str) -> Any:
 
 
 def _parse(text: str | bytes, source: str, default_mount_path: str) -> ParsedDocument:
-    data, plain = _load_yaml(text, source)
+    (document,) = _load_yaml(text, source, stream=False)
+    return _parse_data(document, source, default_mount_path)
+
+
+def _parse_data(document: LoadedDocument, source: str, default_mount_path: str) -> ParsedDocument:
+    data = document.data
     if data is None:
         raise ProfileValidationError(
             "the document is empty (write 'profiles: []' for a source that defines nothing)",
@@ -203,15 +240,28 @@ def _parse(text: str | bytes, source: str, default_mount_path: str) -> ParsedDoc
             source=source,
         )
     checker = _Checker(source, data, default_mount_path)
-    profile_set = checker.run(plain=plain)
+    profile_set = checker.run(plain=document.plain)
     return ParsedDocument(profile_set, tuple(checker.warnings))
 
 
 # -- YAML --------------------------------------------------------------------
 
 
-def _load_yaml(text: str | bytes, source: str) -> tuple[Any, bool]:
-    """The loaded document, and whether it is plain data (see :func:`_measure`)."""
+@dataclass(frozen=True)
+class LoadedDocument:
+    """One YAML document, loaded safely and within bounds.
+
+    ``plain`` says that it holds only plain data (see :func:`_measure`);
+    ``line`` is the line its content starts on, from 1.
+    """
+
+    data: Any
+    plain: bool = True
+    line: int = 1
+
+
+def _load_yaml(text: str | bytes, source: str, *, stream: bool) -> tuple[LoadedDocument, ...]:
+    """The loaded documents of ``text``: exactly one unless ``stream``."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise ProfileSyntaxError(
             f"the document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB", source=source
@@ -224,7 +274,7 @@ def _load_yaml(text: str | bytes, source: str) -> tuple[Any, bool]:
                 f"the document is not valid UTF-8 (byte offset {e.start})", source=source
             ) from None
     try:
-        data = _safe_load(text)
+        documents, lines = _safe_load(text, stream=stream)
     except _LimitError as e:
         raise ProfileSyntaxError(
             e.problem,
@@ -243,12 +293,16 @@ def _load_yaml(text: str | bytes, source: str) -> tuple[Any, bool]:
         ) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        line, column = (mark.line, mark.column) if mark else (None, None)
         problem = _yaml_problem(e.problem or e.context or "invalid YAML")
+        tab = _tab_in_indentation(text, line, column) if line is not None else None
+        if tab is not None:
+            problem, column = "YAML does not allow tabs for indentation; indent with spaces", tab
         raise ProfileSyntaxError(
             problem,
             source=source,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
+            line=line + 1 if line is not None else None,
+            column=column + 1 if column is not None else None,
         ) from None
     except YAMLError as e:
         raise ProfileSyntaxError(f"invalid YAML ({type(e).__name__})", source=source) from None
@@ -265,10 +319,36 @@ def _load_yaml(text: str | bytes, source: str) -> tuple[Any, bool]:
         ) from None
     # Only escapes make lone surrogates; a str handed in may hold them already.
     surrogates = "\\u" in text or "\\U" in text or bool(_SURROGATE.search(text))
-    return data, _measure(data, source, surrogates=surrogates)
+    # The aliases of every document count against one budget, as their nodes do.
+    budget = [MAX_DOCUMENT_NODES]
+    return tuple(
+        LoadedDocument(data, _measure(data, source, surrogates=surrogates, budget=budget), line)
+        for data, line in zip(documents, [*lines, *[1] * (len(documents) - len(lines))], strict=False)
+    )
 
 
-def _safe_load(text: str) -> Any:
+def _tab_in_indentation(text: str, line: int, column: int | None) -> int | None:
+    """The column (from 0) of the first tab in the indentation of ``line``
+    (from 0), when YAML's complaint at ``column`` is about it; else None.
+
+    The indentation is the white space and block sequence indicators (``- ``)
+    that begin the line. YAML forbids tabs there; its parsers say "found
+    character '\\t' that cannot start any token" or worse.
+    """
+    lines = text.splitlines()
+    if line >= len(lines):
+        return None
+    current = lines[line]
+    indentation = len(current) - len(current.lstrip(" \t-"))
+    tab = current.find("\t", 0, indentation)
+    if tab < 0 or (column is not None and column < tab):
+        return None
+    return tab
+
+
+def _safe_load(text: str, *, stream: bool) -> tuple[list[Any], list[int]]:
+    """The documents of ``text`` (one unless ``stream``) and the lines (from 1)
+    they start on."""
     # The C loader is five times faster, but its bundled libyaml rejects some
     # plain scalars YAML allows (``[image:v0.1]`` in jupyterhub-singleuser-profiles'
     # own example); the pure loader then decides, and gives the better message.
@@ -276,21 +356,29 @@ def _safe_load(text: str) -> Any:
     # kills the process), so the events are checked first, without building.
     fast = YAML(typ="safe", pure=False)
     try:
-        _check_events(fast, text)
-        return fast.load(text)
+        lines = _check_events(fast, text)
+        return (list(fast.load_all(text)) if stream else [fast.load(text)]), lines
     except DuplicateKeyError:
         raise
     except YAMLError:
         pure = YAML(typ="safe", pure=True)
-        _check_events(pure, text)
-        return pure.load(text)
+        lines = _check_events(pure, text)
+        return (list(pure.load_all(text)) if stream else [pure.load(text)]), lines
 
 
-def _check_events(yaml: YAML, text: str) -> None:
-    """Bound nesting and size on the parser's events, before anything is built."""
+def _check_events(yaml: YAML, text: str) -> list[int]:
+    """Bound nesting and size on the parser's events, before anything is
+    built; return the line (from 1) where each document's content starts."""
     depth = 0
     nodes = 0
+    lines: list[int] = []
+    starting = False
     for event in yaml.parse(text):
+        if isinstance(event, DocumentStartEvent):
+            starting = True
+        elif starting:
+            lines.append(event.start_mark.line + 1)
+            starting = False
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_NESTING:
@@ -304,6 +392,7 @@ def _check_events(yaml: YAML, text: str) -> None:
             nodes += 1
             if nodes > MAX_DOCUMENT_NODES:
                 raise _LimitError(f"the document has more than {MAX_DOCUMENT_NODES} nodes", event.start_mark)
+    return lines
 
 
 class _LimitError(Exception):
@@ -346,18 +435,18 @@ def _yaml_problem(problem: str) -> str:
     return _YAML_QUOTED.sub(lambda m: m[0] if _YAML_VOCABULARY.match(m[0]) else "(not shown)", problem)
 
 
-def _measure(data: Any, source: str, *, surrogates: bool) -> bool:
+def _measure(data: Any, source: str, *, surrogates: bool, budget: list[int]) -> bool:
     """Bound the nodes of a loaded document, aliases counted at every use, and
     tell whether it is plain data (see :func:`_key_problem`,
     :func:`_scalar_problem`); strings are searched for lone surrogates only
-    when ``surrogates`` says the text may hold some."""
-    budget = MAX_DOCUMENT_NODES
+    when ``surrogates`` says the text may hold some. ``budget`` holds the nodes
+    still allowed, shared by the documents of one text."""
     plain = True
     stack = [data]
     while stack:
         node = stack.pop()
-        budget -= 1
-        if budget < 0:
+        budget[0] -= 1
+        if budget[0] < 0:
             raise ProfileSyntaxError(
                 f"the document expands to more than {MAX_DOCUMENT_NODES} nodes "
                 "(too large, or aliases that multiply)",
@@ -465,10 +554,12 @@ class _Checker:
         self.default_mount_path = default_mount_path
         self.errors: list[ProfileValidationError] = []
         self.truncated = False
-        self.warnings: list[str] = []
+        self.warnings: list[ProfileWarning] = []
+        self._names: dict[str, Counter[str]] = {}
 
-    # where an error is: ("profile 'Spark'", "env[0].name") from a document path
-    def _locate(self, path: Sequence[str | int]) -> tuple[str, str]:
+    # where an error is: ("profile 'Spark'", "env[0].name") from a document path;
+    # an entry without a name by its position, one whose name another has too with it
+    def _locate(self, path: Sequence[str | int], *, by_index: bool = False) -> tuple[str, str]:
         if len(path) >= 2 and isinstance(path[1], int) and path[0] in _SECTIONS:
             section, index = str(path[0]), int(path[1])
             kind = _SECTIONS[section]
@@ -476,9 +567,22 @@ class _Checker:
             entry = entries[index] if isinstance(entries, list) and index < len(entries) else None
             key = "type" if section == "gpuTypes" else "name"
             name = entry.get(key) if isinstance(entry, dict) else None
-            label = f"{kind} {quote(name)}" if isinstance(name, str) and name else f"{kind} #{index + 1}"
+            if not isinstance(name, str) or not name:
+                label = f"{kind} #{index + 1}"
+            elif by_index or self._repeated(section, key, name):
+                label = f"{kind} {quote(name)} (#{index + 1})"
+            else:
+                label = f"{kind} {quote(name)}"
             return label, _field(path[2:])
         return "", _field(path)
+
+    def _repeated(self, section: str, key: str, name: str) -> bool:
+        """Whether another entry of ``section`` has ``name`` too."""
+        if section not in self._names:
+            entries = self.data.get(section)
+            names = [e.get(key) for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+            self._names[section] = Counter(n for n in names if isinstance(n, str))
+        return self._names[section][name] > 1
 
     def error(self, path: Sequence[str | int], problem: str) -> None:
         if len(self.errors) >= MAX_PROBLEMS:
@@ -487,10 +591,11 @@ class _Checker:
         profile, field = self._locate(path)
         self.errors.append(ProfileValidationError(problem, source=self.source, profile=profile, field=field))
 
-    def warn(self, path: Sequence[str | int], problem: str) -> None:
-        profile, field = self._locate(path)
-        parts = [p for p in (self.source, profile, field) if p]
-        self.warnings.append(": ".join([*parts, problem]))
+    def warn(self, path: Sequence[str | int], problem: str, *, by_index: bool = False) -> None:
+        """A warning about ``path``; ``by_index`` names its entry with its
+        position too (``size 'S' (#3)``)."""
+        profile, field = self._locate(path, by_index=by_index)
+        self.warnings.append(ProfileWarning(problem, source=self.source, profile=profile, field=field))
 
     def raise_if_errors(self) -> None:
         if self.errors:
@@ -534,6 +639,8 @@ class _Checker:
             items = self.data.get(section) or []
             return [(i, e) for i, e in enumerate(items) if (section, i) not in broken]
 
+        for section, key in (("profiles", "name"), ("sizes", "name"), ("gpuTypes", "type")):
+            self._warn_about_repeated_names(section, key, entries(section))
         profiles = [self._profile(entry, ["profiles", i], i) for i, entry in entries("profiles")]
         sizes: dict[str, Size] = {}
         for i, entry in entries("sizes"):
@@ -563,6 +670,29 @@ class _Checker:
             gpu_types=MappingProxyType(gpu_types),
             budgets=MappingProxyType(budgets),
         )
+
+    def _warn_about_repeated_names(
+        self, section: str, key: str, items: Sequence[tuple[int, dict[str, Any]]]
+    ) -> None:
+        """A name given twice in one document: say which entry wins."""
+        first: dict[str, int] = {}
+        kind = _SECTIONS[section]
+        for index, entry in items:
+            name = entry.get(key)
+            if not isinstance(name, str) or not name:
+                continue
+            if name not in first:
+                first[name] = index
+                continue
+            earlier = f"{kind} #{first[name] + 1}"
+            if section == "profiles":
+                outcome = (
+                    "both apply, and where both set a field this later one wins; give each "
+                    "profile a name of its own"
+                )
+            else:
+                outcome = f"this later one replaces it whole, and {earlier} is not used"
+            self.warn([section, index, key], f"{quote(name)} is also the {key} of {earlier}: {outcome}")
 
     def _plain_data(self) -> None:
         stack: list[tuple[Any, list[str | int]]] = [(self.data, [])]
@@ -605,8 +735,14 @@ class _Checker:
                     self.error(path, f"{where} {quote(str(key))}{more}")
         elif kind == "type":
             types = [expected] if isinstance(expected, str) else list(expected)
+            if schema.get("pattern") == _DIGITS_PATTERN:
+                types = ["integer"]  # "1" is an integer written as 0.7 wrote it, not a string
             wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
             self.error(path, f"must be {wanted}, not {_kind(instance)}")
+        elif kind == "pattern" and expected == _DIGITS_PATTERN:
+            self.error(
+                path, "must be an integer, not a string (a string of digits, such as '1', is read as one)"
+            )
         elif kind == "required":
             for key in expected:
                 if key not in instance:
@@ -652,7 +788,10 @@ class _Checker:
         if not name:
             self.error([*path, "name"], "must not be empty")
         elif name == NO_SIZE:
-            self.error([*path, "name"], f"{NO_SIZE!r} is reserved for 'no size'")
+            self.error(
+                [*path, "name"],
+                f"{NO_SIZE!r} is reserved for 'no size' (what the spawn form offers first); rename this size",
+            )
         settings = self._settings(entry, path)
         ranges = self._ranges(entry.get("ranges") or {}, [*path, "ranges"])
         limit_factor = Decimal(1)
@@ -778,7 +917,7 @@ class _Checker:
             env=self._env(entry.get("env"), [*path, "env"]),
             env_from=self._env_from(entry.get("envFrom") or [], [*path, "envFrom"]),
             resources=self._resources(entry.get("resources"), [*path, "resources"]),
-            gpu=int(entry["gpu"]) if entry.get("gpu") is not None else None,
+            gpu=self._gpu(entry.get("gpu"), [*path, "gpu"]),
             tolerations=self._tolerations(entry.get("node_tolerations") or [], [*path, "node_tolerations"]),
             node_affinity=self._node_affinity(entry.get("node_affinity") or {}, [*path, "node_affinity"]),
             node_selector=self._selector(entry.get("node_selector") or {}, [*path, "node_selector"]),
@@ -786,6 +925,22 @@ class _Checker:
             labels=self._labels(entry.get("labels") or {}, [*path, "labels"]),
             annotations=self._annotations(entry.get("annotations") or {}, [*path, "annotations"]),
         )
+
+    def _gpu(self, gpu: Any, path: list[str | int]) -> int | None:
+        if gpu is None:
+            return None
+        if isinstance(gpu, str):
+            # jupyterhub-singleuser-profiles 0.7 took int(gpu): "1" is 1. The
+            # schema's pattern lets "1\n" through ($ before a final newline).
+            if not gpu.isascii() or not gpu.isdigit():
+                self.error(
+                    path, "must be an integer, not a string (a string of digits, such as '1', is read as one)"
+                )
+                return None
+            if len(gpu) > 19 or int(gpu) > _MAX_GPU:
+                self.error(path, f"must be at most {_MAX_GPU}")
+                return None
+        return int(gpu)
 
     # -- env ---------------------------------------------------------------------
 
@@ -811,6 +966,12 @@ class _Checker:
             seen.add(name)
             if "value" in var and "valueFrom" in var:
                 self.error(var_path, f"variable {quote(name)} sets both 'value' and 'valueFrom'")
+            elif "value" not in var and "valueFrom" not in var:
+                self.warn(
+                    var_path,
+                    f"variable {quote(name)} has neither 'value' nor 'valueFrom': it is set to the "
+                    "empty string",
+                )
             if "value" in var:
                 self._placeholders(var["value"], var_path if isinstance(env, dict) else [*var_path, "value"])
             ref = var.get("valueFrom", {}).get("resourceFieldRef")
@@ -969,7 +1130,15 @@ class _Checker:
             where = [*path, i]
             volume = dict(item)
             name = volume["name"]
-            if not k8srules.is_dns1123_label(name):
+            legacy = _LEGACY_VOLUME_NAME.sub("-", name).lower()
+            if not k8srules.is_dns1123_label(name) and k8srules.is_dns1123_label(legacy):
+                self.warn(
+                    [*where, "name"],
+                    f"{quote(name)} is not a valid volume name; it is used as {quote(legacy)}, the name "
+                    "jupyterhub-singleuser-profiles 0.7 made of it (write that name to silence this warning)",
+                )
+                name = volume["name"] = legacy
+            elif not k8srules.is_dns1123_label(name):
                 self.error(
                     [*where, "name"],
                     f"{quote(name)} is not a valid volume name (lower-case letters, digits, '-')",
@@ -998,6 +1167,12 @@ class _Checker:
             if sub_path and (sub_path.startswith("/") or ".." in sub_path.split("/")):
                 self.error([*where, "subPath"], "must be a relative path without '..'")
             out.append(volume)
+        for earlier, later in k8srules.shared_mount_paths((i, v["mountPath"]) for i, v in enumerate(out)):
+            self.error(
+                [*path, later, "mountPath"],
+                f"volume {quote(out[later]['name'])} is mounted at the path of volume "
+                f"{quote(out[earlier]['name'])}; Kubernetes mounts one volume per path",
+            )
         return tuple(out)
 
     def _volume_source_shape(self, source: Any, key: str, path: list[str | int]) -> None:

@@ -12,6 +12,12 @@ Sources, lowest precedence first: the files, then the ConfigMaps. The ConfigMap
 source needs a spawner (for the namespace and the API client settings), so the
 first spawn creates it; with neither ``configmap_name`` nor ``label_selector``
 nothing talks to Kubernetes.
+
+Importing this module loads the settings, not the engine: the ConfigMap source
+(with the Kubernetes client and aiohttp) is imported when the first spawn
+creates it, and the applier (with the client's models) at the first pod. The
+command line reads the traits' defaults and checks a configuration through
+them; it pays for what it uses (``tests/unit/test_profiles.py`` holds it so).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from traitlets import Float, List, TraitError, Unicode, default, validate
 from traitlets.config import Application, SingletonConfigurable
 
 from . import k8srules, metrics
-from .apply import apply_resolution
+from .failures import keep_pod_manifests_out_of
 from .model import DEFAULT_MOUNT_PATH, ProfileSet
 from .parse import prepare as prepare_parser
 from .policy import (
@@ -37,15 +43,24 @@ from .policy import (
     volume_type_problems,
 )
 from .resolve import USER_OPTION_KEYS, Resolution, resolve
-from .sources.configmaps import ON_API_UNAVAILABLE, ConfigMapSource
 from .sources.documents import DEFAULT_CONFIGMAP_KEY
 from .sources.files import FileSource
-from .sources.kubeapi import shared_core_api
 
 if TYPE_CHECKING:
     from kubespawner import KubeSpawner
 
-__all__ = ["SingleuserProfiles", "kubespawner_option_keys", "spawn_identity", "user_choices"]
+    from .sources.configmaps import ConfigMapSource
+
+__all__ = [
+    "ON_API_UNAVAILABLE",
+    "SingleuserProfiles",
+    "kubespawner_option_keys",
+    "spawn_identity",
+    "user_choices",
+]
+
+#: The values of :attr:`SingleuserProfiles.on_api_unavailable`.
+ON_API_UNAVAILABLE = ("continue", "fail")
 
 
 class SingleuserProfiles(SingletonConfigurable):
@@ -84,7 +99,8 @@ class SingleuserProfiles(SingletonConfigurable):
         DEFAULT_CONFIGMAP_KEY,
         config=True,
         help="""
-        The key in each ConfigMap's ``data`` that holds the profiles YAML.
+        The key in each ConfigMap's ``data`` that holds the profiles YAML,
+        in the cluster and in the ConfigMap manifests of :attr:`files`.
 
         Default: ``jupyterhub-singleuser-profiles.yaml``.
 
@@ -113,9 +129,13 @@ class SingleuserProfiles(SingletonConfigurable):
         help="""
         YAML files to read profiles from, read first (lowest precedence).
 
-        Each file is re-read when its modification time changes, so a
-        ConfigMap mounted as a volume or an edited file takes effect at the
-        next spawn. A missing file is not an error. Default: no files.
+        A file holds a profile document, or ConfigMap manifests (one
+        ConfigMap, a ``kind: List`` of them, or several YAML documents, as
+        ``kubectl get configmap -o yaml`` writes them) whose
+        :attr:`configmap_key` is read, ConfigMaps without it skipped. Each
+        file is re-read when its modification time changes, so a ConfigMap
+        mounted as a volume or an edited file takes effect at the next spawn.
+        A missing file is not an error. Default: no files.
 
         .. versionadded:: 0.1
         """,
@@ -348,7 +368,11 @@ class SingleuserProfiles(SingletonConfigurable):
         # Spawns must not wait for the schema validator to be built.
         prepare_parser()
         self._files = FileSource(
-            self.files, default_mount_path=self.default_mount_path, log=self.log, policy=self.policy
+            self.files,
+            default_mount_path=self.default_mount_path,
+            log=self.log,
+            policy=self.policy,
+            key=self.configmap_key,
         )
         self._configmaps: ConfigMapSource | None = None
         self._combined = ProfileSet()
@@ -440,7 +464,10 @@ class SingleuserProfiles(SingletonConfigurable):
         ``resolution``: what :meth:`resolve` gave for this spawn earlier (the
         spawn applies what it checked); by default, resolve now.
         """
+        from .apply import apply_resolution  # with the client's models: at the first pod
+
         started = time.perf_counter()
+        keep_pod_manifests_out_of(spawner.log)
         if resolution is None:
             resolution = await self.resolve(spawner)
         spawner.log.info("Applying %s to the server of %s", resolution.describe(), spawner.user.name)
@@ -466,6 +493,10 @@ class SingleuserProfiles(SingletonConfigurable):
                 return current
             if current is not None:  # left over from another event loop (tests)
                 current.cancel()
+            # With the Kubernetes client: imported by the spawn that needs it.
+            from .sources.configmaps import ConfigMapSource
+            from .sources.kubeapi import shared_core_api
+
             namespace = self.namespace or await _hub_namespace(spawner)
             api = await shared_core_api(
                 host=spawner.k8s_api_host,
@@ -482,7 +513,7 @@ class SingleuserProfiles(SingletonConfigurable):
                 default_mount_path=self.default_mount_path,
                 policy=self.policy,
                 initial_load_timeout=self.initial_load_timeout,
-                on_api_unavailable=self.on_api_unavailable,
+                fail_when_unavailable=self.on_api_unavailable == "fail",
                 max_cache_age=self.max_cache_age,
             )
             self._configmaps.start()

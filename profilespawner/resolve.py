@@ -4,7 +4,9 @@ Pure: matching profiles in precedence order, then the chosen size and the
 values picked within its ranges (:mod:`.ranges`), merged (:mod:`.merge`),
 then the GPU types' tolerations when the spawn gets a GPU. The user-facing
 choices (``size``, ``gpu_type``, ``cpu``, ``memory``, ``gpu``) are checked
-here, so an unknown or forbidden choice fails before anything is created. A
+here, so an unknown or forbidden choice fails before anything is created; so
+does a merge that mounts two volumes at one path (Kubernetes would refuse the
+pod). A
 :class:`Resolution` carries the merge's record of who set each item: what
 ``explain`` shows and what the pod's provenance is made of, with the
 sources (and their versions) of the profile set it was resolved from, and
@@ -18,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import k8srules
 from .budgets import covering
-from .errors import UserOptionError, quote
+from .errors import MountConflictError, UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import Layer, Record, Setter, add_tolerations, merge
 from .model import (
@@ -154,6 +157,8 @@ def resolve(
     ``size``, ``gpu_type`` and the range values ``cpu``, ``memory`` and
     ``gpu`` come from ``user_options`` unchecked; a choice that is not
     defined or not allowed for the user raises :class:`UserOptionError`.
+    Two volumes of different profiles (or of a profile and the size) mounted
+    at one path raise :class:`MountConflictError`.
     """
     group_set = frozenset(groups)
     chosen_size = _choose_size(profile_set, size, user, group_set)
@@ -169,6 +174,7 @@ def resolve(
         layers.append(Layer(Setter.of(chosen_size), chosen_size.settings))
         layers.extend(range_layers(chosen_size, values))
     merged = merge(layers)
+    _check_mounts(merged.settings, merged.record)
     gets_gpu = bool(merged.settings.gpu)
     # A GPU gets the tolerations of the chosen type, else of every type (SPEC §6).
     types = ([chosen_type] if chosen_type else list(profile_set.gpu_types.values())) if gets_gpu else []
@@ -187,3 +193,23 @@ def resolve(
         budgets=tuple(b.name for b in budgets),
         budget_limits=budgets,
     )
+
+
+def _check_mounts(settings: PodSettings, record: Record) -> None:
+    """Two volumes the merge keeps (they have different names) at one mount path."""
+    volumes = {volume["name"]: volume for volume in settings.volumes}
+    shared = k8srules.shared_mount_paths((name, v["mountPath"]) for name, v in volumes.items())
+    if not shared:
+        return
+    earlier, later = shared[0]
+    raise MountConflictError(
+        f"volume {quote(earlier)} ({_setter(record, earlier)}) and volume {quote(later)} "
+        f"({_setter(record, later)}) are mounted at one path, which Kubernetes refuses; "
+        "give one of them another mountPath",
+        field="volumes",
+    )
+
+
+def _setter(record: Record, volume: str) -> str:
+    origin = record.get("volumes", volume)
+    return origin.set_by.describe() if origin is not None else "unknown"

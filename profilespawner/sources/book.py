@@ -116,12 +116,12 @@ class SourceBook:
         for warning in result.warnings:
             self.log.warning("%s", warning)
         self.log.info(
-            "Loaded profile source %s (version %s): %d profiles, %d sizes, %d GPU types",
+            "Loaded profile source %s (version %s): %s, %s, %s",
             name,
             shown,
-            len(result.profile_set.profiles),
-            len(result.profile_set.sizes),
-            len(result.profile_set.gpu_types),
+            _count(len(result.profile_set.profiles), "profile"),
+            _count(len(result.profile_set.sizes), "size"),
+            _count(len(result.profile_set.gpu_types), "GPU type"),
         )
         return True
 
@@ -134,6 +134,10 @@ class SourceBook:
     def profile_sets(self, names: Iterable[str]) -> list[ProfileSet]:
         """The valid profile sets of ``names``, in that order."""
         return [s.valid for n in names if (s := self.states.get(n)) and s.valid is not None]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _frames(error: BaseException) -> str:

@@ -57,12 +57,8 @@ from .documents import compare_resource_versions, parse_configmap, source_order
 
 __all__ = [
     "HEALTHY_WATCH_SECONDS",
-    "ON_API_UNAVAILABLE",
     "ConfigMapSource",
 ]
-
-#: Values of ``SingleuserProfiles.on_api_unavailable``.
-ON_API_UNAVAILABLE = ("continue", "fail")
 
 #: Seconds between two warnings that spawns go on without the ConfigMaps.
 UNAVAILABLE_WARNING_INTERVAL = 60.0
@@ -99,6 +95,10 @@ class ConfigMapSource:
     ``api`` is a ``kubernetes_asyncio`` ``CoreV1Api`` (KubeSpawner's shared
     client in the hub, see :func:`~profilespawner.sources.kubeapi.shared_core_api`).
     Create it inside the event loop that will use it; one per hub process.
+    With ``fail_when_unavailable`` (``SingleuserProfiles.on_api_unavailable =
+    "fail"``), a spawn that finds the ConfigMaps not listed in time fails with
+    :class:`~profilespawner.errors.ConfigMapsUnavailableError` instead of going
+    on without them.
     """
 
     def __init__(
@@ -113,7 +113,7 @@ class ConfigMapSource:
         default_mount_path: str = DEFAULT_MOUNT_PATH,
         policy: Policy = DEFAULT_POLICY,
         initial_load_timeout: float = 5.0,
-        on_api_unavailable: str = "continue",
+        fail_when_unavailable: bool = False,
         max_cache_age: float = 600.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
@@ -121,8 +121,6 @@ class ConfigMapSource:
     ) -> None:
         if not (configmap_name or label_selector):
             raise ValueError("ConfigMapSource needs a configmap_name or a label_selector")
-        if on_api_unavailable not in ON_API_UNAVAILABLE:
-            raise ValueError(f"on_api_unavailable must be one of {ON_API_UNAVAILABLE}")
         self.api = api
         self.namespace = namespace
         self.configmap_name = configmap_name
@@ -132,7 +130,7 @@ class ConfigMapSource:
         self.default_mount_path = default_mount_path
         self.policy = policy
         self.initial_load_timeout = initial_load_timeout
-        self.on_api_unavailable = on_api_unavailable
+        self.fail_when_unavailable = fail_when_unavailable
         self.max_cache_age = max_cache_age
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -256,7 +254,7 @@ class ConfigMapSource:
             return
         errors = [f"{f.last_error}" for f in self._followers if not f.listed and f.last_error]
         reason = "; ".join(errors) if errors else f"no answer within {self.initial_load_timeout:g} s"
-        if self.on_api_unavailable == "fail":
+        if self.fail_when_unavailable:
             raise ConfigMapsUnavailableError(
                 f"Cannot list the profile ConfigMaps in namespace {self.namespace!r} ({reason}); "
                 f"failing the spawn (SingleuserProfiles.on_api_unavailable = 'fail')"

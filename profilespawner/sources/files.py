@@ -3,9 +3,11 @@
 A ConfigMap mounted as a volume updates its files in place (an atomic symlink
 swap), which changes what ``stat`` reports; so does an editor. Reading and
 parsing happen in a worker thread, never on the hub's event loop. A missing
-file is not an error: it simply defines nothing (debug log). A file's version
-on a pod is the hash of the content read (:func:`~.documents.file_version`),
-whatever its modification time.
+file is not an error: it simply defines nothing (debug log). What a file may
+hold -- a profile document, or ConfigMap manifests -- and how it reads is
+:func:`~profilespawner.sources.documents.read_file`'s, which the tools use too.
+A file's version on a pod is the hash of the content read
+(:func:`~.documents.file_version`), whatever its modification time.
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from ..errors import ProfileError
 from ..model import ProfileSet
-from ..parse import MAX_DOCUMENT_BYTES, ParsedDocument, parse_document
+from ..parse import MAX_DOCUMENT_BYTES
 from ..policy import DEFAULT_POLICY, Policy
 from .book import SourceBook
-from .documents import file_version
+from .documents import DEFAULT_CONFIGMAP_KEY, FileReading, read_file
 
-__all__ = ["FileSource"]
+__all__ = ["FileSource", "read_path", "record_reading"]
 
 
 def _version(path: str) -> tuple[int, int, int] | None:
@@ -33,27 +35,32 @@ def _version(path: str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _read_and_parse(
-    path: str, default_mount_path: str, policy: Policy
-) -> tuple[str | None, ParsedDocument | ProfileError]:
-    """The version of the content read, and what it gives."""
+def read_path(path: str, *, key: str, default_mount_path: str, policy: Policy) -> FileReading:
+    """Read the profile file at ``path`` as the hub does; blocking."""
     try:
         with open(path, "rb") as f:
             # A byte more than a document may have is enough to refuse it.
             text = f.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as e:
-        return None, ProfileError(f"cannot be read ({e.strerror})", source=path)
-    try:
-        return file_version(text), parse_document(
-            text, source=path, default_mount_path=default_mount_path, policy=policy
-        )
-    except ProfileError as e:
-        return file_version(text), e
+        return FileReading(path, key, error=ProfileError(f"cannot be read ({e.strerror})", source=path))
+    return read_file(text, path=path, key=key, default_mount_path=default_mount_path, policy=policy)
+
+
+def record_reading(book: SourceBook, version: Hashable, reading: FileReading) -> None:
+    """Record ``version`` of a file's reading in ``book``, logged as the hub
+    logs it (once per version: loaded or rejected, its warnings, the
+    ConfigMaps it skips)."""
+    if book.record(reading.path, version, reading.result, content_version=reading.content_version):
+        for name in reading.skipped:
+            book.log.debug(
+                "Profile file %s: ConfigMap %r has no key %r; skipping it", reading.path, name, reading.key
+            )
 
 
 class FileSource:
     """The documents in ``paths``, in the listed order; one that asks for more
-    than ``policy`` allows is rejected like an invalid one."""
+    than ``policy`` allows is rejected like an invalid one. ``key`` is where
+    a ConfigMap held in a file keeps its profiles."""
 
     def __init__(
         self,
@@ -62,8 +69,10 @@ class FileSource:
         default_mount_path: str,
         log: logging.Logger | logging.LoggerAdapter[logging.Logger],
         policy: Policy = DEFAULT_POLICY,
+        key: str = DEFAULT_CONFIGMAP_KEY,
     ) -> None:
         self.paths = list(paths)
+        self.key = key
         self.default_mount_path = default_mount_path
         self.policy = policy
         self.log = log
@@ -89,8 +98,12 @@ class FileSource:
                 self._missing.discard(path)
                 if self.book.is_current(path, version):
                     continue
-                content, result = await asyncio.to_thread(
-                    _read_and_parse, path, self.default_mount_path, self.policy
+                reading = await asyncio.to_thread(
+                    read_path,
+                    path,
+                    key=self.key,
+                    default_mount_path=self.default_mount_path,
+                    policy=self.policy,
                 )
-                self.book.record(path, version, result, content_version=content)
+                record_reading(self.book, version, reading)
             return self.book.profile_sets(self.paths)

@@ -3,11 +3,13 @@
 ``get_pod_manifest`` makes no API call, but KubeSpawner's constructor loads a
 kubeconfig (and needs a running event loop). :func:`offline_spawner` points the
 client's default kubeconfig at one for an address nothing listens on, so it
-works on machines without a cluster and never runs a credential plugin.
+works on machines without a cluster and never runs a credential plugin. It
+logs as ``profilespawner.spawner`` (a hub's spawner logs as the hub).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -78,6 +80,7 @@ def offline_spawner(
         _mock=True,
         user=OfflineUser(user, [OfflineGroup(g) for g in groups or []]),
         config=config or Config(),
+        log=logging.getLogger("profilespawner.spawner"),
     )
     if image is not None:
         spawner.image = image

@@ -19,11 +19,11 @@ from ruamel.yaml import YAML
 from ..budgets import amount_text, in_use
 from ..errors import quote
 from ..model import BUDGET_KEYS, JSON, RESOURCE_ENV, Budget
-from .dryrun import ClusterCheck, dry_run_source
 from .explain import KUBESPAWNER, Explanation, FieldOrigin
 from .lint import FileReport
 
 if TYPE_CHECKING:
+    from .dryrun import ClusterCheck
     from .pods import NotebookPod
 
 __all__ = [
@@ -200,7 +200,8 @@ def report_summary(report: FileReport) -> str:
         count(len(ps.sizes), "size"),
         count(len(ps.gpu_types), "GPU type"),
     ]
-    what = f", ConfigMap {report.configmap!r}" if report.configmap is not None else ""
+    names = ", ".join(repr(name) for name in report.configmaps)
+    what = f", ConfigMap{'s' if len(report.configmaps) > 1 else ''} {names}" if report.configmaps else ""
     return f"{report.source}: ok{what} ({', '.join(parts)})"
 
 
@@ -211,6 +212,8 @@ def count(n: int, noun: str) -> str:
 
 def trials_summary(check: ClusterCheck) -> str:
     """How many spawns were tried, accepted, rejected and refused."""
+    from .dryrun import dry_run_source  # with the Kubernetes client: loaded by the dry run already
+
     trials = check.trials or ()
     counts = {outcome: sum(t.outcome == outcome for t in trials) for outcome in ("accepted", "rejected")}
     text = (

@@ -1,7 +1,7 @@
 """The hub's notebook pods, what each records of how it was made, and whether that is current.
 
 For ``profilespawner pods``. The pods are those KubeSpawner labels
-``component=singleuser-server`` in the namespace; the user and server names
+``component=singleuser-server`` (its ``component_label``) in the namespace; the user and server names
 are KubeSpawner's annotations (its labels hold them escaped), the rest is
 the pod's own record (:func:`~profilespawner.provenance.read_provenance`).
 Whether a pod is up to date is :func:`~profilespawner.provenance.freshness`
@@ -24,10 +24,12 @@ from ..provenance import Freshness, Provenance, freshness, read_provenance
 from ..sources import kubeapi
 from .lint import FileReport
 
-__all__ = ["NOTEBOOK_POD_SELECTOR", "NotebookPod", "notebook_pod", "notebook_pods", "sources_in_use"]
+__all__ = ["NOTEBOOK_COMPONENT", "NotebookPod", "notebook_pod", "notebook_pods", "sources_in_use"]
 
-#: How KubeSpawner labels the pods of single-user servers (``KubeSpawner.component_label``).
-NOTEBOOK_POD_SELECTOR = "component=singleuser-server"
+#: How KubeSpawner labels the pods of single-user servers: ``component=`` its
+#: ``component_label``, whose default this is (a hub may set another, to
+#: share a namespace with another hub).
+NOTEBOOK_COMPONENT = "singleuser-server"
 
 _USER = "hub.jupyter.org/username"
 _SERVER = "hub.jupyter.org/servername"
@@ -105,13 +107,19 @@ def notebook_pod(
 
 
 async def notebook_pods(
-    api: Any, namespace: str, in_use: Mapping[str, str | None], *, gpu_resource_name: str = "nvidia.com/gpu"
+    api: Any,
+    namespace: str,
+    in_use: Mapping[str, str | None],
+    *,
+    component: str = NOTEBOOK_COMPONENT,
+    gpu_resource_name: str = "nvidia.com/gpu",
 ) -> list[NotebookPod]:
-    """The notebook pods of ``namespace`` by user and server name, each
-    compared with the sources ``in_use`` (see :func:`sources_in_use`).
+    """The notebook pods of ``namespace`` (those labelled ``component`` with
+    the value ``component``) by user and server name, each compared with the
+    sources ``in_use`` (see :func:`sources_in_use`).
 
     Raises :class:`~profilespawner.errors.KubeApiError` when the list fails.
     """
-    items = await kubeapi.list_pods(api, namespace, label_selector=NOTEBOOK_POD_SELECTOR)
+    items = await kubeapi.list_pods(api, namespace, label_selector=f"component={component}")
     pods = [notebook_pod(item, in_use, gpu_resource_name=gpu_resource_name) for item in items]
     return sorted(pods, key=lambda p: (p.user, p.server, p.name))

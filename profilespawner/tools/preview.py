@@ -23,7 +23,7 @@ from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config import Config
 
-from ..errors import UserOptionError
+from ..errors import ProfileError
 from ..kubemodel import to_json
 from ..model import JSON, ProfileSet
 from ..profiles import SingleuserProfiles
@@ -90,9 +90,10 @@ async def preview_spawn(
     ``size``, ``gpu_type``, ``cpu``, ``memory`` and ``gpu`` are the
     ``user_options`` of the spawn. Raises
     :class:`~profilespawner.errors.UserOptionError` for a size, GPU type or
-    range value the user may not pick and
+    range value the user may not pick,
     :class:`~profilespawner.errors.ResourceConflictError` when a request ends
-    up above its limit -- the spawns the hub would refuse.
+    up above its limit and :class:`~profilespawner.errors.MountConflictError`
+    when two volumes end up at one mount path -- the spawns the hub would refuse.
     """
     choices = {"size": size, "gpu_type": gpu_type, "cpu": cpu, "memory": memory, "gpu": gpu}
     options = {key: value for key, value in choices.items() if value is not None}
@@ -103,8 +104,8 @@ async def preview_spawn(
         profiles.extra = tuple(profile_sets)
         return await _preview(files, user, groups, image, options, config)
     except web.HTTPError as e:
-        # the spawner turns a bad choice into HTTP 400 for JupyterHub; tools want the cause
-        if isinstance(e.__cause__, UserOptionError):
+        # the spawner turns a refusal into an HTTP error for JupyterHub; tools want the cause
+        if isinstance(e.__cause__, ProfileError):
             raise e.__cause__ from None
         raise
     finally:

@@ -21,6 +21,7 @@ from ..profiles import SingleuserProfiles
 
 __all__ = [
     "hub_settings",
+    "kubespawner_component_label",
     "kubespawner_namespace",
     "load_config_file",
     "profile_files",
@@ -75,6 +76,14 @@ def kubespawner_namespace(config: Config | None) -> str:
     ``KubeSpawner.namespace``); ``""`` when it gives none."""
     kubespawner = _section(config, "KubeSpawner").get("namespace", "")
     return str(_section(config, "ProfileKubeSpawner").get("namespace", kubespawner))
+
+
+def kubespawner_component_label(config: Config | None) -> str | None:
+    """The ``component_label`` ``config`` gives the spawner (``ProfileKubeSpawner``
+    or ``KubeSpawner``), which labels its pods; None when it gives none."""
+    kubespawner = _section(config, "KubeSpawner").get("component_label")
+    label = _section(config, "ProfileKubeSpawner").get("component_label", kubespawner)
+    return None if label is None else str(label)
 
 
 def with_kubespawner_namespace(config: Config | None, namespace: str) -> Config:

@@ -31,6 +31,7 @@ def test_smoke_run_writes_the_results_table(tmp_path: Path) -> None:
         "## B3: event-loop stalls",
         "## Memory held by the loaded profile set",
         "## Hot spots of ours' profile step",
+        "## B6: the command's wall time",
     ):
         assert heading in table
     assert "| 10 | 1 |" in table  # the B1 row of the smoke size
@@ -44,3 +45,6 @@ def test_smoke_run_writes_the_results_table(tmp_path: Path) -> None:
     assert "breakdown" in row["ours"], row["ours"].get("breakdown_error")
     assert results["b3"]["ours"]["reparse"]["samples"] > 0
     assert results["memory"]["ours"]["held_bytes"] > 0
+    commands = {row["name"]: row for row in results["cli"]["commands"]}
+    assert {"validate", "render", "explain"} <= set(commands)
+    assert all(row["min"] > 0 and row["cpu_min"] > 0 for row in commands.values())

@@ -10,14 +10,17 @@ tests/integration/test_cli_cluster.py.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from profilespawner import __version__
 from profilespawner.parse import load_schema
 from profilespawner.tools.offline import offline_kubeconfig
-from tests.support import RunCli, load_yaml, notebook
+from tests.support import RunCli, content_version, load_yaml, notebook
 
+ROOT = Path(__file__).resolve().parents[2]
 SPARK_IMAGE = "quay.io/thoth-station/s2i-spark-notebook:3.6"
 #: The README's ``make render`` command.
 DEMO = [
@@ -38,7 +41,7 @@ def test_validate_exit_codes(run_cli: RunCli, write_yaml: Callable[..., str], pr
     )
     warned = run_cli("validate", warn)
     assert warned.returncode == 0
-    assert f"{warn}: warning: ui: 'ui' is not supported and is ignored" in warned.stdout
+    assert f"{warn}:1:1: warning: ui: 'ui' is not supported and is ignored" in warned.stdout
     failed = run_cli("validate", profiles_file, bad)
     assert failed.returncode == 1
     assert failed.stdout.splitlines() == [
@@ -164,3 +167,52 @@ def test_unreachable_cluster_through_python_m(run_cli: RunCli) -> None:
         "error: cannot ask the cluster: list hub/configmaps?metadata.name=jupyter-singleuser-profiles: "
         "no answer: "
     )
+
+
+def test_verbose_shows_what_the_hub_logs_and_nothing_of_the_libraries(run_cli: RunCli) -> None:
+    quiet = run_cli(*DEMO)
+    loud = run_cli("-v", *DEMO, "--config", "examples/jupyterhub_config.py")
+    assert quiet.returncode == loud.returncode == 0, loud.stderr
+    assert quiet.stderr == ""
+    lines = loud.stderr.splitlines()
+    assert lines[0] == (
+        "INFO: profilespawner: Loaded profile source examples/profiles.yaml "
+        f"(version {content_version('examples/profiles.yaml')}): 4 profiles, 4 sizes, 2 GPU types"
+    )
+    assert any(line.startswith("INFO: profilespawner.spawner: Applying profiles 'globals'") for line in lines)
+    # only profilespawner's own loggers: no traitlets, alembic, KubeSpawner or asyncio lines
+    assert all(line.startswith(("INFO: profilespawner", "WARNING: profilespawner")) for line in lines), lines
+
+
+#: What only render, explain and the cluster options need: seconds of imports
+#: (KubeSpawner, JupyterHub and its database layer, the Kubernetes client), and
+#: jsonschema's format libraries, which the profile schema does not use.
+HEAVY = [
+    "kubespawner",
+    "jupyterhub",
+    "sqlalchemy",
+    "alembic",
+    "kubernetes_asyncio",
+    "aiohttp",
+    "rfc3987_syntax",
+]
+
+
+def test_validate_imports_only_what_it_needs(run_cli: RunCli) -> None:
+    probe = (
+        "import sys; from profilespawner.cli import main; code = main(sys.argv[1:]); "
+        f"print(code, sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+    )
+    for args in (
+        ["validate", "examples/profiles.yaml", "--config", "examples/jupyterhub_config.py"],
+        ["validate", "--format", "json", "tests/unit/data/jsp07/example-configmap.yaml"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.stderr.strip().splitlines()[-1] == "0 []", proc.stderr[-2000:]

@@ -66,6 +66,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 _FAILED = pytest.StashKey[set[str]]()
 
+#: The fixtures that give a hub: a failing test that used one keeps its logs.
+STACK_FIXTURES = ("stack", "hook_stack")
+
 
 def _failed(request: pytest.FixtureRequest) -> bool:
     return bool(request.node.stash.get(_FAILED, set()))
@@ -136,16 +139,19 @@ def spawn(stack: LocalStack) -> Iterator[Callable[..., dict[str, Any]]]:
 @pytest.fixture(autouse=True)
 def _keep_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    if _failed(request) and "stack" in request.fixturenames:
-        local_stack: LocalStack = request.getfixturevalue("stack")
-        target = _artifacts(request)
+    stacks = [name for name in STACK_FIXTURES if name in request.fixturenames]
+    if not (_failed(request) and stacks):
+        return
+    target = _artifacts(request)
+    for fixture in stacks:
+        local_stack: LocalStack = request.getfixturevalue(fixture)
         for log in local_stack.logs():
             name = f"{log.parent.name}.log" if log.name == "container.log" else log.name
             shutil.copy(log, target / name)
-        assert local_stack.control_plane is not None
-        cp = local_stack.control_plane
-        for component in cp.components:
-            shutil.copy(cp.component_log(component), target / f"{component}.log")
+    assert local_stack.control_plane is not None
+    cp = local_stack.control_plane
+    for component in cp.components:
+        shutil.copy(cp.component_log(component), target / f"{component}.log")
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,13 @@ DEMO_USERS = {
     "carol": [],
 }
 
+#: Where a server lands: JupyterLab (the e2e extra installs it), whose
+#: terminal shows what the profiles gave the server (``env``). Said outright,
+#: not left to jupyterhub-singleuser's search for a UI extension.
+LANDING = """
+c.Spawner.default_url = "/lab"
+"""
+
 #: Three images to pick from, so that the image-matched profiles of
 #: examples/profiles.yaml can be seen ("Spark"; "GPU notebooks", which sends
 #: the server to a GPU node); the test kubelet runs the same local
@@ -128,7 +135,7 @@ def demo_stack(
         password=password,
         port=port,
         base_config=str(EXAMPLES / "jupyterhub_config.py"),
-        extra_config=IMAGE_CHOICE,
+        extra_config=IMAGE_CHOICE + LANDING,
     )
 
 
@@ -148,7 +155,9 @@ JupyterHub with profilespawner is running.
 {users}
 
   The spawn form offers three images, the sizes each user may pick, and a GPU
-  type, which matters for the GPU image (it gets a GPU). Profiles come from
+  type, which matters for the GPU image (it gets a GPU). The server opens in
+  JupyterLab: in a terminal (File > New > Terminal), `env` shows the variables
+  the profiles set, `echo $MEM_LIMIT` what the size gave. Profiles come from
   examples/profiles.yaml, then the ConfigMaps of examples/configmaps.yaml in
   namespace "{stack.namespace}". Edit a ConfigMap while the hub runs; the next
   server start uses it.

@@ -3,11 +3,15 @@ Secret, the canaries no log may contain -- and helpers its tests share."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .stack import LocalStack
 
 #: user -> JupyterHub groups; each test uses its own users.
 USERS = {
@@ -16,6 +20,7 @@ USERS = {
     "frank": [],  # ConfigMap edits
     "gina": ["data-science"],  # broken ConfigMap
     "hal": [],  # browser
+    "pat": ["data-science"],  # provenance
     # placement on the Nodes of tests/e2e/nodes.yaml (test_placement.py)
     "ivy": ["placement"],
     "jay": ["placement"],
@@ -24,6 +29,10 @@ USERS = {
     "max": ["placement"],
     "ned": ["placement"],
     "ora": ["placement"],
+    # custom sizes (SPEC §9)
+    "pia": ["custom-sizes"],  # browser
+    "quinn": ["custom-sizes"],  # REST spawn with values picked
+    "rita": ["custom-sizes"],  # forged values
 }
 
 #: KubeSpawner.start_timeout of the stack's hub: a spawn that cannot start fails after it.
@@ -66,6 +75,18 @@ profiles:
   resources:
     requests: {cpu: 500m, memory: 1Gi}
     limits: {cpu: "2", memory: 2Gi}
+"""
+
+#: A size whose resources the user picks within ranges (SPEC §9).
+CUSTOM_PROFILES = """\
+sizes:
+- name: Custom
+  groups: [custom-sizes]
+  ranges:
+    cpu: {min: 500m, max: "4", default: "1"}
+    memory: {min: 1Gi, max: 8Gi, default: 2Gi}
+    gpu: {min: 0, max: 1, default: 0}
+  limit_factor: 2
 """
 
 #: Sizes that place servers on the Nodes of tests/e2e/nodes.yaml, and GPU types
@@ -130,6 +151,7 @@ MANIFESTS = [
     configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False),
     configmap("profiles-data-science", TEAM_PROFILES),
     configmap("profiles-placement", PLACEMENT_PROFILES),
+    configmap("profiles-custom", CUSTOM_PROFILES),
     {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -163,3 +185,12 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> N
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def log_in(page: Any, stack: LocalStack, user: str) -> None:
+    """Log ``user`` in to the hub of ``stack`` in the browser ``page`` (Playwright)."""
+    page.goto(f"{stack.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", stack.password)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(r"/hub/(home|spawn)"))

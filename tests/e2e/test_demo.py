@@ -1,7 +1,8 @@
 """``make demo``'s configuration works: examples/jupyterhub_config.py, examples/profiles.yaml
 and examples/configmaps.yaml give a real server the settings the examples promise, on the
-nodes the examples' GPU types are written for; and the kubeconfig the demo prints shows,
-through the kubectl built with the control plane, where each server runs."""
+nodes the examples' GPU types are written for; the kubeconfig the demo prints shows,
+through the kubectl built with the control plane, where each server runs; and a user lands
+in JupyterLab, whose terminal shows what the profiles gave the server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import secrets
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ import pytest
 from tests.controlplane.harness import ControlPlane, find_binaries
 
 from .demo import EXAMPLES, _instructions, demo_stack
-from .helpers import notebook_resources, process_environment
+from .helpers import log_in, notebook_resources, process_environment, wait_until
 from .stack import LocalStack, NodeSet, load_manifests
 
 
@@ -128,3 +130,31 @@ def test_the_printed_kubeconfig_shows_where_servers_run(demo: LocalStack) -> Non
         assert statuses == dict.fromkeys(demo.nodes.names, "Ready")
     finally:
         demo.stop_server("carol")
+
+
+def test_the_server_opens_in_jupyterlab_whose_terminal_shows_the_profiles_env(
+    demo: LocalStack, page: Any, tmp_path: Path
+) -> None:
+    """What ``make demo`` shows a user: log in, land in JupyterLab, open a
+    terminal from the launcher, and find there what the profiles set."""
+    log_in(page, demo, "alice")
+    status, body = demo.api("POST", "/users/alice/server", {"profile": "spark", "size": "Small"})
+    assert status in (201, 202), (status, body)
+    written = tmp_path / "env.txt"
+    try:
+        demo.wait_for_server("alice")
+        page.goto(f"{demo.url}/user/alice/")
+        page.wait_for_url(f"{demo.url}/user/alice/lab", timeout=60_000)
+        page.locator(".jp-LauncherCard", has_text="Terminal").click(timeout=60_000)
+        terminal = page.locator(".jp-Terminal .xterm-helper-textarea")
+        terminal.wait_for(state="attached")
+        terminal.focus()
+        page.keyboard.type(f"env > {written}.part && mv {written}.part {written}\n")
+        wait_until("the terminal's env", written.exists, timeout=30)
+        env = dict(line.partition("=")[::2] for line in written.read_text().splitlines() if "=" in line)
+        assert env["SPARK_MASTER"] == "spark://spark-alice:7077"  # the Spark profile, {username}
+        assert env["S3_ENDPOINT_URL"] == "http://minio.storage.svc:9000"  # the site ConfigMap
+        assert env["MEM_LIMIT"] == str(4 * 1024**3)  # size Small
+        assert env["JUPYTERHUB_USER"] == "alice"
+    finally:
+        demo.stop_server("alice")

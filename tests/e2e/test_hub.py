@@ -85,6 +85,108 @@ def test_forged_options_are_refused(stack: LocalStack, options: dict[str, Any], 
     assert "" not in user["servers"]
 
 
+def test_rest_spawn_picks_values_within_a_custom_size(
+    stack: LocalStack, spawn: Callable[..., dict[str, Any]]
+) -> None:
+    """cpu as a JSON number, memory as a string, gpu as an integer: requests at
+    the values, limits at twice them (limit_factor 2), the GPU as ``gpu: 1``
+    with its types' tolerations, and the server's variables to match."""
+    spawn("quinn", size="Custom", cpu=2.5, memory="3Gi", gpu=1)
+    pod = stack.pod_of("quinn")
+    assert pod is not None
+    assert notebook_resources(pod) == {
+        "requests": {"cpu": "2500m", "memory": "3Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "5", "memory": "6Gi", "nvidia.com/gpu": "1"},
+    }
+    assert pod["spec"]["nodeName"].startswith("gpu-")  # the scheduler put it on a GPU pool
+    assert pod["metadata"]["annotations"]["profilespawner/size"] == "Custom"
+    env = process_environment(stack.server_pid("quinn"))
+    assert (env["CPU_GUARANTEE"], env["CPU_LIMIT"]) == ("2.5", "5.0")
+    assert (env["MEM_GUARANTEE"], env["MEM_LIMIT"]) == (str(3 * 2**30), str(6 * 2**30))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param(
+            {"size": "Custom", "cpu": "40"},
+            "size 'Custom': cpu '40' is out of range: choose 500m to 4",
+            id="cpu-above-max",
+        ),
+        pytest.param(
+            {"size": "Custom", "memory": 512 * 2**20},
+            "size 'Custom': memory 536870912 is out of range: choose 1Gi to 8Gi",
+            id="memory-below-min-as-a-number",
+        ),
+        pytest.param(
+            {"size": "Custom", "gpu": 2},
+            "size 'Custom': gpu 2 is out of range: choose 0 to 1",
+            id="gpu-above-max",
+        ),
+        pytest.param(
+            {"size": "Custom", "gpu": 0.5},
+            "size 'Custom': gpu 0.5 is not a whole number: choose 0 to 1",
+            id="gpu-not-whole",
+        ),
+        pytest.param(
+            {"size": "Custom", "cpu": "two"},
+            "size 'Custom': cpu 'two' is not a quantity: choose 500m to 4",
+            id="not-a-quantity",
+        ),
+        pytest.param(
+            {"size": "Custom", "cpu": True},
+            "size 'Custom': cpu (true) is not a quantity: choose 500m to 4",
+            id="bool",
+        ),
+        pytest.param(
+            {"size": "Custom", "memory": ["4Gi"]},
+            "size 'Custom': memory (a list) is not a quantity: choose 1Gi to 8Gi",
+            id="list",
+        ),
+        pytest.param(
+            {"size": "Custom", "memory": {"value": "4Gi"}},
+            "size 'Custom': memory (a mapping) is not a quantity: choose 1Gi to 8Gi",
+            id="mapping",
+        ),
+        # Python's json (the test's client) writes NaN and Infinity; the hub reads them.
+        pytest.param(
+            {"size": "Custom", "cpu": float("nan")},
+            "size 'Custom': cpu (nan) is not a quantity: choose 500m to 4",
+            id="nan",
+        ),
+        pytest.param(
+            {"size": "Custom", "cpu": float("inf")},
+            "size 'Custom': cpu (inf) is not a quantity: choose 500m to 4",
+            id="inf",
+        ),
+        pytest.param(
+            {"size": "Custom", "cpu": "1" * 100_000},
+            "size 'Custom': cpu (a string of 100000 characters, not shown) is longer than 32 characters",
+            id="huge-string",
+        ),
+        pytest.param(
+            {"cpu": "2"},
+            "cpu '2' needs a size with a cpu range: choose one of: 'Custom'",
+            id="no-size",
+        ),
+        pytest.param(
+            {"size": "Small", "memory": "4Gi"},
+            "size 'Small': memory '4Gi' cannot be chosen: this size has no memory range (it has no ranges)",
+            id="size-without-ranges",
+        ),
+    ],
+)
+def test_forged_range_values_are_refused(stack: LocalStack, options: dict[str, Any], message: str) -> None:
+    status, body = stack.api("POST", "/users/rita/server", options)
+
+    assert status == 400, (status, body)
+    assert body["message"].startswith(message), body["message"]
+    assert len(body["message"]) < 200, "the message must not echo a huge value"
+    assert stack.pod_of("rita") is None
+    status, user = stack.api("GET", "/users/rita")
+    assert "" not in user["servers"]
+
+
 def test_configmap_edit_applies_to_the_next_spawn(
     stack: LocalStack, spawn: Callable[..., dict[str, Any]]
 ) -> None:

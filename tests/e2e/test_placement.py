@@ -49,6 +49,8 @@ def test_a_gpu_type_lands_on_its_gpu_pool(
         (t["key"], t.get("value")) for t in pod["spec"]["tolerations"] if t["key"] == "example.com/gpu-model"
     }
     assert model == {("example.com/gpu-model", gpu_type)}, "only the picked type's tolerations"
+    record = pod["metadata"]["annotations"]
+    assert (record["profilespawner/size"], record["profilespawner/gpu-type"]) == ("GPU", gpu_type)
     assert pod["status"]["phase"] == "Running"
 
 
@@ -172,10 +174,18 @@ def test_a_spawn_refused_by_a_quota_says_so(stack: LocalStack, gpu_quota: dict[s
         'the cluster refused the server: pods "jupyter-ora" is forbidden: exceeded quota: team-gpus, '
         f"requested: requests.{GPU}=4, used: requests.{GPU}=0, limited: requests.{GPU}=2"
     )
+    logged_before = stack.hub_log.stat().st_size
     try:
         status, body = stack.api("POST", "/users/ora/server", {"size": "Four GPUs", "gpu_type": "a100"})
 
         assert (status, body["message"]) == (403, refusal)
+        # KubeSpawner logs the refused pod: its name, never its manifest (the
+        # environment holds the server's API token and the profiles' values)
+        with stack.hub_log.open("rb") as log:
+            log.seek(logged_before)
+            logged = log.read().decode(errors="replace")
+        assert "Failed to create pod jupyter-ora (its manifest is not logged" in logged
+        assert "JUPYTERHUB_API_TOKEN" not in logged and "'env':" not in logged
         # what the spawn page shows
         (event,) = stack.progress("ora")
         assert event["failed"] and event["message"] == f"Spawn failed: {refusal}"

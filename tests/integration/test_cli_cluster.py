@@ -202,7 +202,7 @@ def test_validate_configmaps_reports_each_problem_by_namespace_and_name(
     assert result.stdout.splitlines() == [
         f"{namespace}/jupyter-singleuser-profiles: no such ConfigMap (the hub skips it)",
         f"{namespace}/good: ok (1 profile, 0 sizes, 0 GPU types)",
-        f"{namespace}/legacy: warning: ui: 'ui' is not supported and is ignored",
+        f"{namespace}/legacy:1:1: warning: ui: 'ui' is not supported and is ignored",
         f"{namespace}/legacy: ok (0 profiles, 0 sizes, 0 GPU types)",
         f"{namespace}/no-key: error: data: no key '{KEY}' (SingleuserProfiles.configmap_key); "
         "the ConfigMap has 'other'",
@@ -213,7 +213,7 @@ def test_validate_configmaps_reports_each_problem_by_namespace_and_name(
         cli("validate", "--configmaps", "--kubeconfig", kubeconfig, "--format", "json").stdout
     )
     assert [(p["severity"], p["source"], p["line"]) for p in problems] == [
-        ("warning", f"{namespace}/legacy", None),
+        ("warning", f"{namespace}/legacy", 1),  # a warning has its line, as an error has
         ("error", f"{namespace}/no-key", None),
         ("error", f"{namespace}/typo", 3),
     ]
@@ -417,7 +417,8 @@ def test_server_dry_run_of_a_custom_size_tries_its_min_default_and_max(
     cli: Callable[..., Result], cluster: Cluster, kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     """The max pod asks more than the LimitRange allows: the API server says so;
-    the values given with --cpu are tried too, and within the LimitRange pass."""
+    the values given with --cpu are tried too: within the LimitRange they pass,
+    beyond it they are rejected with the API server's reason."""
     path = tmp_path / "custom.yaml"
     path.write_text(
         textwrap.dedent(
@@ -446,4 +447,14 @@ def test_server_dry_run_of_a_custom_size_tries_its_min_default_and_max(
         f"server dry run in {namespace}: 6 spawns tried, 5 accepted, 1 rejected",
         "1 error, 0 warnings in 1 file and the server dry run",
     ]
+    # Values given beyond what the LimitRange allows are rejected as the max is.
+    result = cli("validate", str(path), "--server-dry-run", "--kubeconfig", kubeconfig, "--cpu", "3500m")
+    assert result.returncode == 1, result.stderr
+    rejected = [line for line in result.stdout.splitlines() if ": rejected: " in line]
+    assert [line.split(": rejected: ")[0].split(", ")[-2:] for line in rejected] == [
+        ["size 'Custom' at its max (cpu 8", "memory 4Gi)"],
+        ["size 'Custom' at the values given (cpu 3500m", "memory 2Gi)"],
+    ]
+    assert rejected[1].endswith("maximum cpu usage per Container is 6, but limit is 7")
+    assert f"server dry run in {namespace}: 6 spawns tried, 4 accepted, 2 rejected" in result.stdout
     assert cluster.pods() == []

@@ -158,3 +158,38 @@ async def test_pods_are_up_to_date_until_a_source_changes(
     listing = await listed(str(site))
     assert listing["alice"]["state"] == "unknown"
     assert listing["alice"]["unknown"] == [f"{namespace}/team"]
+
+
+async def test_the_pods_of_the_hub_are_those_its_component_label_names(
+    control_plane: ControlPlane, namespace: str, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Two hubs in one namespace, told apart by KubeSpawner.component_label."""
+    pods = Pods(control_plane, namespace)
+    for user, component in (("ann", "singleuser-server"), ("ben", "hub-b")):
+        await pods.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": f"jupyter-{user}",
+                    "labels": {"component": component},
+                    "annotations": {"hub.jupyter.org/username": user},
+                },
+                "spec": {"containers": [{"name": "notebook", "image": "quay.io/jupyter/base-notebook"}]},
+            }
+        )
+    token = control_plane.service_account_token(namespace, "check", rules=cli_role())
+    kubeconfig = str(control_plane.write_kubeconfig(tmp_path / "check.kubeconfig", token=token))
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(
+        f"c = get_config()\nc.KubeSpawner.namespace = {namespace!r}\n"
+        "c.KubeSpawner.component_label = 'hub-b'\n"
+    )
+
+    async def users(*args: str) -> list[str]:
+        result = await asyncio.to_thread(cli, "pods", "--kubeconfig", kubeconfig, "--format", "json", *args)
+        assert result.returncode == 0, result.stderr
+        return [pod["user"] for pod in json.loads(result.stdout)]
+
+    assert await users("--namespace", namespace) == ["ann"]
+    assert await users("--config", str(config)) == ["ben"]

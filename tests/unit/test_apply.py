@@ -22,10 +22,11 @@ from kubespawner import KubeSpawner
 from ruamel.yaml import YAML
 
 from profilespawner.apply import apply_resolution
-from profilespawner.errors import ProfileSpawnError, ResourceConflictError
+from profilespawner.errors import MountConflictError, ProfileSpawnError, ResourceConflictError
 from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import PodSettings, Profile
-from profilespawner.resolve import Resolution
+from profilespawner.parse import parse_document
+from profilespawner.resolve import Resolution, resolve
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
@@ -166,6 +167,24 @@ def test_tolerations_selector_labels_annotations_merge_into_the_pod() -> None:
     assert pod["metadata"]["labels"] == {"component": "singleuser-server", "team": "x"}
     assert pod["metadata"]["annotations"] == {
         "note": "y",
+        "profilespawner/profiles": "[]",
+        "profilespawner/sources": "[]",
+    }
+
+
+def test_the_record_is_the_only_annotation_under_its_prefix() -> None:
+    """KubeSpawner's extra_annotations may use the prefix (no profile may):
+    they never pass for the record."""
+    pod = base_pod()
+    pod["metadata"]["annotations"] = {
+        "note": "kubespawner",
+        "profilespawner/size": "Huge",
+        "profilespawner/profiles": '["forged"]',
+    }
+    pod = apply(pod, PodSettings(annotations={"team": "x"}))
+    assert pod["metadata"]["annotations"] == {
+        "note": "kubespawner",
+        "team": "x",
         "profilespawner/profiles": "[]",
         "profilespawner/sources": "[]",
     }
@@ -555,3 +574,22 @@ async def test_golden_pod(case: str, make_spawner: Any, monkeypatch: pytest.Monk
         if not UPDATE:
             pytest.fail(f"wrote the missing golden file {expected_path}; check it and commit it")
     assert pod == as_installed_hub_builds_it(load(expected_path), spawner)
+
+
+def test_a_profile_volume_at_the_path_of_one_of_kubespawners_is_refused() -> None:
+    profile_set = parse_document(
+        "profiles: [{name: team, volumes: [{name: data, emptyDir: {}, mountPath: /home/jovyan}]}]",
+        source="doc",
+    ).profile_set
+    resolution = resolve(profile_set, user="alice", groups=[], image="img")
+    with pytest.raises(MountConflictError) as info:
+        apply_resolution(base_pod(), resolution, expand=expand)
+    assert str(info.value) == (
+        "volumes: volume 'data' (profile 'team') is mounted at the path of KubeSpawner's volume 'home', "
+        "which Kubernetes refuses; give it another mountPath"
+    )
+    # replacing KubeSpawner's volume by its name is no conflict: the profile's mount replaces its mount
+    replaced = apply(
+        base_pod(), PodSettings(volumes=({"name": "home", "emptyDir": {}, "mountPath": "/home/jovyan"},))
+    )
+    assert notebook(replaced)["volumeMounts"] == [{"name": "home", "mountPath": "/home/jovyan"}]

@@ -58,8 +58,8 @@ VALIDATE_CASES = [
     ("not-utf8", b"profiles: [{name: \xff}]\n", 1, ["{f}: error: the document is not valid UTF-8"]),
     ("empty", "", 1, ["{f}: error: the document is empty"]),
     ("legacy-keys-warn-only", "ui: {}\nprofiles:\n- name: a\n  services: {}\n", 0,
-     ["{f}: warning: ui: 'ui' is not supported and is ignored",
-      "{f}: warning: profile 'a': services: 'services' is not supported and is ignored",
+     ["{f}:1:1: warning: ui: 'ui' is not supported and is ignored",
+      "{f}:4:3: warning: profile 'a': services: 'services' is not supported and is ignored",
       "{f}: ok (1 profile, 0 sizes, 0 GPU types)", "0 errors, 2 warnings in 1 file"]),
     ("legacy-list-form", "- name: a\n  env: {A: 1}\n", 0, ["{f}: ok (1 profile, 0 sizes, 0 GPU types)"]),
     # hostile input: a message with a line, never a traceback
@@ -117,18 +117,24 @@ def test_validate_json_lists_every_problem(
     cli: Callable[..., Result], write_yaml: Callable[..., str]
 ) -> None:
     bad = write_yaml("profiles:\n- name: a\n  resouces: {}\n- name: b\n  gpu: x\n", "bad.yaml")
-    warn = write_yaml("ui: {}\nprofiles: []\n", "warn.yaml")
+    warn = write_yaml("ui: {}\nprofiles:\n- name: c\n  env: [{name: A}]\n", "warn.yaml")
     result = cli("validate", "--format", "json", bad, warn)
     assert result.returncode == 1
     problems = json.loads(result.stdout)
     assert [(p["severity"], p["source"], p["profile"], p["field"], p["line"]) for p in problems] == [
         ("error", bad, "profile 'a'", "", 3),
         ("error", bad, "profile 'b'", "gpu", 5),
-        ("warning", warn, "", "", None),
+        ("warning", warn, "", "ui", 1),
+        ("warning", warn, "profile 'c'", "env[0]", 4),
     ]
     assert problems[0]["problem"] == "unknown key 'resouces' (did you mean 'resources'?)"
     assert problems[0]["column"] == 3
+    # a warning has the parts an error has: the profile and field are not inside the problem
+    assert problems[2]["problem"] == "'ui' is not supported and is ignored"
     assert problems[2]["message"] == f"{warn}: ui: 'ui' is not supported and is ignored"
+    assert problems[3]["problem"] == (
+        "variable 'A' has neither 'value' nor 'valueFrom': it is set to the empty string"
+    )
 
 
 MANIFEST = """\
@@ -155,24 +161,39 @@ def test_validate_configmap_manifest(cli: Callable[..., Result], write_yaml: Cal
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         # the line and column inside the manifest, where the editor shows the key
-        f"{bad}:10:7: error: profile 'a': unknown key 'resouces' (did you mean 'resources'?)",
+        f"{bad}:10:7: error: ConfigMap 'team-profiles': profile 'a': unknown key 'resouces' "
+        "(did you mean 'resources'?)",
         f"{good}: ok, ConfigMap 'team-profiles' (1 profile, 0 sizes, 0 GPU types)",
-        f"{other_key}:7:3: error: data: no key 'jupyterhub-singleuser-profiles.yaml' "
-        "(SingleuserProfiles.configmap_key); the ConfigMap has 'profiles.yaml'",
-        "2 errors, 0 warnings in 3 files",
+        # a ConfigMap without the key is skipped, as the hub skips it; a file of nothing but those
+        f"{other_key}: warning: no ConfigMap in it has the key 'jupyterhub-singleuser-profiles.yaml' "
+        "(SingleuserProfiles.configmap_key), so it defines no profiles; its ConfigMaps have 'profiles.yaml'",
+        f"{other_key}: ok (0 profiles, 0 sizes, 0 GPU types)",
+        "1 error, 1 warning in 3 files",
     ]
     config = write_yaml("c = get_config()\nc.SingleuserProfiles.configmap_key = 'profiles.yaml'\n", "hub.py")
     with_key = cli("validate", other_key, "--config", config)  # the key is found: its problem shows
-    assert with_key.stdout.startswith(f"{other_key}:10:7: error: profile 'a': unknown key 'resouces'")
+    assert with_key.stdout.startswith(
+        f"{other_key}:10:7: error: ConfigMap 'team-profiles': profile 'a': unknown key 'resouces'"
+    )
 
 
-def test_render_refuses_a_configmap_manifest(
+def test_render_reads_a_configmap_manifest_as_the_hub_does(
     cli: Callable[..., Result], write_yaml: Callable[..., str]
 ) -> None:
-    path = write_yaml(MANIFEST.replace("resouces", "resources"), "cm.yaml")
-    result = cli("render", path, "--user", "alice")
-    assert (result.returncode, result.stdout) == (1, "")
-    assert f"error: {path} is a ConfigMap manifest; give the profiles YAML of its data key" in result.stderr
+    manifest = write_yaml(MANIFEST.replace("resouces: {}", "labels: {team: a}"), "cm.yaml")
+    profiles = write_yaml("profiles:\n- name: a\n  labels: {team: a}\n", "profiles.yaml")
+    from_manifest = cli("render", manifest, "--user", "alice")
+    from_profiles = cli("render", profiles, "--user", "alice")
+    assert from_manifest.returncode == 0, from_manifest.stderr
+    assert load_yaml(from_manifest.stdout)["metadata"]["labels"]["team"] == "a"
+    pods = [load_yaml(result.stdout) for result in (from_manifest, from_profiles)]
+    sources = [json.loads(pod["metadata"]["annotations"].pop("profilespawner/sources")) for pod in pods]
+    assert pods[0] == pods[1]  # the same pod, recording a source each
+    assert [[entry["source"] for entry in s] for s in sources] == [[manifest], [profiles]]
+    invalid = write_yaml(MANIFEST, "bad-cm.yaml")
+    refused = cli("render", invalid, "--user", "alice")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert f"error: {invalid} is invalid: the hub would reject it and use none of it" in refused.stderr
 
 
 def test_validate_json_clean_is_an_empty_list(cli: Callable[..., Result], profiles_file: str) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 
-from profilespawner.failures import MAX_REASON, not_started_reason, refusal_reason
+from profilespawner.failures import MAX_REASON, keep_pod_manifests_out_of, not_started_reason, refusal_reason
 
 UNSCHEDULABLE = (
     "0/5 nodes are available: 2 node(s) had untolerated taint(s), 3 Insufficient cpu. "
@@ -137,3 +138,34 @@ def status(code: int, reason: str, message: str) -> str:
 )
 def test_refusal_reason(code: int, body: str | bytes | None, reason: str | None) -> None:
     assert refusal_reason(code, body) == reason
+
+
+def test_a_refused_pods_manifest_is_logged_as_its_name(caplog: pytest.LogCaptureFixture) -> None:
+    """KubeSpawner logs ``pod.to_str()`` when the API server refuses a pod:
+    the redaction keeps the record and its exception, without the manifest."""
+    from kubernetes_asyncio.client import V1Container, V1EnvVar, V1ObjectMeta, V1Pod, V1PodSpec
+
+    env = [V1EnvVar(name="JUPYTERHUB_API_TOKEN", value="s3cr3t-token")]
+    pod = V1Pod(
+        metadata=V1ObjectMeta(name="jupyter-ned", labels={"component": "singleuser-server"}),
+        spec=V1PodSpec(containers=[V1Container(name="notebook", image="jupyter/base", env=env)]),
+    )
+    log = logging.getLogger("test-failures-redaction")
+    keep_pod_manifests_out_of(log)
+    keep_pod_manifests_out_of(log)  # idempotent
+    assert log.filters.count(log.filters[0]) == 1 and len(log.filters) == 1
+    with caplog.at_level(logging.INFO, logger=log.name):
+        try:
+            raise RuntimeError("(403) Forbidden")
+        except RuntimeError:
+            log.exception("Failed for %s", pod.to_str())
+        log.info("Failed for %s", "no metadata at all")
+        log.info("Other %s", pod.to_str())  # only KubeSpawner's record is rewritten
+
+    refused, unnamed, other = caplog.records
+    assert refused.getMessage() == (
+        "Failed to create pod jupyter-ned (its manifest is not logged: it holds environment values)"
+    )
+    assert refused.exc_info is not None and "s3cr3t" not in caplog.text.split("Other")[0]
+    assert "pod (unnamed)" in unnamed.getMessage()
+    assert "s3cr3t-token" in other.getMessage()

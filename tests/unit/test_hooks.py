@@ -228,3 +228,123 @@ async def test_the_hooked_pod_gets_what_the_pre_spawn_hook_checked(
     pod = to_json(await apply_pod_profile(spawner, await spawner.get_pod_manifest()))
     assert pod["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "2"
     assert pod["metadata"]["annotations"]["profilespawner/size"] == "Small"
+
+
+# -- custom sizes through the hooks (SPEC §9) ------------------------------------------
+
+CUSTOM_PROFILES = """\
+sizes:
+- name: Small
+  resources: {requests: {cpu: "1"}, limits: {cpu: "2"}}
+- name: Custom
+  ranges:
+    cpu: {min: 500m, max: "8", default: "1"}
+    memory: {min: 1Gi, max: 16Gi, default: 2Gi}
+    gpu: {min: 0, max: 2, default: 0}
+  limit_factor: 2
+"""
+
+#: What a browser sends for Custom picked at 2.5 cores, 6 Gi and a GPU, with
+#: the range inputs of another size (without JavaScript every size's show).
+CUSTOM_FORM = {
+    "size": ["Custom"],
+    "size-range-cpu--Custom": ["2.5"],
+    "size-range-memory--Custom": ["6"],
+    "size-range-gpu--Custom": ["1"],
+    "size-range-cpu--Other": ["99"],
+}
+
+
+async def test_the_hooks_carry_the_values_picked_in_the_form_to_the_pod(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    """Plain KubeSpawner's path: the form has the range inputs,
+    options_from_form reads those of the chosen size, the pre_spawn_hook
+    checks them and the modify_pod_hook applies them -- as ProfileKubeSpawner does."""
+    files = [write_yaml(CUSTOM_PROFILES)]
+    hooked = make_spawner(files, **HOOKS)
+    form = await hooked.get_options_form()
+    assert 'name="size-range-cpu--Custom" min="0.5" max="8" step="0.1" value="1"' in form
+    assert "Custom: 0.5–8 CPU, 1Gi–16Gi memory, up to 2 GPUs" in form
+
+    options = hooked.run_options_from_form(CUSTOM_FORM)
+    assert options == {"size": "Custom", "cpu": "2.5", "memory": "6Gi", "gpu": "1"}
+    hooked.user_options = options
+    pod = await hooked_pod(hooked)
+
+    container = pod["spec"]["containers"][0]
+    assert container["resources"] == {
+        "requests": {"cpu": "2500m", "memory": "6Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "5", "memory": "12Gi", "nvidia.com/gpu": "1"},
+    }
+    env = {v["name"]: v.get("value") for v in container["env"]}
+    assert (env["CPU_GUARANTEE"], env["CPU_LIMIT"]) == ("2.5", "5.0")
+    assert (env["MEM_GUARANTEE"], env["MEM_LIMIT"]) == (str(6 * 2**30), str(12 * 2**30))
+    assert pod["metadata"]["annotations"]["profilespawner/size"] == "Custom"
+
+    ours = make_spawner(files)
+    ours.user_options = ours.run_options_from_form(CUSTOM_FORM)
+    await ours.load_user_options()
+    assert to_json(await ours.get_pod_manifest()) == pod
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("size-range-cpu--Custom", "9", "size 'Custom': cpu '9' is out of range: choose 500m to 8"),
+        (
+            "size-range-memory--Custom",
+            "0.5",
+            "size 'Custom': memory '0.5Gi' is out of range: choose 1Gi to 16Gi",
+        ),
+        ("size-range-gpu--Custom", "1.5", "size 'Custom': gpu '1.5' is not a whole number: choose 0 to 2"),
+        ("size-range-cpu--Custom", "x" * 100, "size 'Custom': cpu (a string of 100 characters, not shown)"),
+    ],
+    ids=["cpu-above-max", "memory-below-min", "gpu-not-whole", "huge"],
+)
+async def test_a_value_out_of_range_in_the_form_is_the_same_400_through_the_hooks(
+    make_spawner: Any, write_yaml: Any, field: str, value: str, message: str
+) -> None:
+    files = [write_yaml(CUSTOM_PROFILES)]
+    formdata = {"size": ["Custom"], field: [value]}
+    answers = []
+    ours = make_spawner(files)
+    ours.user_options = ours.run_options_from_form(formdata)
+    with pytest.raises(web.HTTPError) as info:
+        await ours.load_user_options()
+    answers.append((info.value.status_code, info.value.jupyterhub_message))
+    hooked = make_spawner(files, **HOOKS)
+    hooked.user_options = hooked.run_options_from_form(formdata)
+    with pytest.raises(web.HTTPError) as info:
+        await hooked.run_pre_spawn_hook()  # before JupyterHub calls start
+    answers.append((info.value.status_code, info.value.jupyterhub_message))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400 and answers[0][1].startswith(message), answers[0][1]
+    assert len(answers[0][1]) < 200
+
+
+async def test_a_range_value_replacing_kubespawners_cpu_option_is_the_same_400(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    """A profile_list entry with a ``cpu`` option of its own: the key is
+    KubeSpawner's, so a range value for it is refused, not silently dropped."""
+    files = [write_yaml(CUSTOM_PROFILES)]
+    profile_list = [
+        {
+            "display_name": "Cores",
+            "slug": "cores",
+            "profile_options": {"cpu": {"display_name": "CPU", "choices": {"2": {"display_name": "2"}}}},
+        }
+    ]
+    formdata = {"profile": ["cores"], "profile-option-cores--cpu": ["2"], **CUSTOM_FORM}
+    answers = []
+    for spawner in (
+        make_spawner(files, profile_list=profile_list),
+        make_spawner(files, profile_list=profile_list, **HOOKS),
+    ):
+        with pytest.raises(web.HTTPError) as info:
+            spawner.run_options_from_form(formdata)
+        answers.append((info.value.status_code, info.value.jupyterhub_message))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400
+    assert "has its own 'cpu' option" in answers[0][1] and "pick a size without a cpu range" in answers[0][1]

@@ -10,6 +10,8 @@ from tornado import web
 from profilespawner.errors import (
     BudgetExceededError,
     ConfigMapsUnavailableError,
+    MountConflictError,
+    ProfileSpawnError,
     ResourceConflictError,
     UsageUnknownError,
     UserOptionError,
@@ -24,6 +26,13 @@ LOG = logging.getLogger("profilespawner.test")
     [
         (UserOptionError("size 'XL' is not available; choose one of: 'Default'", field="size"), 400,
          "size: size 'XL' is not available; choose one of: 'Default'"),
+        # the profiles contradict each other or KubeSpawner: the request is fine, the
+        # profiles cannot serve it (an administrator fixes them, or the user picks another size)
+        (ResourceConflictError("the request of 'cpu' ends up above its limit", field="resources"), 409,
+         "resources: the request of 'cpu' ends up above its limit"),
+        (MountConflictError("volume 'a' (profile 'x') and volume 'b' (profile 'y') are mounted at one path",
+                            field="volumes"), 409,
+         "volumes: volume 'a' (profile 'x') and volume 'b' (profile 'y') are mounted at one path"),
         (ConfigMapsUnavailableError("Cannot list the profile ConfigMaps in namespace 'hub'"), 503,
          "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."),
         (BudgetExceededError("allows 8 GPUs for everyone it covers; 8 in use",
@@ -48,7 +57,7 @@ def test_refusals_become_their_http_error(
 
 
 def test_other_errors_pass_unchanged() -> None:
-    error = ResourceConflictError("the request of 'cpu' ends up above its limit")
-    with pytest.raises(ResourceConflictError) as info, refusals_as_http_errors(LOG, "alice"):
+    error = ProfileSpawnError("something no refusal covers")
+    with pytest.raises(ProfileSpawnError) as info, refusals_as_http_errors(LOG, "alice"):
         raise error
     assert info.value is error

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from profilespawner.match import ImageRef, image_matches, image_reason, is_for, matching_profiles, who_reason
+from profilespawner.match import (
+    ImageRef,
+    image_matches,
+    image_reason,
+    is_for,
+    matching_profiles,
+    normalized_name,
+    who_reason,
+)
 from profilespawner.model import Profile, Who
 
 SPARK = "quay.io/odh/s2i-spark-notebook:3.6"
@@ -47,7 +55,47 @@ IMAGE_CASES = [
     ("notebook:latest", "quay.io/x/notebook@sha256:abc", False),
     # case-sensitive, like registries
     ("Notebook", "quay.io/x/notebook", False),
+    # Docker Hub names, normalized as container runtimes do (SPEC §4)
+    ("jupyter/minimal-notebook", "docker.io/jupyter/minimal-notebook:2024", True),
+    ("jupyter/minimal-notebook", "index.docker.io/jupyter/minimal-notebook", True),
+    ("docker.io/jupyter/minimal-notebook", "jupyter/minimal-notebook", True),
+    ("index.docker.io/jupyter/minimal-notebook:2024", "jupyter/minimal-notebook:2024", True),
+    ("registry-1.docker.io/jupyter/*", "jupyter/minimal-notebook", True),
+    ("jupyter/*", "docker.io/jupyter/minimal-notebook", True),
+    ("jupyter/*", "quay.io/jupyter/minimal-notebook", False),
+    ("docker.io/library/python:3.12", "python:3.12", True),
+    ("docker.io/python", "python", True),
+    ("library/python", "docker.io/library/python", True),
+    ("python", "docker.io/library/python:3.12", True),  # no '/': the last component
+    ("docker.io/*", "python", True),
+    ("docker.io/*", "quay.io/x/python", False),
+    ("localhost/team/notebook", "localhost/team/notebook", True),
+    ("team/notebook", "localhost/team/notebook", False),  # localhost is a registry
+    ("team/notebook", "registry.local:5000/team/notebook", False),
+    # a pattern whose first component is a wildcard is not normalized: any registry
+    ("*/minimal-notebook", "jupyter/minimal-notebook", True),
+    ("*/jupyter/minimal-notebook", "quay.io/jupyter/minimal-notebook", True),
+    ("*/jupyter/minimal-notebook", "jupyter/minimal-notebook", True),
+    ("j*/minimal-notebook", "jupyter/minimal-notebook", False),  # 'docker.io/jupyter/...' vs 'j*/...'
 ]
+
+
+@pytest.mark.parametrize(
+    ("name", "normalized"),
+    [
+        ("python", "docker.io/library/python"),
+        ("jupyter/minimal-notebook", "docker.io/jupyter/minimal-notebook"),
+        ("docker.io/python", "docker.io/library/python"),
+        ("index.docker.io/jupyter/base", "docker.io/jupyter/base"),
+        ("docker.io/library/python", "docker.io/library/python"),
+        ("quay.io/jupyter/base", "quay.io/jupyter/base"),
+        ("localhost/base", "localhost/base"),
+        ("registry:5000/base", "registry:5000/base"),
+        ("a/b/c", "docker.io/a/b/c"),
+    ],
+)
+def test_docker_hub_names_normalized(name: str, normalized: str) -> None:
+    assert normalized_name(name) == normalized
 
 
 @pytest.mark.parametrize(("pattern", "image", "matches"), IMAGE_CASES)

@@ -275,8 +275,8 @@ BAD_DOCUMENTS = [
     ),
     (
         "volume-name",
-        "profiles: [{name: a, volumes: [{name: My_Data, emptyDir: {}}]}]",
-        ["volumes[0].name: 'My_Data' is not a valid volume name"],
+        "profiles: [{name: a, volumes: [{name: my.data, emptyDir: {}}]}]",
+        ["volumes[0].name: 'my.data' is not a valid volume name"],
     ),
     (
         "volume-no-source",
@@ -483,7 +483,32 @@ BAD_DOCUMENTS = [
     ("empty", "", ["the document is empty"]),
     ("comments-only", "# nothing here\n", ["the document is empty"]),
     ("legacy-list-bad-entry", "- {name: a, gpu: x}", ["profile 'a': gpu: must be an integer"]),
-]
+    # 0.7 read gpu with int(): a string of digits is an integer, nothing else is
+    ("gpu-string-fraction", "profiles: [{name: a, gpu: '1.5'}]", ["gpu: must be an integer, not a string"]),
+    ("gpu-string-negative", "profiles: [{name: a, gpu: '-1'}]", ["gpu: must be an integer, not a string"]),
+    ("gpu-string-newline", 'profiles: [{name: a, gpu: "1\\n"}]', ["gpu: must be an integer, not a string"]),
+    ("gpu-string-huge", "profiles: [{name: a, gpu: '99999999999999999999'}]", ["gpu: must be at most"]),
+    # a name 0.7 could not make valid either (it kept '.')
+    ("volume-name-dot", "profiles: [{name: a, volumes: [{name: A.b, emptyDir: {}}]}]",
+     ["volumes[0].name: 'A.b' is not a valid volume name"]),
+    (
+        "volumes-one-mount-path",
+        "profiles: [{name: a, volumes: [{name: x, emptyDir: {}, mountPath: /d},"
+        " {name: y, emptyDir: {}, mountPath: /d}]}]",
+        ["profile 'a': volumes[1].mountPath: volume 'y' is mounted at the path of volume 'x'; "
+         "Kubernetes mounts one volume per path"],
+    ),
+    (
+        "volumes-one-default-mount-path",
+        "sizes: [{name: S, volumes: [{name: x, emptyDir: {}, mountPath: y}, {name: y, emptyDir: {}}]}]",
+        ["size 'S': volumes[1].mountPath: volume 'y' is mounted at the path of volume 'x'"],
+    ),
+    (
+        "legacy-volume-names-that-meet",
+        "profiles: [{name: a, volumes: [{name: Data_Set, emptyDir: {}}, {name: data-set, emptyDir: {}}]}]",
+        ["volumes[1].name: volume 'data-set' is defined twice in this entry"],
+    ),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -506,6 +531,30 @@ SYNTAX_ERRORS = [
     ),
     ("tab", "profiles:\n\t- name: a\n", "line 2, column 1"),
 ]
+
+TAB_CASES = [
+    # (id, YAML, line and column of the tab)
+    ("before-a-sequence", "profiles:\n\t- name: a\n", "line 2, column 1"),
+    ("inside-a-mapping", "profiles:\n- name: a\n  env:\n  - name: A\n  \t value: b\n", "line 5, column 3"),
+    ("after-spaces", "profiles:\n- name: a\n  env: []\n  \tusers: [x]\n", "line 4, column 3"),
+    ("after-a-dash", "profiles:\n- name: a\n  env:\n  -\t- x\n", "line 4, column 4"),
+]
+
+
+@pytest.mark.parametrize(("text", "where"), [c[1:] for c in TAB_CASES], ids=[c[0] for c in TAB_CASES])
+def test_a_tab_in_the_indentation_is_named(text: str, where: str) -> None:
+    with pytest.raises(ProfileSyntaxError) as info:
+        parse_document(text, source=SOURCE)
+    assert (
+        str(info.value) == f"{SOURCE}: {where}: YAML does not allow tabs for indentation; indent with spaces"
+    )
+
+
+def test_a_tab_elsewhere_is_not_blamed() -> None:
+    with pytest.raises(ProfileSyntaxError) as info:  # the error is the unclosed flow, not the tab
+        parse_document("profiles: [{name: a,\tusers: [x]\n", source=SOURCE)
+    assert "tabs" not in str(info.value)
+    assert parse_document("profiles:\n- name: a\n  env: {A: 'x\ty'}\n", source=SOURCE)  # in a value: fine
 
 
 @pytest.mark.parametrize(
@@ -660,12 +709,14 @@ def test_legacy_forms() -> None:
         {"name": "NAME", "value": "x"},
     )
     assert s.resources == {"requests": {"memory": "2Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "1"}}
-    assert doc.warnings == (f"{SOURCE}: profile 'old': services: 'services' is not supported and is ignored",)
+    assert tuple(map(str, doc.warnings)) == (
+        f"{SOURCE}: profile 'old': services: 'services' is not supported and is ignored",
+    )
 
 
 def test_ui_is_ignored_with_a_warning() -> None:
     doc = parse("profiles: []\nui: {sizeConfig: {enabled: false}}\n")
-    assert doc.warnings == (f"{SOURCE}: ui: 'ui' is not supported and is ignored",)
+    assert tuple(map(str, doc.warnings)) == (f"{SOURCE}: ui: 'ui' is not supported and is ignored",)
 
 
 def test_numbers_as_quantities_are_kept_as_written() -> None:
@@ -708,7 +759,7 @@ def test_a_range_that_replaces_the_size_s_own_setting_is_a_warning() -> None:
           ranges: {cpu: {min: '1', max: '4'}, gpu: {min: 0, max: 2}}
         """
     )
-    assert parsed.warnings == (
+    assert tuple(map(str, parsed.warnings)) == (
         "ns/profiles-cm: size 'C': ranges.cpu: replaces this size's own requests.cpu and limits.cpu: "
         "those are never used",
         "ns/profiles-cm: size 'C': ranges.gpu: replaces this size's own gpu: those are never used",
@@ -1127,3 +1178,65 @@ def test_more_broken_entries_than_problems_reported_are_all_rejected(entry: str,
         ("many.yaml", f"profile #{n}", "", problem) for n in range(1, MAX_PROBLEMS + 1)
     ]
     assert str(error) == f"many.yaml: profile #1: {problem} (and at least {MAX_PROBLEMS - 1} more problems)"
+
+
+WARNING_CASES = [
+    # (id, YAML, the warnings: profile, field, problem)
+    ("profile-named-twice", "profiles: [{name: a}, {name: b}, {name: a}]",
+     [("profile 'a' (#3)", "name", "'a' is also the name of profile #1: both apply, and where both set a "
+       "field this later one wins; give each profile a name of its own")]),
+    ("size-named-twice", "sizes: [{name: S}, {name: S}]",
+     [("size 'S' (#2)", "name", "'S' is also the name of size #1: this later one replaces it whole, and "
+       "size #1 is not used")]),
+    ("gputype-twice", "gpuTypes: [{type: t}, {type: t}, {type: t}]",
+     [("gpuType 't' (#2)", "type", "'t' is also the type of gpuType #1: this later one replaces it whole, "
+       "and gpuType #1 is not used"),
+      ("gpuType 't' (#3)", "type", "'t' is also the type of gpuType #1: this later one replaces it whole, "
+       "and gpuType #1 is not used")]),
+    ("env-without-value", "profiles: [{name: a, env: [{name: A}, {name: B, value: ''}]}]",
+     [("profile 'a'", "env[0]", "variable 'A' has neither 'value' nor 'valueFrom': it is set to the empty "
+       "string")]),
+    ("legacy-volume-name", "profiles: [{name: a, volumes: [{name: Example_Dataset, emptyDir: {}}]}]",
+     [("profile 'a'", "volumes[0].name", "'Example_Dataset' is not a valid volume name; it is used as "
+       "'example-dataset', the name jupyterhub-singleuser-profiles 0.7 made of it (write that name to "
+       "silence this warning)")]),
+    ("one-name-in-two-sections-is-fine",
+     "profiles: [{name: S}]\nsizes: [{name: S}]\ngpuTypes: [{type: S}]", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [c[1:] for c in WARNING_CASES], ids=[c[0] for c in WARNING_CASES]
+)
+def test_likely_mistakes_are_warned_about(text: str, expected: list[tuple[str, str, str]]) -> None:
+    doc = parse_document(text, source=SOURCE)
+    assert [(w.profile, w.field, w.problem) for w in doc.warnings] == expected
+    for warning in doc.warnings:  # the parts join as an error's do
+        assert str(warning) == f"{SOURCE}: {warning.profile}: {warning.field}: {warning.problem}"
+
+
+def test_the_later_of_two_sizes_of_one_name_is_used() -> None:
+    doc = parse_document(
+        "sizes: [{name: S, gpu: 1}, {name: S, gpu: 2}]\ngpuTypes: [{type: t}, {type: t, description: b}]",
+        source=SOURCE,
+    )
+    assert doc.profile_set.sizes["S"].settings.gpu == 2
+    assert doc.profile_set.gpu_types["t"].description == "b"
+
+
+def test_a_gpu_written_as_a_string_is_an_integer() -> None:
+    doc = parse_document("profiles: [{name: a, gpu: '1'}]\nsizes: [{name: S, gpu: '0'}]", source=SOURCE)
+    assert doc.profile_set.profiles[0].settings.gpu == 1
+    assert doc.profile_set.sizes["S"].settings.gpu == 0
+    assert doc.warnings == ()
+
+
+def test_a_legacy_volume_name_is_used_as_0_7_made_it() -> None:
+    doc = parse_document(
+        "profiles: [{name: a, volumes: [{name: Example_Dataset, persistentVolumeClaim: {claimName: ds}}]}]",
+        source=SOURCE,
+        default_mount_path="/home/jovyan",
+    )
+    (volume,) = doc.profile_set.profiles[0].settings.volumes
+    # the mount path is made of the name as 0.7 made it (os.path.join(default_mount_path, name))
+    assert (volume["name"], volume["mountPath"]) == ("example-dataset", "/home/jovyan/example-dataset")

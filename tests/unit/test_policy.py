@@ -69,7 +69,7 @@ def document(*profiles: dict[str, Any], sizes: tuple[dict[str, Any], ...] = ()) 
 
 
 def volume(source: str, spec: dict[str, Any], name: str = "v") -> dict[str, Any]:
-    return {"name": name, source: spec, "mountPath": "/mnt"}
+    return {"name": name, source: spec, "mountPath": f"/mnt/{name}"}
 
 
 def rejection(text: str, policy: Policy) -> ProfileValidationError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -97,3 +99,17 @@ async def test_without_configmap_settings_nothing_talks_to_kubernetes(
     profile_set = await profiles.load_profiles(spawner)
     assert [p.name for p in profile_set.profiles] == ["from-file"]
     assert profiles._configmaps is None
+
+
+def test_the_settings_load_without_the_engine() -> None:
+    """Importing the settings (what the command line reads) imports neither the
+    Kubernetes client nor the applier: the first spawn does."""
+    probe = (
+        "import sys, profilespawner.profiles; "
+        "print(sorted(m for m in ('kubernetes_asyncio', 'aiohttp', 'kubespawner', 'profilespawner.apply', "
+        "'profilespawner.sources.configmaps', 'profilespawner.sources.kubeapi') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip() == "[]"

@@ -670,7 +670,7 @@ def parse_and_spawn(text: str) -> None:
         check_messages(e)
         return
     for warning in parsed.warnings:
-        assert MARK not in warning and "\n" not in warning, warning
+        assert MARK not in str(warning) and "\n" not in str(warning), warning
     profile_set = parsed.profile_set
     for size in [None, *profile_set.sizes][:3]:
         try:

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from profilespawner.errors import UserOptionError
+from profilespawner.errors import MountConflictError, UserOptionError
 from profilespawner.merge import Origin, Setter
 from profilespawner.model import ProfileSet
 from profilespawner.parse import parse_document
@@ -140,3 +140,49 @@ def test_without_a_choice_every_gpu_type_and_no_chosen_one(profile_set: ProfileS
     assert [o.set_by.name for o in r.record.of("node_tolerations")] == ["a100", "t4"]
     chosen_without_gpu = resolve(profile_set, user="bob", groups=[], image="x", gpu_type="t4")
     assert (chosen_without_gpu.gpu_types, chosen_without_gpu.gpu_type) == ((), None)
+
+
+MOUNTS = textwrap.dedent(
+    """\
+    profiles:
+    - name: team-data
+      volumes: [{name: team, persistentVolumeClaim: {claimName: team}, mountPath: /data}]
+    - name: own-data
+      users: [alice]
+      volumes: [{name: own, persistentVolumeClaim: {claimName: own}, mountPath: /data}]
+    - name: same-name
+      users: [bob]
+      volumes: [{name: team, emptyDir: {}, mountPath: /data}]
+    sizes:
+    - name: Scratch
+      volumes: [{name: scratch, emptyDir: {}, mountPath: /data}]
+    - name: Other
+      volumes: [{name: scratch, emptyDir: {}, mountPath: /scratch}]
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("user", "size", "message"),
+    [
+        ("alice", None, "volumes: volume 'team' (profile 'team-data') and volume 'own' (profile 'own-data') "
+         "are mounted at one path, which Kubernetes refuses; give one of them another mountPath"),
+        ("carol", "Scratch", "volumes: volume 'team' (profile 'team-data') and volume 'scratch' "
+         "(size 'Scratch') are mounted at one path"),
+    ],
+)  # fmt: skip
+def test_two_volumes_the_merge_mounts_at_one_path_refuse_the_spawn(
+    user: str, size: str | None, message: str
+) -> None:
+    profile_set = parse_document(MOUNTS, source="doc").profile_set
+    with pytest.raises(MountConflictError) as info:
+        resolve(profile_set, user=user, groups=[], image="x", size=size)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(("user", "size"), [("bob", None), ("carol", "Other"), ("carol", None)])
+def test_a_volume_replaced_by_name_or_mounted_elsewhere_is_no_conflict(user: str, size: str | None) -> None:
+    profile_set = parse_document(MOUNTS, source="doc").profile_set
+    resolution = resolve(profile_set, user=user, groups=[], image="x", size=size)
+    paths = [v["mountPath"] for v in resolution.settings.volumes]
+    assert len(paths) == len(set(paths))

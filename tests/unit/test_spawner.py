@@ -12,7 +12,7 @@ from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config import Config
 
-from profilespawner import ProfileKubeSpawner, ResourceConflictError, SingleuserProfiles
+from profilespawner import MountConflictError, ProfileKubeSpawner, ResourceConflictError, SingleuserProfiles
 from profilespawner import profiles as profiles_module
 from profilespawner.kubemodel import to_json
 
@@ -91,8 +91,31 @@ async def test_request_above_kubespawners_limit_fails_the_spawn(make_spawner: An
     path = write_yaml("profiles: [{name: big, resources: {requests: {memory: 4Gi}}}]")
     spawner = make_spawner([path], mem_limit="1G")
     await spawner.load_user_options()
-    with pytest.raises(ResourceConflictError, match="profiles 'big'; size none"):
+    with pytest.raises(web.HTTPError) as info:
         await spawner.get_pod_manifest()
+    # a refusal the user sees (409), not a hub error (500)
+    assert info.value.status_code == 409
+    assert isinstance(info.value.__cause__, ResourceConflictError)
+    assert "profiles 'big'; size none" in info.value.jupyterhub_message
+
+
+async def test_two_profiles_mounting_at_one_path_are_refused_before_anything_is_created(
+    make_spawner: Any, write_yaml: Any
+) -> None:
+    path = write_yaml(
+        "profiles:\n"
+        "- {name: team, volumes: [{name: team, emptyDir: {}, mountPath: /data}]}\n"
+        "- {name: own, volumes: [{name: own, emptyDir: {}, mountPath: /data}]}\n"
+    )
+    spawner = make_spawner([path])
+    # load_user_options runs before KubeSpawner creates a PVC or the pod
+    with pytest.raises(web.HTTPError) as info:
+        await spawner.load_user_options()
+    assert info.value.status_code == 409
+    assert isinstance(info.value.__cause__, MountConflictError)
+    assert info.value.jupyterhub_message.startswith(
+        "volumes: volume 'team' (profile 'team') and volume 'own' (profile 'own') are mounted at one path"
+    )
 
 
 def touch_with(path: str, text: str, bump: int = 1_000_000) -> None:

@@ -70,7 +70,7 @@ async def test_named_and_labelled_is_parsed_once_at_the_named_position(
     )
     assert source.order() == ["hub/main", "hub/a", "hub/b"]
     assert names(source) == [["m"], ["a"], ["b"]]
-    assert sum("Loaded profile source hub/main" in r.message for r in caplog.records) == 1
+    assert sum("Loaded profile source hub/main (version 5)" in r.message for r in caplog.records) == 1
 
 
 async def test_label_removed_from_the_named_one_keeps_it(source: ConfigMapSource) -> None:

@@ -16,6 +16,7 @@ from profilespawner.sources.documents import (
     compare_resource_versions,
     parse_configmap,
     profile_text,
+    read_file,
     source_order,
 )
 
@@ -158,3 +159,86 @@ def test_jsp07_example_configmap_loads_unchanged() -> None:
 def test_resource_versions_compare_as_kubernetes_defines(a: str, b: str, order: int | None) -> None:
     result = compare_resource_versions(a, b)
     assert (result if result is None else (result > 0) - (result < 0)) == order
+
+
+# -- files (SPEC §2) -----------------------------------------------------------------
+
+CM = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
+    "data:\n  jupyterhub-singleuser-profiles.yaml: |\n    {profiles}\n"
+)
+ROOT_CA = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt}\ndata: {ca.crt: x}\n"
+
+# (id, the file, what the file gives: profile names and size gpu, or the error's message)
+FILE_CASES = [
+    ("a-profile-document", "profiles: [{name: a}]", (["a"], None)),
+    ("one-configmap", CM.format(name="one", profiles="profiles: [{name: a}]"), (["a"], None)),
+    ("several-documents-in-order",
+     CM.format(name="one", profiles="{profiles: [{name: a}], sizes: [{name: S, gpu: 1}]}") + "---\n" + ROOT_CA
+     + "---\n" + CM.format(name="two", profiles="{profiles: [{name: b}], sizes: [{name: S, gpu: 2}]}"),
+     (["a", "b"], 2)),  # the later ConfigMap's size replaces the earlier's, as in the cluster
+    ("a-list", "kind: List\nitems:\n- " + CM.format(name="one", profiles="profiles: [{name: a}]")
+     .replace("\n", "\n  ").rstrip() + "\n- " + ROOT_CA.replace("\n", "\n  ").rstrip() + "\n", (["a"], None)),
+    ("a-configmap-list", "kind: ConfigMapList\nitems:\n- metadata: {name: one}\n"
+     "  data: {jupyterhub-singleuser-profiles.yaml: 'profiles: [{name: a}]'}\n", (["a"], None)),
+    ("a-configmap-without-the-key-alone", ROOT_CA, ([], None)),
+    ("another-kind", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+     "f.yaml: an object of kind 'Secret': a profile file holds profiles, or ConfigMaps (one, a List of them, "
+     "or several documents)"),
+    ("another-kind-in-a-list", "kind: List\nitems: [{kind: Pod}]\n",
+     "f.yaml: items[0]: an object of kind 'Pod': a profile file holds profiles, or ConfigMaps"),
+    ("another-kind-among-documents", ROOT_CA + "---\nkind: Pod\n",
+     "f.yaml: document 2: an object of kind 'Pod': a profile file holds profiles, or ConfigMaps"),
+    ("a-profile-document-among-configmaps", ROOT_CA + "---\nprofiles: []\n",
+     "f.yaml: document 2: is not a Kubernetes object, in a file of ConfigMap manifests"),
+    ("two-profile-documents", "profiles: []\n---\nprofiles: []\n",
+     "f.yaml: line 3, column 1: a second YAML document: a file holds one profile document, or ConfigMap "
+     "manifests"),
+    ("a-bad-configmap-rejects-the-file",
+     CM.format(name="one", profiles="profiles: [{name: a}]") + "---\n"
+     + CM.format(name="two", profiles="profiles: [{name: b, resouces: {}}]"),
+     "f.yaml (ConfigMap 'two'): profile 'b': unknown key 'resouces'"),
+    ("a-configmap-without-a-name",
+     "kind: ConfigMap\ndata: {jupyterhub-singleuser-profiles.yaml: 'profiles: 1'}\n",
+     "f.yaml (ConfigMap '#1'): profiles: must be a list"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES])
+def test_a_file_is_one_source_with_one_verdict(text: str, expected: Any) -> None:
+    result = read_file(text, path="f.yaml").result
+    if isinstance(expected, str):
+        assert isinstance(result, ProfileError)
+        assert str(result).startswith(expected), str(result)
+        return
+    assert isinstance(result, ParsedDocument), result
+    names, gpu = expected
+    assert [p.name for p in result.profile_set.profiles] == names
+    if gpu is not None:
+        assert result.profile_set.sizes["S"].settings.gpu == gpu
+
+
+def test_a_file_names_its_configmaps_and_skips_those_without_the_key() -> None:
+    text = ROOT_CA + "---\n" + CM.format(name="team", profiles="profiles: [{name: a}, {name: a}]")
+    reading = read_file(text, path="f.yaml")
+    assert reading.skipped == ("kube-root-ca.crt",)
+    assert [(p.source, p.configmap, p.location) for p in reading.parts] == [
+        ("f.yaml (ConfigMap 'team')", "team", (1,))
+    ]
+    assert isinstance(reading.result, ParsedDocument)
+    (warning,) = reading.result.warnings
+    assert warning.source == "f.yaml (ConfigMap 'team')"
+    assert all(p.source == "f.yaml (ConfigMap 'team')" for p in reading.result.profile_set.profiles)
+
+
+def test_another_key_is_read_when_configured() -> None:
+    text = CM.format(name="one", profiles="profiles: [{name: a}]").replace(KEY, "p.yaml")
+    assert read_file(text, path="f.yaml").skipped == ("one",)
+    result = read_file(text, path="f.yaml", key="p.yaml").result
+    assert isinstance(result, ParsedDocument) and result.profile_set.profiles[0].name == "a"
+
+
+def test_jsp07_example_manifest_file_loads_unchanged() -> None:
+    result = read_file((DATA / "jsp07" / "example-configmap.yaml").read_text(), path="cm.yaml").result
+    assert isinstance(result, ParsedDocument), result
+    assert [p.name for p in result.profile_set.profiles][:2] == ["globals", "Special Nodes"]

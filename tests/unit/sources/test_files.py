@@ -4,6 +4,7 @@ file nothing, a huge one refused without reading it."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -110,9 +111,12 @@ async def test_a_missing_file_is_not_an_error(tmp_path: Path, caplog: pytest.Log
     assert names(await profiles.load_profiles()) == ["now"]
 
 
-async def test_each_file_is_a_source_versioned_by_the_content_in_use(write_yaml: Any, tmp_path: Path) -> None:
+async def test_each_file_is_a_source_versioned_by_the_content_in_use(
+    write_yaml: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """SPEC §8: one entry per file, ``sha256:`` and 16 hex digits of what was
     read; after a rejected edit, the version of the last valid content."""
+    caplog.set_level("INFO", logger="profilespawner")
     first = write_yaml("profiles: [{name: one}]", "a.yaml")
     second = write_yaml("sizes: [{name: S}]", "b.yaml")
     missing = str(tmp_path / "missing.yaml")
@@ -122,9 +126,51 @@ async def test_each_file_is_a_source_versioned_by_the_content_in_use(write_yaml:
         SourceVersion(first, valid),
         SourceVersion(second, content_version(second)),
     )
+    assert f"Loaded profile source {first} (version {valid}): 1 profile," in caplog.text
 
     rewrite(first, "profiles: [{name: one, gpu: lots}]")
     loaded = await profiles.load_profiles()
     assert names(loaded) == ["one"]
     assert loaded.sources[0] == SourceVersion(first, valid)
     assert content_version(first) != valid
+
+
+MANIFESTS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kube-root-ca.crt}
+data: {ca.crt: x}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: team}
+data:
+  jupyterhub-singleuser-profiles.yaml: |
+    profiles:
+    - {name: a, env: [{name: A}]}
+    - {name: a}
+"""
+
+
+async def test_a_file_of_configmap_manifests_is_one_source_warned_about_once_per_version(
+    write_yaml: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_yaml(MANIFESTS, "configmaps.yaml")
+    profiles = SingleuserProfiles(files=[path], configmap_name="", label_selector="")
+    with caplog.at_level(logging.DEBUG, logger="profilespawner"):
+        for _ in range(3):
+            assert names(await profiles.load_profiles()) == ["a", "a"]
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("profilespawner")]
+    source = f"{path} (ConfigMap 'team')"
+    assert ("DEBUG", f"Profile file {path}: ConfigMap 'kube-root-ca.crt' has no key "
+            "'jupyterhub-singleuser-profiles.yaml'; skipping it") in messages  # fmt: skip
+    warnings = [m for level, m in messages if level == "WARNING"]
+    assert sorted(warnings) == [
+        f"{source}: profile 'a' (#1): env[0]: variable 'A' has neither 'value' nor 'valueFrom': it is set to "
+        "the empty string",
+        f"{source}: profile 'a' (#2): name: 'a' is also the name of profile #1: both apply, and where both "
+        "set a field this later one wins; give each profile a name of its own",
+    ]
+    assert [m for _, m in messages if m.startswith("Loaded profile source")] == [
+        f"Loaded profile source {path} (version {content_version(path)}): 2 profiles, 0 sizes, 0 GPU types"
+    ]

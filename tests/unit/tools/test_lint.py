@@ -41,7 +41,7 @@ def test_check_text_counts_profiles_by_index_when_unnamed() -> None:
 CONFIGMAP_CASES = [
     ("valid", {"data": {"k.yaml": "profiles: []\n"}}, []),
     ("syntax-error-lines-in-the-key", {"data": {"k.yaml": "profiles:\n- name: [a\n"}},
-     [(3, 1, "ns/cm: expected ',' or ']'")]),
+     [(3, 1, "ns/cm: line 3, column 1: expected ',' or ']'")]),
     ("validation-error-lines-in-the-key", {"data": {"k.yaml": "profiles:\n- name: a\n  resouces: {}\n"}},
      [(3, 3, "ns/cm: profile 'a': unknown key 'resouces' (did you mean 'resources'?)")]),
     ("no-key", {"data": {"other": "x"}},
@@ -61,7 +61,7 @@ def test_check_configmap_as_the_hub_reads_it(
     configmap: dict[str, Any], expected: list[tuple[int | None, int | None, str]]
 ) -> None:
     report = check_configmap(configmap, source="ns/cm", key="k.yaml")
-    assert report.configmap is None  # a cluster ConfigMap, not a manifest file
+    assert report.configmaps == ()  # a cluster ConfigMap, not a manifest file
     got = [(p.line, p.column, p.message) for p in report.errors]
     assert [g[:2] for g in got] == [e[:2] for e in expected]
     for (_, _, message), (_, _, fragment) in zip(got, expected, strict=True):

@@ -10,7 +10,7 @@ import pytest
 
 from profilespawner.tools.lint import check_configmap, check_file
 from profilespawner.tools.output import format_pods
-from profilespawner.tools.pods import NotebookPod, notebook_pod, sources_in_use
+from profilespawner.tools.pods import NOTEBOOK_COMPONENT, NotebookPod, notebook_pod, sources_in_use
 from tests.support import content_version
 
 KEY = "jupyterhub-singleuser-profiles.yaml"
@@ -149,3 +149,9 @@ def test_what_the_pods_hold_of_their_budgets() -> None:
         "  budget 'team': gpu 6 of 8, cpu 1 of 4, memory 2Gi, servers 2; per user at most servers 2",
         "  budget 'gone': gpu 4, cpu 500m, memory 1Gi, servers 1 (no source defines it now)",
     ]
+
+
+def test_notebook_pods_are_labelled_as_kubespawner_labels_them_by_default() -> None:
+    from kubespawner import KubeSpawner
+
+    assert KubeSpawner.class_traits()["component_label"].default() == NOTEBOOK_COMPONENT

@@ -11,6 +11,7 @@ from traitlets.config import Config
 from profilespawner import SingleuserProfiles
 from profilespawner.tools.settings import (
     hub_settings,
+    kubespawner_component_label,
     kubespawner_namespace,
     load_config_file,
     trait_default,
@@ -46,3 +47,12 @@ def test_the_spawner_namespace_is_kept_or_given() -> None:
     config.ProfileKubeSpawner.namespace = "own"
     assert kubespawner_namespace(config) == "own"
     assert "namespace" not in with_kubespawner_namespace(config, "hub").KubeSpawner
+
+
+def test_the_component_label_is_the_spawners() -> None:
+    config = Config()
+    assert kubespawner_component_label(config) is None
+    config.KubeSpawner.component_label = "hub-b"
+    assert kubespawner_component_label(config) == "hub-b"
+    config.ProfileKubeSpawner.component_label = "own"
+    assert kubespawner_component_label(config) == "own"
