@@ -37,7 +37,7 @@ from .kubemodel import build, copy_tree, field, to_json, with_fields
 from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESERVED_KEY_PREFIX, RESOURCE_ENV, PodSettings
 from .resolve import Resolution
 
-__all__ = ["apply_resolution"]
+__all__ = ["apply_resolution", "notebook_resources"]
 
 _REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
@@ -106,6 +106,15 @@ def apply_resolution(
         spec_changes["containers"] = containers
 
     return with_fields(pod, {"spec": with_fields(spec, spec_changes), "metadata": metadata})
+
+
+def notebook_resources(container: Any, resolution: Resolution, *, gpu_resource_name: str) -> JSON:
+    """The resources (as JSON) that ``container`` -- the notebook container as
+    KubeSpawner builds it, or one holding only its resources -- ends up with
+    once ``resolution`` is applied: the very step :func:`apply_resolution`
+    takes, for what a spawn asks of its budgets before its pod exists."""
+    resources = _resources(container, resolution.settings, gpu_resource_name)
+    return to_json(resources) if resources is not None else {}
 
 
 def _metadata(

@@ -665,7 +665,9 @@ def cmd_pods(args: argparse.Namespace, out: TextIO) -> int:
         json.dump([pod.as_dict() for pod in listing.pods], out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        out.write(format_pods(listing.pods, namespace=listing.namespace))
+        sets = [report.profile_set for report in listing.reports if report.profile_set is not None]
+        budgets = ProfileSet.combine(sets).budgets
+        out.write(format_pods(listing.pods, namespace=listing.namespace, budgets=budgets))
     return EXIT_OK
 
 
@@ -697,7 +699,13 @@ async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[Fi
             )
             reports += configmaps.reports
         component = kubespawner_component_label(hub.config) or NOTEBOOK_COMPONENT
-        pods = await notebook_pods(client.api, namespace, sources_in_use(reports), component=component)
+        pods = await notebook_pods(
+            client.api,
+            namespace,
+            sources_in_use(reports),
+            component=component,
+            gpu_resource_name=hub.settings.gpu_resource_name,
+        )
         return _Pods(namespace, pods, reports)
     finally:
         await client.close()

@@ -19,13 +19,15 @@ The tree::
     │   └── ProfileSpawnError            the profiles cannot be applied to this spawn
     │       ├── UserOptionError          a size / gpu_type / range value the user may not pick (400)
     │       ├── ResourceConflictError    a resource request ends up above its limit (409)
-    │       └── MountConflictError       two volumes of the merged profile at one mount path (409)
+    │       ├── MountConflictError       two volumes of the merged profile at one mount path (409)
+    │       └── BudgetExceededError      the server would take a budget past its limit (403)
     ├── KubeApiError                     a request to the Kubernetes API failed (sources/kubeapi.py)
     │   └── WatchExpired                 410 Gone: the watch must list again
     ├── KubeConfigError                  no Kubernetes client configuration (the tools' own client)
     └── RuntimeError
-        └── ConfigMapsUnavailableError   the ConfigMaps cannot be listed and on_api_unavailable is
-                                         "fail" (the hub answers 503)
+        ├── ConfigMapsUnavailableError   the ConfigMaps cannot be listed and on_api_unavailable is
+        │                                "fail" (the hub answers 503)
+        └── UsageUnknownError            the notebook pods cannot be listed to count budgets (503)
     ValueError
     ├── PlaceholderError                 a text breaks the placeholder rule (placeholders.expand)
     └── QuantityRangeError               a quantity too far from 1 to compute (k8srules.parse_quantity)
@@ -50,6 +52,7 @@ from dataclasses import dataclass
 __all__ = [
     "MAX_API_MESSAGE",
     "MAX_QUOTED",
+    "BudgetExceededError",
     "ConfigMapsUnavailableError",
     "KubeApiError",
     "KubeConfigError",
@@ -62,6 +65,7 @@ __all__ = [
     "ProfileWarning",
     "QuantityRangeError",
     "ResourceConflictError",
+    "UsageUnknownError",
     "UserOptionError",
     "ValidatorBugError",
     "WatchExpired",
@@ -215,6 +219,27 @@ class ResourceConflictError(ProfileSpawnError):
     """A resource request is above its limit once profiles and KubeSpawner meet."""
 
 
+class BudgetExceededError(ProfileSpawnError):
+    """The server would take a budget past one of its limits (SPEC §10).
+
+    ``budget`` is the budget's name, ``scope`` ``"total"`` or ``"per_user"``,
+    ``key`` what is limited (``gpu``, ``cpu``, ``memory``, ``servers``);
+    ``limit``, ``in_use`` and ``asked`` are amounts as Kubernetes writes them.
+    The message names no user.
+    """
+
+    def __init__(
+        self, problem: str, *, budget: str, scope: str, key: str, limit: str, in_use: str, asked: str
+    ) -> None:
+        self.budget = budget
+        self.scope = scope
+        self.key = key
+        self.limit = limit
+        self.in_use = in_use
+        self.asked = asked
+        super().__init__(problem, profile=f"budget {quote(budget)}", field=f"{scope}.{key}")
+
+
 class MountConflictError(ProfileSpawnError):
     """Two volumes of the merged profile are mounted at one path, which
     Kubernetes refuses; the message names both and who set them."""
@@ -280,6 +305,15 @@ class ConfigMapsUnavailableError(RuntimeError):
 
 
 # -- the pure helpers' signals -------------------------------------------------------
+
+
+class UsageUnknownError(RuntimeError):
+    """A spawn covered by a budget cannot be checked: the hub could not list
+    the notebook pods in time to count what the budgets hold."""
+
+    jupyterhub_message = (
+        "The hub cannot count the servers its budgets hold right now; please try again in a minute."
+    )
 
 
 class PlaceholderError(ValueError):

@@ -29,6 +29,7 @@ __all__ = [
     "choices_from_form",
     "is_choice_field",
     "range_field",
+    "render_budgets_left",
     "render_choices",
     "size_label",
     "size_summary",
@@ -267,3 +268,16 @@ def render_choices(
             + "</select></div>"
         )
     return "".join(html)
+
+
+def render_budgets_left(lines: Sequence[str]) -> str:
+    """What the user's budgets have left (one line per budget, from
+    :func:`profilespawner.budgets.left_text`), shown next to the sizes;
+    ``""`` when no budget covers the user."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return (
+        '<div class="form-text mb-3 profilespawner-budgets">'
+        f'<span class="form-label">Your budgets</span><ul class="mb-0">{items}</ul></div>'
+    )

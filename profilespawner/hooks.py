@@ -12,7 +12,8 @@ on the same functions: the spawn form (KubeSpawner's own ``profile_list``
 form, then the sizes and GPU types the user may pick: :func:`spawn_form`),
 the form's choices in ``user_options`` (:func:`form_options`), the check of
 those choices before anything is created (:func:`check_spawn`: HTTP 400 for
-a choice the user may not make, for the form and the REST API alike), and the
+a choice the user may not make, 403 for a server that would exceed a budget,
+for the form and the REST API alike), and the
 pod with the checked resolution applied and recorded (:func:`apply_checked`).
 A spawn applies what was checked for it, even when a source changes in
 between. These functions are where refusals become the HTTP errors JupyterHub
@@ -31,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 from jupyterhub.utils import maybe_future
 from kubespawner import KubeSpawner
 
+from . import ledger
+from .budgets import covering, left_text
 from .errors import UserOptionError
-from .form import CHOICE_FIELDS, choices_from_form, is_choice_field, render_choices
+from .form import CHOICE_FIELDS, choices_from_form, is_choice_field, render_budgets_left, render_choices
 from .httperrors import http_error, refusals_as_http_errors
 from .model import NO_SIZE
 from .profiles import SingleuserProfiles, spawn_identity
@@ -73,7 +76,8 @@ def _spawn_key(spawner: Any) -> Any:
 async def spawn_form(spawner: Any, base: Any) -> str:
     """``base`` (KubeSpawner's form: HTML, or a function of the spawner that
     gives it), then the sizes and GPU types the user may pick, from the
-    current profiles (a size added to a ConfigMap shows without a restart)."""
+    current profiles (a size added to a ConfigMap shows without a restart),
+    and what the user's budgets have left."""
     if callable(base):
         base = await maybe_future(base(spawner))
     user, groups, _ = spawn_identity(spawner)
@@ -87,7 +91,18 @@ async def spawn_form(spawner: Any, base: Any) -> str:
         selected_gpu_type=options.get("gpu_type"),
         selected_values=options,
     )
-    return f"{base or ''}{choices}"
+    return f"{base or ''}{choices}{_budgets_left(spawner, profile_set, user, groups)}"
+
+
+def _budgets_left(spawner: Any, profile_set: Any, user: str, groups: list[str]) -> str:
+    budgets = covering(profile_set.budgets, user=user, groups=groups)
+    if not budgets:
+        return ""
+    gpu_resource_name = _profiles(spawner).gpu_resource_name
+    ledger.remember(profile_set.budgets, gpu_resource_name)
+    # The pods as the reflector holds them now: the form does not wait for its first list.
+    standing = ledger.standing_for(budgets, user, gpu_resource_name=gpu_resource_name)
+    return render_budgets_left(left_text(standing))
 
 
 def form_options(
@@ -129,13 +144,18 @@ def form_options(
 async def check_spawn(spawner: Any) -> Resolution:
     """Resolve the spawn now, before KubeSpawner creates a PVC, a namespace or
     a pod: a choice the user may not make is HTTP 400 (and ConfigMaps that
-    cannot be listed with ``on_api_unavailable = "fail"``, 503). Call it after
-    KubeSpawner's ``load_user_options`` (which sets a ``profile_list``
-    entry's image). The resolution is kept for :func:`apply_checked`."""
+    cannot be listed with ``on_api_unavailable = "fail"``, 503), and a server
+    that would take a budget past its limit is 403 (SPEC §10; when it fits,
+    its share is held until its pod counts: :mod:`profilespawner.ledger`).
+    Call it after KubeSpawner's ``load_user_options`` (which sets a
+    ``profile_list`` entry's image). The resolution is kept for
+    :func:`apply_checked`."""
     _checked.pop(spawner, None)  # a refused spawn leaves nothing behind
+    profiles = _profiles(spawner)
     with refusals_as_http_errors(spawner.log, spawner.user.name):
-        resolution = await _profiles(spawner).resolve(spawner)
-    # Budgets (SPEC §10) are checked here, with the resolution: HTTP 403.
+        resolution = await profiles.resolve(spawner)
+        ledger.remember((await profiles.load_profiles(spawner)).budgets, profiles.gpu_resource_name)
+        await ledger.reserve(spawner, resolution, gpu_resource_name=profiles.gpu_resource_name)
     _checked[spawner] = (_spawn_key(spawner), resolution)
     return resolution
 
@@ -172,7 +192,8 @@ def options_from_form(formdata: FormData, spawner: KubeSpawner | None = None) ->
 
 async def pre_spawn_hook(spawner: KubeSpawner) -> None:
     """``c.KubeSpawner.pre_spawn_hook``: refuse a choice the user may not make
-    (HTTP 400) before anything is created, for the form and the REST API alike."""
+    (HTTP 400) or a server that would exceed a budget (HTTP 403) before
+    anything is created, for the form and the REST API alike."""
     # KubeSpawner's start calls load_user_options too, after this hook: calling
     # it first lets the check see the image a profile_list entry sets. It only
     # applies the chosen entry's settings, so the second call changes nothing.

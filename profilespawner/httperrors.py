@@ -12,8 +12,12 @@ or :class:`~profilespawner.errors.MountConflictError` (the profiles that apply
 to this spawn contradict each other, or KubeSpawner's settings) is 409
 Conflict: the request is fine, the current profiles cannot serve it -- an
 administrator fixes them, or the user picks another size or image; a
+:class:`~profilespawner.errors.BudgetExceededError` (the server would take
+a budget past its limit, SPEC §10) is 403; a
 :class:`~profilespawner.errors.ConfigMapsUnavailableError`
-(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) is 503.
+(``on_api_unavailable = "fail"`` and the ConfigMaps cannot be listed) and a
+:class:`~profilespawner.errors.UsageUnknownError` (the pods cannot be listed to
+count the budgets) are 503.
 The message is the error's own (names, never values); JupyterHub shows
 ``jupyterhub_message``, which a ``ConfigMapsUnavailableError`` words for users.
 """
@@ -26,7 +30,14 @@ from contextlib import contextmanager
 
 from tornado import web
 
-from .errors import ConfigMapsUnavailableError, MountConflictError, ResourceConflictError, UserOptionError
+from .errors import (
+    BudgetExceededError,
+    ConfigMapsUnavailableError,
+    MountConflictError,
+    ResourceConflictError,
+    UsageUnknownError,
+    UserOptionError,
+)
 
 __all__ = ["HTTP_STATUS", "http_error", "refusal_status", "refusals_as_http_errors"]
 
@@ -35,7 +46,9 @@ HTTP_STATUS: dict[type[Exception], int] = {
     UserOptionError: 400,
     ResourceConflictError: 409,
     MountConflictError: 409,
+    BudgetExceededError: 403,
     ConfigMapsUnavailableError: 503,
+    UsageUnknownError: 503,
 }
 
 _Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -58,12 +71,12 @@ def refusal_status(error: Exception) -> int | None:
 @contextmanager
 def refusals_as_http_errors(log: _Log, user: str) -> Iterator[None]:
     """Let a refusal raised inside out as its HTTP error (:data:`HTTP_STATUS`),
-    chained to it; a choice the user may not make and a conflict of the
-    profiles are logged as a warning (the ConfigMap source has logged why it
-    cannot list)."""
+    chained to it; a choice the user may not make, a conflict of the profiles
+    and a budget exceeded are logged as a warning (the ConfigMap source has
+    logged why it cannot list)."""
     try:
         yield
-    except (UserOptionError, ResourceConflictError, MountConflictError, ConfigMapsUnavailableError) as error:
+    except tuple(HTTP_STATUS) as error:
         if not isinstance(error, ConfigMapsUnavailableError):
             log.warning("Refusing to spawn for %s: %s", user, error)
         status = refusal_status(error)

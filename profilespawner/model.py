@@ -6,8 +6,8 @@ checked and normalised by :mod:`profilespawner.parse`, so that merging and
 applying are dictionary work and golden manifests read like ``kubectl`` output.
 The constants here are the model's vocabulary, shared by the parser, the
 rules and the tools: the reserved size name, the default mount directory,
-the container profiles change, the variables that mirror its resources, and
-the resources a size's ranges offer.
+the container profiles change, the variables that mirror its resources,
+the resources a size's ranges offer and the keys a budget limits.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 __all__ = [
+    "BUDGET_KEYS",
     "DEFAULT_MOUNT_PATH",
     "MOUNT_FIELDS",
     "NOTEBOOK_CONTAINER",
@@ -26,6 +27,7 @@ __all__ = [
     "RANGE_KEYS",
     "RESERVED_KEY_PREFIX",
     "RESOURCE_ENV",
+    "Budget",
     "GpuType",
     "PodSettings",
     "Profile",
@@ -67,6 +69,11 @@ RESOURCE_ENV: Mapping[str, tuple[str, str]] = MappingProxyType(
 #: The resources a size's ``ranges`` may offer (SPEC §9), in the order they are
 #: shown, checked and recorded; each is also the ``user_options`` key that picks it.
 RANGE_KEYS = ("cpu", "memory", "gpu")
+
+#: What a budget limits (SPEC §10), in the order they are checked and shown:
+#: the notebook container's requests of the GPU resource, cpu and memory, and
+#: a count of servers.
+BUDGET_KEYS = ("gpu", "cpu", "memory", "servers")
 
 #: Labels and annotations under this prefix are profilespawner's record of what
 #: a pod got (SPEC §8): no profile or size may set one.
@@ -153,6 +160,22 @@ class Size:
     limit_factor: Decimal = Decimal(1)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A limit on what the servers of the users it covers may request (SPEC §10).
+
+    ``total`` is over the servers of everyone it covers, ``per_user`` over
+    each user's own; both map keys of :data:`BUDGET_KEYS` to an amount in
+    the key's unit (GPUs, cores, bytes, servers).
+    """
+
+    name: str
+    source: str
+    who: Who = field(default_factory=Who)
+    total: Mapping[str, Decimal] = field(default_factory=_empty)
+    per_user: Mapping[str, Decimal] = field(default_factory=_empty)
+
+
 class RangeValues(Mapping[str, str]):
     """The values one spawn got within its size's ranges: key of
     :data:`RANGE_KEYS` → canonical quantity (``"12"``, ``"1500m"``,
@@ -226,6 +249,7 @@ class ProfileSet:
     sizes: Mapping[str, Size] = field(default_factory=_empty)
     gpu_types: Mapping[str, GpuType] = field(default_factory=_empty)
     sources: tuple[SourceVersion, ...] = ()
+    budgets: Mapping[str, Budget] = field(default_factory=_empty)
 
     def versioned(self, source: str, version: str) -> ProfileSet:
         """This set as the content of ``version`` of ``source``."""
@@ -233,20 +257,24 @@ class ProfileSet:
 
     @classmethod
     def combine(cls, sets: list[ProfileSet]) -> ProfileSet:
-        """Concatenate profiles and sources; a later size or gpuType of the same
-        name replaces an earlier one whole (keeping the earlier one's position)."""
+        """Concatenate profiles and sources; a later size, gpuType or budget of
+        the same name replaces an earlier one whole (keeping the earlier one's
+        position)."""
         profiles: list[Profile] = []
         sizes: dict[str, Size] = {}
         gpu_types: dict[str, GpuType] = {}
         sources: list[SourceVersion] = []
+        budgets: dict[str, Budget] = {}
         for item in sets:
             profiles.extend(item.profiles)
             sizes.update(item.sizes)
             gpu_types.update(item.gpu_types)
             sources.extend(item.sources)
+            budgets.update(item.budgets)
         return cls(
             profiles=tuple(profiles),
             sizes=MappingProxyType(sizes),
             gpu_types=MappingProxyType(gpu_types),
             sources=tuple(sources),
+            budgets=MappingProxyType(budgets),
         )

@@ -42,11 +42,13 @@ from .errors import (
     quote,
 )
 from .model import (
+    BUDGET_KEYS,
     DEFAULT_MOUNT_PATH,
     MOUNT_FIELDS,
     NO_SIZE,
     RANGE_KEYS,
     RESERVED_KEY_PREFIX,
+    Budget,
     GpuType,
     PodSettings,
     Profile,
@@ -95,6 +97,8 @@ RESERVED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
 # would make the spawner lose track of the pod.
 RESERVED_LABEL_KEYS = frozenset({"app", "component", "heritage", "release", "chart"})
 RESERVED_LABEL_PREFIXES = ("hub.jupyter.org/", "app.kubernetes.io/")
+#: The sections of a document whose entries are named, and what an entry is called.
+_SECTIONS = {"profiles": "profile", "sizes": "size", "gpuTypes": "gpuType", "budgets": "budget"}
 _LEGACY_RESOURCE_KEYS = {"mem_limit": "memory", "cpu_limit": "cpu"}
 _RESERVED_FOR_RECORD = (
     f"keys under {RESERVED_KEY_PREFIX!r} are reserved: profilespawner records there what the pod got"
@@ -231,7 +235,7 @@ def _parse_data(document: LoadedDocument, source: str, default_mount_path: str) 
         data = {"profiles": data}
     elif not isinstance(data, dict):
         raise ProfileValidationError(
-            f"the top level must be a mapping with 'profiles', 'sizes' and 'gpuTypes' "
+            f"the top level must be a mapping with 'profiles', 'sizes', 'gpuTypes' and 'budgets' "
             f"(or a list of profiles), not {_kind(data)}",
             source=source,
         )
@@ -556,9 +560,9 @@ class _Checker:
     # where an error is: ("profile 'Spark'", "env[0].name") from a document path;
     # an entry without a name by its position, one whose name another has too with it
     def _locate(self, path: Sequence[str | int], *, by_index: bool = False) -> tuple[str, str]:
-        if len(path) >= 2 and isinstance(path[1], int) and path[0] in ("profiles", "sizes", "gpuTypes"):
+        if len(path) >= 2 and isinstance(path[1], int) and path[0] in _SECTIONS:
             section, index = str(path[0]), int(path[1])
-            kind = {"profiles": "profile", "sizes": "size", "gpuTypes": "gpuType"}[section]
+            kind = _SECTIONS[section]
             entries = self.data.get(section)
             entry = entries[index] if isinstance(entries, list) and index < len(entries) else None
             key = "type" if section == "gpuTypes" else "name"
@@ -655,11 +659,16 @@ class _Checker:
                 ),
                 description=entry.get("description", ""),
             )
+        budgets: dict[str, Budget] = {}
+        for i, entry in entries("budgets"):
+            budget = self._budget(entry, ["budgets", i])
+            budgets[budget.name] = budget
         self.raise_if_errors()
         return ProfileSet(
             profiles=tuple(profiles),
             sizes=MappingProxyType(sizes),
             gpu_types=MappingProxyType(gpu_types),
+            budgets=MappingProxyType(budgets),
         )
 
     def _warn_about_repeated_names(
@@ -667,7 +676,7 @@ class _Checker:
     ) -> None:
         """A name given twice in one document: say which entry wins."""
         first: dict[str, int] = {}
-        kind = {"profiles": "profile", "sizes": "size", "gpuTypes": "gpuType"}[section]
+        kind = _SECTIONS[section]
         for index, entry in items:
             name = entry.get(key)
             if not isinstance(name, str) or not name:
@@ -859,6 +868,42 @@ class _Checker:
         for key in ("cpu", "memory"):
             if key in ranges and quantities.scaled(key, ranges[key].maximum, factor) > k8srules.MAX_QUANTITY:
                 self.error(path, f"makes the limit of the largest {key} out of range (at most 2^63-1)")
+
+    def _budget(self, entry: dict[str, Any], path: list[str | int]) -> Budget:
+        name = entry["name"]
+        if not name:
+            self.error([*path, "name"], "must not be empty")
+        if not entry.get("total") and not entry.get("per_user"):
+            self.error(path, "sets no limit: give 'total', 'per_user' or both")
+        limits: dict[str, Mapping[str, Decimal]] = {}
+        for scope in ("total", "per_user"):
+            amounts: dict[str, Decimal] = {}
+            written = entry.get(scope) or {}
+            for key in BUDGET_KEYS:
+                if key not in written:
+                    continue
+                value = written[key]
+                if key in ("gpu", "servers"):
+                    amounts[key] = Decimal(int(value))  # the schema has checked it
+                    continue
+                text = self._quantity(value, [*path, scope, key])
+                try:
+                    amount = k8srules.parse_quantity(text)
+                except ValueError:
+                    continue  # reported by _quantity
+                if 0 <= amount <= k8srules.MAX_QUANTITY:
+                    try:
+                        amounts[key] = quantities.read(key, text)
+                    except ValueError as e:
+                        self.error([*path, scope, key], str(e))
+            limits[scope] = MappingProxyType(amounts)
+        return Budget(
+            name=name,
+            source=self.source,
+            who=self._who(entry, path),
+            total=limits["total"],
+            per_user=limits["per_user"],
+        )
 
     def _who(self, entry: dict[str, Any], path: list[str | int]) -> Who:
         for key in ("users", "groups"):

@@ -9,7 +9,9 @@ does a merge that mounts two volumes at one path (Kubernetes would refuse the
 pod). A
 :class:`Resolution` carries the merge's record of who set each item: what
 ``explain`` shows and what the pod's provenance is made of, with the
-sources (and their versions) of the profile set it was resolved from.
+sources (and their versions) of the profile set it was resolved from, and
+the budgets that cover the user (SPEC §10), which the hub checks the spawn
+against and the pod records.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import k8srules
+from .budgets import covering
 from .errors import MountConflictError, UserOptionError, quote
 from .match import is_for, matching_profiles
 from .merge import Layer, Record, Setter, add_tolerations, merge
 from .model import (
     JSON,
     NO_SIZE,
+    Budget,
     GpuType,
     PodSettings,
     Profile,
@@ -53,9 +57,10 @@ class Resolution:
     already give. ``record`` says who set each item of ``settings``
     and of ``gpu_tolerations`` (:class:`~profilespawner.merge.Record`).
     ``sources`` are the sources of the profile set it was resolved from, with
-    the versions of their content, in precedence order; ``budgets`` the names
-    of the budgets the server counts against (SPEC §10; none yet). The pod
-    records them all (:mod:`profilespawner.provenance`).
+    the versions of their content, in precedence order; ``budget_limits`` the
+    budgets that cover the user (SPEC §10), which the spawn is checked
+    against, and ``budgets`` their names, which the server counts against.
+    The pod records them all (:mod:`profilespawner.provenance`).
     """
 
     settings: PodSettings
@@ -68,6 +73,7 @@ class Resolution:
     range_values: RangeValues = field(default_factory=RangeValues)
     sources: tuple[SourceVersion, ...] = ()
     budgets: tuple[str, ...] = ()
+    budget_limits: tuple[Budget, ...] = ()
 
     def describe(self) -> str:
         """Profile and size names (and the range values), for logs and progress
@@ -173,6 +179,7 @@ def resolve(
     # A GPU gets the tolerations of the chosen type, else of every type (SPEC §6).
     types = ([chosen_type] if chosen_type else list(profile_set.gpu_types.values())) if gets_gpu else []
     gpu_tolerations, record = add_tolerations(merged, [(Setter.of(t), t.tolerations) for t in types])
+    budgets = covering(profile_set.budgets, user=user, groups=group_set)
     return Resolution(
         settings=merged.settings,
         profiles=tuple(profiles),
@@ -183,6 +190,8 @@ def resolve(
         record=record,
         range_values=values,
         sources=profile_set.sources,
+        budgets=tuple(b.name for b in budgets),
+        budget_limits=budgets,
     )
 
 

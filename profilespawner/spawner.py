@@ -19,7 +19,7 @@ from jupyterhub.utils import AnyTimeoutError
 from kubespawner import KubeSpawner
 from traitlets import default
 
-from . import hooks
+from . import hooks, ledger
 from .failures import not_started_reason, refusal_reason
 from .httperrors import http_error
 from .profiles import SingleuserProfiles
@@ -67,7 +67,15 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
         the pod's status when it has not started within ``start_timeout``."""
         # Before the hub starts its start_timeout clock, which begins when this returns.
         began = time.monotonic()
-        return asyncio.ensure_future(self._start_explained(super().start(), began))
+        started = self._start_explained(super().start(), began)
+        return asyncio.ensure_future(self._releasing_on_failure(started))
+
+    async def _releasing_on_failure(self, started: Any) -> Any:
+        try:
+            return await started
+        except BaseException:
+            ledger.release(self)  # a failed spawn holds nothing of its budgets
+            raise
 
     async def _start_explained(self, started: Any, began: float) -> Any:
         try:
@@ -93,6 +101,11 @@ class ProfileKubeSpawner(KubeSpawner):  # type: ignore[misc]
                 raise
             self.log.warning("Server of %s refused: %s", self.user.name, reason)
             raise http_error(403, reason) from None
+
+    async def stop(self, now: bool = False) -> None:
+        """KubeSpawner's stop; what the spawn held of its budgets in flight is freed."""
+        ledger.release(self)
+        await super().stop(now=now)
 
     def _fail_not_started(self) -> None:
         """Raise a TimeoutError (which the hub reports as a timeout) saying what

@@ -50,9 +50,10 @@ __all__ = ["FileReport", "Problem", "check_configmap", "check_file", "check_text
 
 Severity = Literal["error", "warning"]
 
-_SECTIONS = {"profile": "profiles", "size": "sizes", "gpuType": "gpuTypes"}
+_SECTIONS = {"profile": "profiles", "size": "sizes", "gpuType": "gpuTypes", "budget": "budgets"}
 _ENTRY = re.compile(
-    r"^(?P<kind>profile|size|gpuType) (?:#(?P<index>\d+)|(?P<name>'.*'|\".*\")(?: \(#(?P<position>\d+)\))?)$"
+    r"^(?P<kind>profile|size|gpuType|budget) "
+    r"(?:#(?P<index>\d+)|(?P<name>'.*'|\".*\")(?: \(#(?P<position>\d+)\))?)$"
 )
 _DOCUMENT = re.compile(r"^document (\d+)$")
 _QUOTED = re.compile(r"'([^']*)'")

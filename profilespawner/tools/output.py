@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ruamel.yaml import YAML
 
-from ..model import JSON, RESOURCE_ENV
+from ..budgets import amount_text, in_use
+from ..errors import quote
+from ..model import BUDGET_KEYS, JSON, RESOURCE_ENV, Budget
 from .explain import KUBESPAWNER, Explanation, FieldOrigin
 from .lint import FileReport
 
@@ -244,11 +246,15 @@ def _state(pod: NotebookPod) -> str:
     return f"stale: {', '.join(reasons)}"
 
 
-def format_pods(pods: Sequence[NotebookPod], *, namespace: str) -> str:
-    """The notebook pods as a table: one line each, the state last."""
+def format_pods(
+    pods: Sequence[NotebookPod], *, namespace: str, budgets: Mapping[str, Budget] | None = None
+) -> str:
+    """The notebook pods as a table: one line each, the state last; then what
+    the pods listed hold of each budget they count against, with the limits
+    of ``budgets`` (the budgets of the sources read)."""
     if not pods:
         return f"{namespace}: no notebook pods\n"
-    header = ("POD", "USER", "SERVER", "SIZE", "GPU TYPE", "PROFILES", "STATE")
+    header = ("POD", "USER", "SERVER", "SIZE", "GPU TYPE", "PROFILES", "BUDGETS", "STATE")
     rows = []
     for pod in pods:
         record = pod.provenance
@@ -260,6 +266,7 @@ def format_pods(pods: Sequence[NotebookPod], *, namespace: str) -> str:
                 (record.size if record else None) or _NONE,
                 (record.gpu_type if record else None) or _NONE,
                 ", ".join(record.profiles) if record and record.profiles else _NONE,
+                ", ".join(record.budgets) if record and record.budgets else _NONE,
                 _state(pod),
             )
         )
@@ -268,4 +275,34 @@ def format_pods(pods: Sequence[NotebookPod], *, namespace: str) -> str:
         "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]])
         for row in (header, *rows)
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_budget_use(pods, budgets or {})]) + "\n"
+
+
+def _budget_use(pods: Sequence[NotebookPod], budgets: Mapping[str, Budget]) -> list[str]:
+    """``budget 'team': gpu 6 of 8, servers 3; per user: gpu 2``: what the pods
+    listed hold of each budget one of them counts against (in definition
+    order, then the budgets no source defines now)."""
+    claims = [pod.claim for pod in pods if pod.claim is not None]
+    named = [name for claim in claims for name in claim.budgets]
+    names = [*(n for n in budgets if n in named), *dict.fromkeys(n for n in named if n not in budgets)]
+    if not names:
+        return []
+    lines = ["", "Budgets, as the pods listed hold them:"]
+    for name in names:
+        used = in_use(claims, name)
+        budget = budgets.get(name)
+        total = budget.total if budget else {}
+        parts = [
+            f"{key} {amount_text(key, used[key])}"
+            + (f" of {amount_text(key, total[key])}" if key in total else "")
+            for key in BUDGET_KEYS
+            if used[key] or key in total
+        ]
+        text = ", ".join(parts)
+        if budget is None:
+            text += " (no source defines it now)"
+        elif budget.per_user:
+            per_user = ", ".join(f"{key} {amount_text(key, limit)}" for key, limit in budget.per_user.items())
+            text += f"; per user at most {per_user}"
+        lines.append(f"  budget {quote(name)}: {text}")
+    return lines

@@ -8,8 +8,9 @@ Whether a pod is up to date is :func:`~profilespawner.provenance.freshness`
 against the sources as the hub would read them now (:func:`sources_in_use`):
 the files and ConfigMaps the command read, each at the version of its
 content, or at an unknown version when its content is invalid now (the hub
-keeps its last valid one, which only the hub knows). Every request goes
-through :mod:`profilespawner.sources.kubeapi`.
+keeps its last valid one, which only the hub knows). What a pod holds of
+its budgets is the hub's own count of it (:func:`profilespawner.budgets.pod_claim`).
+Every request goes through :mod:`profilespawner.sources.kubeapi`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..budgets import Claim, pod_claim
 from ..provenance import Freshness, Provenance, freshness, read_provenance
 from ..sources import kubeapi
 from .lint import FileReport
@@ -38,7 +40,9 @@ class NotebookPod:
     """One notebook pod: whose server it is, what it records, whether that is current.
 
     ``provenance`` and ``freshness`` are None for a pod without a record
-    (not made by profilespawner, or by a version before SPEC §8).
+    (not made by profilespawner, or by a version before SPEC §8); ``claim``
+    is what it holds of the budgets it records (SPEC §10), None when it
+    counts against none (or no more: it is being deleted, or has finished).
     """
 
     name: str
@@ -46,6 +50,7 @@ class NotebookPod:
     server: str
     provenance: Provenance | None
     freshness: Freshness | None
+    claim: Claim | None = None
 
     @property
     def state(self) -> str:
@@ -66,6 +71,7 @@ class NotebookPod:
             "profiles": list(record.profiles) if record else None,
             "size": record.size if record else None,
             "gpu_type": record.gpu_type if record else None,
+            "budgets": list(record.budgets) if record else None,
             "sources": [{"source": s.source, "version": s.version} for s in record.sources]
             if record
             else None,
@@ -82,7 +88,9 @@ def sources_in_use(reports: Iterable[FileReport]) -> dict[str, str | None]:
     return {r.source: None if r.errors or r.profile_set is None else r.version for r in reports}
 
 
-def notebook_pod(pod: Mapping[str, Any], in_use: Mapping[str, str | None]) -> NotebookPod:
+def notebook_pod(
+    pod: Mapping[str, Any], in_use: Mapping[str, str | None], *, gpu_resource_name: str = "nvidia.com/gpu"
+) -> NotebookPod:
     """A pod (the API server's JSON), compared with the sources ``in_use``."""
     metadata = pod.get("metadata") or {}
     annotations = metadata.get("annotations") or {}
@@ -94,11 +102,17 @@ def notebook_pod(pod: Mapping[str, Any], in_use: Mapping[str, str | None]) -> No
         server=str(annotations.get(_SERVER) or labels.get(_SERVER) or ""),
         provenance=record,
         freshness=freshness(record.sources, in_use) if record is not None else None,
+        claim=pod_claim(pod, gpu_resource_name=gpu_resource_name),
     )
 
 
 async def notebook_pods(
-    api: Any, namespace: str, in_use: Mapping[str, str | None], *, component: str = NOTEBOOK_COMPONENT
+    api: Any,
+    namespace: str,
+    in_use: Mapping[str, str | None],
+    *,
+    component: str = NOTEBOOK_COMPONENT,
+    gpu_resource_name: str = "nvidia.com/gpu",
 ) -> list[NotebookPod]:
     """The notebook pods of ``namespace`` (those labelled ``component`` with
     the value ``component``) by user and server name, each compared with the
@@ -107,5 +121,5 @@ async def notebook_pods(
     Raises :class:`~profilespawner.errors.KubeApiError` when the list fails.
     """
     items = await kubeapi.list_pods(api, namespace, label_selector=f"component={component}")
-    pods = [notebook_pod(item, in_use) for item in items]
+    pods = [notebook_pod(item, in_use, gpu_resource_name=gpu_resource_name) for item in items]
     return sorted(pods, key=lambda p: (p.user, p.server, p.name))

@@ -438,6 +438,19 @@ class LocalStack:
                     self.control_plane.delete_namespace(self.namespace)
         self._namespace_created = False
 
+    def restart_hub(self) -> None:
+        """Stop the hub and start it again, on the same database and namespace.
+
+        With ``c.JupyterHub.cleanup_servers = False`` the servers keep
+        running through it, as they do through a hub upgrade."""
+        chp = chp_path()
+        if chp is None:
+            raise StackError(f"configurable-http-proxy (or node) not found: {CHP_HINT}")
+        _stop(self._hub, grace=30.0)
+        self._hub = None
+        self._stop_leftover_proxy()
+        self._start_hub(chp)
+
     def _stop_leftover_proxy(self) -> None:
         # A JupyterHub that is killed leaves its proxy running, on purpose (users
         # keep their connections); here nothing may outlive the stack.

@@ -64,7 +64,7 @@ def test_a_size_larger_than_any_node_fails_in_time_saying_why(stack: LocalStack,
         # (in the event log, folded away until the spawn ends).
         page.locator("#progress-log", has_text="Insufficient cpu").wait_for(state="attached")
         shown = page.locator("#progress-log").text_content()
-        assert re.search(r"\[Warning\] 0/5 nodes are available: .*3 Insufficient cpu", shown), shown
+        assert re.search(r"\[Warning\] 0/6 nodes are available: .*3 Insufficient cpu", shown), shown
         pod = stack.pod_of("ned")
         assert pod is not None and not pod["spec"].get("nodeName")
         reasons = {(e["type"], e["reason"]) for e in stack.events_of(pod["metadata"]["name"])}
@@ -75,7 +75,7 @@ def test_a_size_larger_than_any_node_fails_in_time_saying_why(stack: LocalStack,
         message = page.inner_text("#progress-message")
         assert message.startswith(
             f"Spawn failed: Server not started within {START_TIMEOUT} seconds: "
-            "pod jupyter-ned cannot be scheduled: 0/5 nodes are available: "
+            "pod jupyter-ned cannot be scheduled: 0/6 nodes are available: "
         ), message
         assert "Insufficient cpu" in message and "Insufficient memory" in message, message
         # KubeSpawner's own wait ends within 10 % of start_timeout, the hub's at it

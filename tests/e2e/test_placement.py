@@ -115,8 +115,8 @@ def test_a_server_without_a_gpu_never_lands_on_a_tainted_node(
 
     message = events[-1]["message"]
     assert (
-        "[Warning] 0/5 nodes are available: 2 node(s) had untolerated taint(s), "
-        "3 node(s) didn't match Pod's node affinity/selector."
+        "[Warning] 0/6 nodes are available: 3 node(s) didn't match Pod's node affinity/selector, "
+        "3 node(s) had untolerated taint(s)."
     ) in message, message
     pod = stack.pod_of("max")
     assert pod is not None

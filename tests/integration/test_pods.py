@@ -91,6 +91,7 @@ async def test_pods_are_up_to_date_until_a_source_changes(
         "profiles": ["site", "everyone", "team"],
         "size": "Small",
         "gpu_type": None,
+        "budgets": [],
         "sources": [
             {"source": str(site), "version": content_version(str(site))},
             {
@@ -136,7 +137,17 @@ async def test_pods_are_up_to_date_until_a_source_changes(
     assert result.returncode == 0, result.stderr
     assert f"note: {namespace}/team is invalid now" in result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["POD", "USER", "SERVER", "SIZE", "GPU", "TYPE", "PROFILES", "STATE"]
+    assert lines[0].split() == [
+        "POD",
+        "USER",
+        "SERVER",
+        "SIZE",
+        "GPU",
+        "TYPE",
+        "PROFILES",
+        "BUDGETS",
+        "STATE",
+    ]
     rows = {line.split()[1]: line for line in lines[1:]}
     assert rows["alice"].split()[:4] == ["jupyter-alice", "alice", "-", "Small"]
     assert rows["alice"].endswith(f"stale: {site} gone")

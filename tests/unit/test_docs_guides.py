@@ -35,7 +35,7 @@ from profilespawner.tools.offline import offline_spawner
 from tests.docs import CONTAINERFILE, DOCS, blocks, configure, instructions
 
 GUIDES = [DOCS / "tutorial.md", DOCS / "install.md", *sorted((DOCS / "howto").glob("*.md"))]
-PROFILE_KEYS = {"profiles", "sizes", "gpuTypes"}
+PROFILE_KEYS = {"profiles", "sizes", "gpuTypes", "budgets"}
 RBAC_KINDS = {"Role", "RoleBinding"}
 # the keys of the jupyterhub chart's values these guides use (its values.yaml)
 CHART_HUB_KEYS = {

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from tornado import web
 
-from profilespawner.form import choices_from_form, render_choices, size_label, size_summary
+from profilespawner.form import (
+    choices_from_form,
+    render_budgets_left,
+    render_choices,
+    size_label,
+    size_summary,
+)
 from profilespawner.model import GpuType, PodSettings, Size
 from profilespawner.parse import parse_document
 
@@ -351,3 +357,11 @@ async def test_kubespawners_own_cpu_option_is_kubespawners(make_spawner: Any, wr
         "cpu: the chosen profile has its own 'cpu' option, which this choice would replace; "
         "pick a size without a cpu range"
     )
+
+
+def test_what_the_budgets_have_left_is_shown_escaped() -> None:
+    assert render_budgets_left([]) == ""
+    html = render_budgets_left(["budget '<b>team</b>': 6 of 8 GPUs left in total"])
+    assert "profilespawner-budgets" in html
+    assert "<li>budget &#x27;&lt;b&gt;team&lt;/b&gt;&#x27;: 6 of 8 GPUs left in total</li>" in html
+    assert "<b>" not in html

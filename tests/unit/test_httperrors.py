@@ -8,10 +8,12 @@ import pytest
 from tornado import web
 
 from profilespawner.errors import (
+    BudgetExceededError,
     ConfigMapsUnavailableError,
     MountConflictError,
     ProfileSpawnError,
     ResourceConflictError,
+    UsageUnknownError,
     UserOptionError,
 )
 from profilespawner.httperrors import refusals_as_http_errors
@@ -33,6 +35,11 @@ LOG = logging.getLogger("profilespawner.test")
          "volumes: volume 'a' (profile 'x') and volume 'b' (profile 'y') are mounted at one path"),
         (ConfigMapsUnavailableError("Cannot list the profile ConfigMaps in namespace 'hub'"), 503,
          "Server profiles cannot be read from Kubernetes right now. Please try again in a minute."),
+        (BudgetExceededError("allows 8 GPUs for everyone it covers; 8 in use",
+                             budget="ds", scope="total", key="gpu", limit="8", in_use="8", asked="2"), 403,
+         "budget 'ds': total.gpu: allows 8 GPUs for everyone it covers; 8 in use"),
+        (UsageUnknownError("the hub could not list the notebook pods within 30 seconds"), 503,
+         "The hub cannot count the servers its budgets hold right now; please try again in a minute."),
     ],
 )  # fmt: skip
 def test_refusals_become_their_http_error(
@@ -45,7 +52,8 @@ def test_refusals_become_their_http_error(
     assert info.value.jupyterhub_message == shown  # what the page and the REST API show
     assert str(error) in str(info.value)  # what the hub's log shows
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warned == ([f"Refusing to spawn for alice: {error}"] if status in (400, 409) else [])
+    refused = not isinstance(error, ConfigMapsUnavailableError)  # the ConfigMap source has logged why
+    assert warned == ([f"Refusing to spawn for alice: {error}"] if refused else [])
 
 
 def test_other_errors_pass_unchanged() -> None:

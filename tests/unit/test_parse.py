@@ -437,6 +437,48 @@ BAD_DOCUMENTS = [
         "sizes: [{name: C, ranges: {memory: {min: 1Gi, max: 5Ei}}, limit_factor: 2}]",
         ["limit_factor: makes the limit of the largest memory out of range"],
     ),
+    # -- budgets (SPEC §10) --
+    ("budget-no-name", "budgets: [{total: {gpu: 8}}]", ["budget #1: missing required key 'name'"]),
+    ("budget-empty-name", "budgets: [{name: '', total: {gpu: 8}}]", ["budget #1: name: must not be empty"]),
+    ("budget-no-limit", "budgets: [{name: b, groups: [ds]}]", ["budget 'b': sets no limit"]),
+    ("budget-empty-limits", "budgets: [{name: b, total: {}}]", ["budget 'b': total: must set one of"]),
+    (
+        "budget-unknown-key",
+        "budgets: [{name: b, total: {gpus: 8}}]",
+        ["budget 'b': total: unknown key 'gpus' (did you mean 'gpu'?)"],
+    ),
+    ("budget-typo-scope", "budgets: [{name: b, peruser: {gpu: 1}}]", ["budget 'b': unknown key 'peruser'"]),
+    (
+        "budget-gpu-negative",
+        "budgets: [{name: b, total: {gpu: -1}}]",
+        ["budget 'b': total.gpu: must be at least 0"],
+    ),
+    (
+        "budget-gpu-fraction",
+        "budgets: [{name: b, total: {gpu: 1.5}}]",
+        ["budget 'b': total.gpu: must be an integer"],
+    ),
+    (
+        "budget-servers-text",
+        "budgets: [{name: b, per_user: {servers: two}}]",
+        ["budget 'b': per_user.servers: must be an integer"],
+    ),
+    (
+        "budget-cpu-not-quantity",
+        "budgets: [{name: b, total: {cpu: lots}}]",
+        ["budget 'b': total.cpu: is not a Kubernetes quantity"],
+    ),
+    (
+        "budget-memory-negative",
+        "budgets: [{name: b, per_user: {memory: -1Gi}}]",
+        ["budget 'b': per_user.memory: must not be negative"],
+    ),
+    (
+        "budget-users-empty-name",
+        "budgets: [{name: b, users: [''], total: {gpu: 1}}]",
+        ["users[0]: must not be empty"],
+    ),
+    ("budgets-not-a-list", "budgets: {name: b}", ["budgets: must be a list"]),
     ("top-level-scalar", "just a string", ["the top level must be a mapping"]),
     ("empty", "", ["the document is empty"]),
     ("comments-only", "# nothing here\n", ["the document is empty"]),
@@ -736,6 +778,27 @@ def test_later_size_of_the_same_name_replaces_the_earlier_one_whole() -> None:
     assert list(doc.profile_set.sizes) == ["S", "M"]
     assert doc.profile_set.sizes["S"].settings.resources == {"requests": {"cpu": "1"}}
     assert doc.profile_set.sizes["S"].who.everyone
+
+
+def test_budgets_are_read_in_units_and_a_later_one_replaces_an_earlier_one_whole() -> None:
+    doc = parse(
+        """\
+        budgets:
+        - {name: ds, groups: [data-science], total: {gpu: 8}, per_user: {servers: 1}}
+        - name: everyone
+          total: {cpu: 1500m, memory: 1G}
+          per_user: {gpu: 2, servers: 2, memory: 64Gi}
+        - {name: ds, users: [ann], per_user: {gpu: 1}}
+        """
+    )
+    budgets = doc.profile_set.budgets
+    assert list(budgets) == ["ds", "everyone"]
+    assert budgets["ds"].total == {}
+    assert budgets["ds"].per_user == {"gpu": Decimal(1)}
+    assert budgets["ds"].who.users == ("ann",)
+    assert budgets["everyone"].who.everyone
+    assert budgets["everyone"].total == {"cpu": Decimal("1.5"), "memory": Decimal(10**9)}
+    assert budgets["everyone"].per_user == {"gpu": 2, "servers": 2, "memory": Decimal(64 * 2**30)}
 
 
 @pytest.mark.parametrize("name", ["configuration-md.yaml", "example-configmap.yaml"])

@@ -99,6 +99,58 @@ def test_no_pods() -> None:
     assert format_pods([], namespace="hub") == "hub: no notebook pods\n"
 
 
+def budgeted(name: str, user: str, gpus: int, budgets: str, *, deleting: bool = False) -> Any:
+    item = pod(
+        name,
+        {
+            "hub.jupyter.org/username": user,
+            "profilespawner/profiles": "[]",
+            "profilespawner/sources": "[]",
+            "profilespawner/budgets": budgets,
+        },
+    )
+    if deleting:
+        item["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    item["spec"] = {
+        "containers": [
+            {
+                "name": "notebook",
+                "resources": {"requests": {"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": str(gpus)}},
+            }
+        ]
+    }
+    return item
+
+
+def test_what_the_pods_hold_of_their_budgets() -> None:
+    budgets = check_configmap(
+        configmap(
+            "b",
+            "7",
+            "budgets: [{name: team, total: {gpu: 8, cpu: '4'}, per_user: {servers: 2}}, "
+            "{name: spare, total: {gpu: 1}}]",
+        ),
+        source="hub/b",
+        key=KEY,
+    ).profile_set
+    assert budgets is not None
+    pods = [
+        notebook_pod(budgeted("jupyter-ann", "ann", 2, '["team"]'), {}),
+        notebook_pod(budgeted("jupyter-bob", "bob", 4, '["team","gone"]'), {}),
+        notebook_pod(budgeted("jupyter-cy", "cy", 2, '["team"]', deleting=True), {}),  # holds nothing
+    ]
+    assert pods[0].as_dict()["budgets"] == ["team"]
+    text = format_pods(pods, namespace="hub", budgets=budgets.budgets)
+    lines = text.splitlines()
+    assert lines[0].split()[7:] == ["BUDGETS", "STATE"]
+    assert lines[2].split()[6] == "team,"  # team, gone
+    assert lines[-3:] == [
+        "Budgets, as the pods listed hold them:",
+        "  budget 'team': gpu 6 of 8, cpu 1 of 4, memory 2Gi, servers 2; per user at most servers 2",
+        "  budget 'gone': gpu 4, cpu 500m, memory 1Gi, servers 1 (no source defines it now)",
+    ]
+
+
 def test_notebook_pods_are_labelled_as_kubespawner_labels_them_by_default() -> None:
     from kubespawner import KubeSpawner
 
