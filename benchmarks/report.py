@@ -160,7 +160,8 @@ def _goals(results: dict[str, Any]) -> list[str]:
         if goal_n == 100:
             best = min(median(r["jsp07"]["deployed"]) / median(_cold(r["ours"])) for r in cases)  # type: ignore[operator]
             lines.append(
-                f"  Against jsp07 as deployed (it re-reads its ConfigMaps on every spawn): {best:.0f}× or more."
+                "  Against jsp07 as deployed (it re-reads its ConfigMaps on every spawn): "
+                f"{best:.0f}× or more."
             )
     target = by_case.get((1000, 10))
     if target is not None:
