@@ -2,7 +2,8 @@
 
 A ConfigMap mounted as a volume updates its files in place (an atomic symlink
 swap), which changes what ``stat`` reports; so does an editor. Reading and
-parsing happen in a worker thread, never on the hub's event loop. A missing
+parsing happen in a worker thread, never on the hub's event loop, without
+the garbage collector's full collections (:mod:`.collector`). A missing
 file is not an error: it simply defines nothing (debug log). What a file may
 hold -- a profile document, or ConfigMap manifests -- and how it reads is
 :func:`~profilespawner.sources.documents.read_file`'s, which the tools use too.
@@ -28,6 +29,7 @@ from ..model import ProfileSet
 from ..parse import MAX_DOCUMENT_BYTES
 from ..policy import DEFAULT_POLICY, Policy
 from .book import SourceBook, SourceStatus
+from .collector import parse_uncollected
 from .documents import DEFAULT_CONFIGMAP_KEY, FileReading, read_file
 
 __all__ = ["CHECK_INTERVAL", "FileSource", "read_path", "record_reading"]
@@ -118,6 +120,7 @@ class FileSource:
                 if self.book.is_current(path, version):
                     continue
                 reading = await asyncio.to_thread(
+                    parse_uncollected,
                     read_path,
                     path,
                     key=self.key,
