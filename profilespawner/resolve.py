@@ -243,7 +243,7 @@ class ResolutionCache:
     nor is a spawn whose choices are not plain values.
     """
 
-    def __init__(self, maxsize: int = 1024) -> None:
+    def __init__(self, maxsize: int = 128) -> None:
         self.maxsize = maxsize
         self._profile_set: ProfileSet | None = None
         self._entries: OrderedDict[Hashable, Resolution] = OrderedDict()
