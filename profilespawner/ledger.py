@@ -52,7 +52,11 @@ def asked_by(spawner: Any, resolution: Resolution, *, gpu_resource_name: str) ->
     """What ``spawner``'s server will request once ``resolution`` is applied:
     KubeSpawner's own resources (``cpu_guarantee``, ``mem_guarantee``,
     ``extra_resource_guarantees``, the limits, ``extra_container_config``) as
-    its ``make_pod`` builds them, then the profiles'."""
+    its ``make_pod`` builds them, then the profiles'. Computed for every
+    spawn, budgeted or not: it raises
+    :class:`~profilespawner.errors.ResourceConflictError` when a request ends
+    up above its limit (:func:`profilespawner.apply.notebook_resources`),
+    before anything is created."""
     pod = make_pod(
         name=spawner.pod_name,
         cmd=["jupyterhub-singleuser"],
@@ -118,9 +122,12 @@ async def _pods_loaded(spawner: Any) -> None:
         ) from error
 
 
-async def reserve(spawner: Any, resolution: Resolution, *, gpu_resource_name: str) -> None:
-    """Check ``spawner``'s spawn against the budgets covering its user and,
-    when it fits, hold its share until its pod counts (or the spawn ends).
+async def reserve(
+    spawner: Any, resolution: Resolution, *, asked: Mapping[str, Decimal], gpu_resource_name: str
+) -> None:
+    """Check ``spawner``'s spawn, which asks for ``asked`` (:func:`asked_by`),
+    against the budgets covering its user and, when it fits, hold its share
+    until its pod counts (or the spawn ends).
 
     Raises :class:`~profilespawner.errors.BudgetExceededError` (or
     :class:`~profilespawner.errors.UsageUnknownError` when the pods cannot be
@@ -129,14 +136,13 @@ async def reserve(spawner: Any, resolution: Resolution, *, gpu_resource_name: st
     _reservations.pop(spawner, None)
     if not resolution.budget_limits:
         return
-    asked = asked_by(spawner, resolution, gpu_resource_name=gpu_resource_name)
     await _pods_loaded(spawner)
     # From here to the reservation nothing awaits: no other spawn runs in between.
     key = _pod_key(spawner)
     _reservations.pop(spawner, None)
     others = claims(gpu_resource_name=gpu_resource_name, exclude=key)
     check(resolution.budget_limits, others, user=spawner.user.name, asked=asked)
-    _reservations[spawner] = (key, Claim(spawner.user.name, resolution.budgets, asked))
+    _reservations[spawner] = (key, Claim(spawner.user.name, resolution.budgets, dict(asked)))
 
 
 def release(spawner: Any) -> None:
