@@ -161,8 +161,11 @@ async def check_spawn(spawner: Any) -> Resolution:
         # resolution, as its pod will get it: a request above its limit is
         # refused here (409), before KubeSpawner creates a PVC or the pod.
         asked = ledger.asked_by(spawner, resolution, gpu_resource_name=profiles.gpu_resource_name)
-        ledger.remember((await profiles.load_profiles(spawner)).budgets, profiles.gpu_resource_name)
-        await ledger.reserve(spawner, resolution, asked=asked, gpu_resource_name=profiles.gpu_resource_name)
+        if profiles.counts_usage:
+            ledger.remember((await profiles.load_profiles(spawner)).budgets, profiles.gpu_resource_name)
+            await ledger.reserve(
+                spawner, resolution, asked=asked, gpu_resource_name=profiles.gpu_resource_name
+            )
     _checked[spawner] = (_spawn_key(spawner), resolution)
     return resolution
 

@@ -94,6 +94,13 @@ def _applies(ok: bool) -> str:
     return "yes," if ok else "no, "
 
 
+#: What explain and render leave to the hub (SPEC §10).
+_NO_USAGE = (
+    "(explain and render count no usage: the hub checks the spawn against what its running "
+    "servers hold when it starts, and refuses it with 403 past a limit)"
+)
+
+
 def format_explanation(explanation: Explanation) -> str:
     """The explanation as a terminal report; no env values, ever."""
     e = explanation
@@ -128,6 +135,12 @@ def format_explanation(explanation: Explanation) -> str:
         lines.append(f"GPU:    0, set by {e.gpu_set_by} (any GPU resource is removed)")
     else:
         lines.append("GPU:    none requested by a profile or size")
+    covered = ", ".join(quote(b) for b in e.budgets)
+    budgets = (
+        f"{covered} cover {e.user}; the server counts against them" if e.budgets else f"none cover {e.user}"
+    )
+    lines.append(f"Budgets: {budgets}")
+    lines.extend(textwrap.wrap(_NO_USAGE, width=100, initial_indent=" " * 8, subsequent_indent=" " * 8))
     lines.append("")
     lines.append("What the notebook pod gets, and who set it:")
     for field, title in _FIELD_TITLES.items():
