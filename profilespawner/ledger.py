@@ -42,7 +42,16 @@ from .kubemodel import to_json
 from .model import BUDGET_KEYS, NOTEBOOK_CONTAINER, Budget
 from .resolve import Resolution
 
-__all__ = ["BUDGET_COLLECTOR", "asked_by", "claims", "release", "remember", "reserve", "standing_for"]
+__all__ = [
+    "BUDGET_COLLECTOR",
+    "asked_by",
+    "check_fits",
+    "claims",
+    "release",
+    "remember",
+    "reserve",
+    "standing_for",
+]
 
 #: What each spawn in flight holds: its pod's key (``namespace/name``) and its claim.
 _reservations: weakref.WeakKeyDictionary[Any, tuple[str, Claim]] = weakref.WeakKeyDictionary()
@@ -140,9 +149,30 @@ async def reserve(
     # From here to the reservation nothing awaits: no other spawn runs in between.
     key = _pod_key(spawner)
     _reservations.pop(spawner, None)
-    others = claims(gpu_resource_name=gpu_resource_name, exclude=key)
-    check(resolution.budget_limits, others, user=spawner.user.name, asked=asked)
+    check_fits(
+        resolution, user=spawner.user.name, asked=asked, gpu_resource_name=gpu_resource_name, exclude=key
+    )
     _reservations[spawner] = (key, Claim(spawner.user.name, resolution.budgets, dict(asked)))
+
+
+def check_fits(
+    resolution: Resolution,
+    *,
+    user: str,
+    asked: Mapping[str, Decimal],
+    gpu_resource_name: str,
+    exclude: str | None = None,
+) -> None:
+    """The decision :func:`reserve` makes, without reserving anything: does a
+    server of ``user`` asking for ``asked`` fit the budgets of ``resolution``,
+    given what the hub's servers hold now (:func:`claims`; ``exclude``, a pod
+    key, leaves one out)? The profiles page's preview asks it too.
+
+    Raises :class:`~profilespawner.errors.BudgetExceededError`.
+    """
+    if resolution.budget_limits:
+        others = claims(gpu_resource_name=gpu_resource_name, exclude=exclude)
+        check(resolution.budget_limits, others, user=user, asked=asked)
 
 
 def release(spawner: Any) -> None:

@@ -12,6 +12,7 @@ import io
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ruamel.yaml import YAML
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HIDDEN",
+    "budget_use_text",
     "count",
     "dump_yaml",
     "format_explanation",
@@ -302,20 +304,26 @@ def _budget_use(pods: Sequence[NotebookPod], budgets: Mapping[str, Budget]) -> l
         return []
     lines = ["", "Budgets, as the pods listed hold them:"]
     for name in names:
-        used = in_use(claims, name)
-        budget = budgets.get(name)
-        total = budget.total if budget else {}
-        parts = [
-            f"{key} {amount_text(key, used[key])}"
-            + (f" of {amount_text(key, total[key])}" if key in total else "")
-            for key in BUDGET_KEYS
-            if used[key] or key in total
-        ]
-        text = ", ".join(parts)
-        if budget is None:
-            text += " (no source defines it now)"
-        elif budget.per_user:
-            per_user = ", ".join(f"{key} {amount_text(key, limit)}" for key, limit in budget.per_user.items())
-            text += f"; per user at most {per_user}"
-        lines.append(f"  budget {quote(name)}: {text}")
+        lines.append(f"  budget {quote(name)}: {budget_use_text(budgets.get(name), in_use(claims, name))}")
     return lines
+
+
+def budget_use_text(budget: Budget | None, used: Mapping[str, Decimal]) -> str:
+    """``gpu 6 of 8, servers 3; per user at most gpu 2``: what ``used`` (the
+    sum :func:`~profilespawner.budgets.in_use` of the claims counting against
+    a budget) holds of ``budget`` (None: no source defines it now), for
+    ``profilespawner pods`` and the profiles page."""
+    total = budget.total if budget else {}
+    parts = [
+        f"{key} {amount_text(key, used[key])}"
+        + (f" of {amount_text(key, total[key])}" if key in total else "")
+        for key in BUDGET_KEYS
+        if used.get(key) or key in total
+    ]
+    text = ", ".join(parts) or "nothing in use"
+    if budget is None:
+        text += " (no source defines it now)"
+    elif budget.per_user:
+        per_user = ", ".join(f"{key} {amount_text(key, limit)}" for key, limit in budget.per_user.items())
+        text += f"; per user at most {per_user}"
+    return text
