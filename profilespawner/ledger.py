@@ -4,7 +4,8 @@ Usage is read from what KubeSpawner already watches -- the pods of its pod
 reflectors (one per namespace, or one for every namespace with
 ``enable_user_namespaces``), each counted by its own record
 (:func:`profilespawner.budgets.pod_claim`) -- plus this hub's spawns in flight:
-no API request per spawn. :func:`reserve` checks a spawn and records it as in
+no API request per spawn. :func:`reserve` checks a spawn (:func:`check_fits`,
+the decision the profiles page's preview asks too) and records it as in
 flight in one step on the event loop, with no ``await`` between the count and
 the reservation, so that concurrent spawns can never overshoot. A reservation
 lasts while its spawn is pending (JupyterHub's ``_spawn_pending`` /
