@@ -48,6 +48,7 @@ __all__ = [
     "asked_by",
     "check_fits",
     "claims",
+    "in_flight",
     "release",
     "remember",
     "reserve",
@@ -111,6 +112,13 @@ def claims(*, gpu_resource_name: str, exclude: str | None = None) -> list[Claim]
         counted[key] = claim
     counted.pop(exclude or "", None)
     return list(counted.values())
+
+
+def in_flight() -> list[str]:
+    """The pod keys (``namespace/name``) of the spawns in flight that hold a
+    share now, sorted: what changes the count besides the pods themselves,
+    told cheaply (the profiles page's live part)."""
+    return sorted(key for spawner, (key, _) in list(_reservations.items()) if _pending(spawner))
 
 
 def _pod_key(spawner: Any) -> str:

@@ -99,7 +99,10 @@ class PageState:
     default_image: str
     gpu_resource_name: str
     problems: list[str] = field(default_factory=list)
-    #: What the hub's servers hold of budgets: running ones and spawns in flight.
+    #: The pod keys of the hub's spawns in flight that hold a budget's share.
+    in_flight: list[str] = field(default_factory=list)
+    #: What the hub's servers hold of budgets: running ones and spawns in flight
+    #: (counted by :meth:`count_claims` only for what is rendered).
     claims: list[Claim] = field(default_factory=list)
     #: The viewer's KubeSpawner, whose settings a server's requests start from.
     kubespawner: Any = None
@@ -107,6 +110,12 @@ class PageState:
     @property
     def in_use(self) -> dict[str, str | None]:
         return view.in_use(self.profile_set)
+
+    def count_claims(self) -> PageState:
+        """This state with :attr:`claims` counted: the hub's own count (reading
+        every pod's record costs more than the live part's ETag may)."""
+        self.claims = ledger.claims(gpu_resource_name=self.gpu_resource_name)
+        return self
 
     @property
     def fingerprint(self) -> str:
@@ -120,8 +129,11 @@ class PageState:
             (str(m.get("namespace")), str(m.get("name")), str(m.get("resourceVersion")))
             for m in (pod.get("metadata") or {} for pod in self.pods)
         )
-        claims = sorted(repr(c) for c in self.claims)  # spawns in flight count before their pods
-        key = repr((self.statuses, self.fingerprint, pods, claims, self.problems, int(now // AGE_STEP)))
+        # A spawn in flight holds its budgets before its pod exists; the pods'
+        # shares change with their resourceVersions.
+        key = repr(
+            (self.statuses, self.fingerprint, pods, self.in_flight, self.problems, int(now // AGE_STEP))
+        )
         return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
@@ -167,7 +179,7 @@ async def gather(handler: BaseHandler) -> PageState:
         default_image=str(spawner.image) if spawner is not None else "",
         gpu_resource_name=profiles.gpu_resource_name,
         problems=problems,
-        claims=ledger.claims(gpu_resource_name=profiles.gpu_resource_name),
+        in_flight=ledger.in_flight(),
         kubespawner=spawner,
     )
 
@@ -232,7 +244,7 @@ class ProfilesPageHandler(BaseHandler):  # type: ignore[misc]
                 return
             namespace["sources"] = view.source_rows(state.statuses)
             namespace["servers"] = view.server_rows(state.pods, state.in_use)
-            namespace["budget_use"] = view.budget_use_rows(state.profile_set, state.claims)
+            namespace["budget_use"] = view.budget_use_rows(state.profile_set, state.count_claims().claims)
             self.finish(await self.render_template("profilespawner_live.html", **namespace))
             return
         if part == "merged":
@@ -245,7 +257,7 @@ class ProfilesPageHandler(BaseHandler):  # type: ignore[misc]
         namespace.update(
             sources=view.source_rows(state.statuses),
             servers=view.server_rows(state.pods, state.in_use),
-            budget_use=view.budget_use_rows(state.profile_set, state.claims),
+            budget_use=view.budget_use_rows(state.profile_set, state.count_claims().claims),
             form=request,
             answer=answer,
             sizes=view.size_choices(state.profile_set),
@@ -258,7 +270,7 @@ class ProfilesStateAPIHandler(APIHandler):  # type: ignore[misc]
 
     @viewers_only
     async def get(self) -> None:
-        state = await gather(self)
+        state = (await gather(self)).count_claims()
         servers = view.server_rows(state.pods, state.in_use)
         body = {
             "sources": [dataclasses.asdict(row) for row in view.source_rows(state.statuses)],

@@ -3,10 +3,8 @@ ETag, so that the page's half-second polls cost a hash, not a rendering)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from profilespawner.budgets import Claim
 from profilespawner.model import ProfileSet
 from profilespawner.page.handlers import AGE_STEP, PageState
 from profilespawner.sources.book import SourceStatus
@@ -42,5 +40,5 @@ def test_the_live_etag_changes_with_what_the_live_part_shows() -> None:
     assert state([pod("a", "10"), pod("b", "11")], valid).live_etag(now + AGE_STEP) != base, "ages move on"
     # a spawn in flight holds its budgets before its pod exists
     held = state([pod("a", "10"), pod("b", "11")], valid)
-    held.claims = [Claim("c", ("team",), {"servers": Decimal(1)})]
+    held.in_flight = ["ns/c"]
     assert held.live_etag(now) != base
