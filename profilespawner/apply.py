@@ -77,8 +77,7 @@ def apply_resolution(
     container = containers[index]
 
     env = _merged_env(container, settings.env, fill)
-    resources = _resources(container, settings, gpu_resource_name)
-    _check_requests(resources, resolution)
+    resources = _checked_resources(container, resolution, gpu_resource_name)
     container_changes = {
         "env": _sync_resource_env(container, env, resources),
         "envFrom": _appended(container, "envFrom", settings.env_from),
@@ -112,9 +111,21 @@ def notebook_resources(container: Any, resolution: Resolution, *, gpu_resource_n
     """The resources (as JSON) that ``container`` -- the notebook container as
     KubeSpawner builds it, or one holding only its resources -- ends up with
     once ``resolution`` is applied: the very step :func:`apply_resolution`
-    takes, for what a spawn asks of its budgets before its pod exists."""
-    resources = _resources(container, resolution.settings, gpu_resource_name)
+    takes, check included, so that the hub can refuse a spawn and count what
+    it asks of its budgets before anything is created.
+
+    Raises :class:`ResourceConflictError` when a request ends up above its
+    limit, counting KubeSpawner's own values.
+    """
+    resources = _checked_resources(container, resolution, gpu_resource_name)
     return to_json(resources) if resources is not None else {}
+
+
+def _checked_resources(container: Any, resolution: Resolution, gpu_resource_name: str) -> Any:
+    """The container's resources with the resolution's, a request above its limit refused."""
+    resources = _resources(container, resolution.settings, gpu_resource_name)
+    _check_requests(resources, resolution)
+    return resources
 
 
 def _metadata(

@@ -545,20 +545,25 @@ class _Prepared:
     profile_sets: tuple[ProfileSet, ...]
 
 
-async def _read_for_spawn(cluster: _ClusterSettings, hub: _Hub) -> ClusterProfiles:
+async def _hub_configmaps(api: Any, namespace: str, cluster: _ClusterSettings, hub: _Hub) -> ClusterProfiles:
+    """The profile ConfigMaps of ``namespace``, read as the hub reads them."""
     from .tools.cluster import read_configmaps
 
+    return await read_configmaps(
+        api,
+        namespace=namespace,
+        configmap_name=cluster.configmap_name,
+        label_selector=cluster.label_selector,
+        key=hub.key,
+        default_mount_path=hub.settings.default_mount_path,
+        policy=hub.settings.policy,
+    )
+
+
+async def _read_for_spawn(cluster: _ClusterSettings, hub: _Hub) -> ClusterProfiles:
     client, namespace = await _connect(cluster)
     try:
-        return await read_configmaps(
-            client.api,
-            namespace=namespace,
-            configmap_name=cluster.configmap_name,
-            label_selector=cluster.label_selector,
-            key=hub.key,
-            default_mount_path=hub.settings.default_mount_path,
-            policy=hub.settings.policy,
-        )
+        return await _hub_configmaps(client.api, namespace, cluster, hub)
     finally:
         await client.close()
 
@@ -681,23 +686,13 @@ class _Pods:
 
 
 async def _read_pods(cluster: _ClusterSettings, hub: _Hub, file_reports: list[FileReport]) -> _Pods:
-    from .tools.cluster import read_configmaps
     from .tools.pods import NOTEBOOK_COMPONENT, notebook_pods, sources_in_use
 
     client, namespace = await _connect(cluster)
     try:
         reports = list(file_reports)
         if cluster.read_configmaps:
-            configmaps = await read_configmaps(
-                client.api,
-                namespace=namespace,
-                configmap_name=cluster.configmap_name,
-                label_selector=cluster.label_selector,
-                key=hub.key,
-                default_mount_path=hub.settings.default_mount_path,
-                policy=hub.settings.policy,
-            )
-            reports += configmaps.reports
+            reports += (await _hub_configmaps(client.api, namespace, cluster, hub)).reports
         component = kubespawner_component_label(hub.config) or NOTEBOOK_COMPONENT
         pods = await notebook_pods(
             client.api,

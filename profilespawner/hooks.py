@@ -12,8 +12,9 @@ on the same functions: the spawn form (KubeSpawner's own ``profile_list``
 form, then the sizes and GPU types the user may pick: :func:`spawn_form`),
 the form's choices in ``user_options`` (:func:`form_options`), the check of
 those choices before anything is created (:func:`check_spawn`: HTTP 400 for
-a choice the user may not make, 403 for a server that would exceed a budget,
-for the form and the REST API alike), and the
+a choice the user may not make, 409 for a request the profiles put above its
+limit, 403 for a server that would exceed a budget, for the form and the REST
+API alike), and the
 pod with the checked resolution applied and recorded (:func:`apply_checked`).
 A spawn applies what was checked for it, even when a source changes in
 between. These functions are where refusals become the HTTP errors JupyterHub
@@ -144,8 +145,10 @@ def form_options(
 async def check_spawn(spawner: Any) -> Resolution:
     """Resolve the spawn now, before KubeSpawner creates a PVC, a namespace or
     a pod: a choice the user may not make is HTTP 400 (and ConfigMaps that
-    cannot be listed with ``on_api_unavailable = "fail"``, 503), and a server
-    that would take a budget past its limit is 403 (SPEC §10; when it fits,
+    cannot be listed with ``on_api_unavailable = "fail"``, 503), a request
+    that ends up above its limit -- KubeSpawner's own ``cpu_limit``,
+    ``mem_limit``, ... counted -- or two volumes at one mount path is 409, and
+    a server that would take a budget past its limit is 403 (SPEC §10; when it fits,
     its share is held until its pod counts: :mod:`profilespawner.ledger`).
     Call it after KubeSpawner's ``load_user_options`` (which sets a
     ``profile_list`` entry's image). The resolution is kept for
@@ -154,8 +157,15 @@ async def check_spawn(spawner: Any) -> Resolution:
     profiles = _profiles(spawner)
     with refusals_as_http_errors(spawner.log, spawner.user.name):
         resolution = await profiles.resolve(spawner)
-        ledger.remember((await profiles.load_profiles(spawner)).budgets, profiles.gpu_resource_name)
-        await ledger.reserve(spawner, resolution, gpu_resource_name=profiles.gpu_resource_name)
+        # What the server will request, from KubeSpawner's own settings and the
+        # resolution, as its pod will get it: a request above its limit is
+        # refused here (409), before KubeSpawner creates a PVC or the pod.
+        asked = ledger.asked_by(spawner, resolution, gpu_resource_name=profiles.gpu_resource_name)
+        if profiles.counts_usage:
+            ledger.remember((await profiles.load_profiles(spawner)).budgets, profiles.gpu_resource_name)
+            await ledger.reserve(
+                spawner, resolution, asked=asked, gpu_resource_name=profiles.gpu_resource_name
+            )
     _checked[spawner] = (_spawn_key(spawner), resolution)
     return resolution
 

@@ -4,7 +4,8 @@ Usage is read from what KubeSpawner already watches -- the pods of its pod
 reflectors (one per namespace, or one for every namespace with
 ``enable_user_namespaces``), each counted by its own record
 (:func:`profilespawner.budgets.pod_claim`) -- plus this hub's spawns in flight:
-no API request per spawn. :func:`reserve` checks a spawn and records it as in
+no API request per spawn. :func:`reserve` checks a spawn (:func:`check_fits`,
+the decision the profiles page's preview asks too) and records it as in
 flight in one step on the event loop, with no ``await`` between the count and
 the reservation, so that concurrent spawns can never overshoot. A reservation
 lasts while its spawn is pending (JupyterHub's ``_spawn_pending`` /
@@ -42,7 +43,17 @@ from .kubemodel import to_json
 from .model import BUDGET_KEYS, NOTEBOOK_CONTAINER, Budget
 from .resolve import Resolution
 
-__all__ = ["BUDGET_COLLECTOR", "asked_by", "claims", "release", "remember", "reserve", "standing_for"]
+__all__ = [
+    "BUDGET_COLLECTOR",
+    "asked_by",
+    "check_fits",
+    "claims",
+    "in_flight",
+    "release",
+    "remember",
+    "reserve",
+    "standing_for",
+]
 
 #: What each spawn in flight holds: its pod's key (``namespace/name``) and its claim.
 _reservations: weakref.WeakKeyDictionary[Any, tuple[str, Claim]] = weakref.WeakKeyDictionary()
@@ -52,7 +63,11 @@ def asked_by(spawner: Any, resolution: Resolution, *, gpu_resource_name: str) ->
     """What ``spawner``'s server will request once ``resolution`` is applied:
     KubeSpawner's own resources (``cpu_guarantee``, ``mem_guarantee``,
     ``extra_resource_guarantees``, the limits, ``extra_container_config``) as
-    its ``make_pod`` builds them, then the profiles'."""
+    its ``make_pod`` builds them, then the profiles'. Computed for every
+    spawn, budgeted or not: it raises
+    :class:`~profilespawner.errors.ResourceConflictError` when a request ends
+    up above its limit (:func:`profilespawner.apply.notebook_resources`),
+    before anything is created."""
     pod = make_pod(
         name=spawner.pod_name,
         cmd=["jupyterhub-singleuser"],
@@ -99,6 +114,13 @@ def claims(*, gpu_resource_name: str, exclude: str | None = None) -> list[Claim]
     return list(counted.values())
 
 
+def in_flight() -> list[str]:
+    """The pod keys (``namespace/name``) of the spawns in flight that hold a
+    share now, sorted: what changes the count besides the pods themselves,
+    told cheaply (the profiles page's live part)."""
+    return sorted(key for spawner, (key, _) in list(_reservations.items()) if _pending(spawner))
+
+
 def _pod_key(spawner: Any) -> str:
     return f"{spawner.namespace}/{spawner.pod_name}"
 
@@ -118,9 +140,12 @@ async def _pods_loaded(spawner: Any) -> None:
         ) from error
 
 
-async def reserve(spawner: Any, resolution: Resolution, *, gpu_resource_name: str) -> None:
-    """Check ``spawner``'s spawn against the budgets covering its user and,
-    when it fits, hold its share until its pod counts (or the spawn ends).
+async def reserve(
+    spawner: Any, resolution: Resolution, *, asked: Mapping[str, Decimal], gpu_resource_name: str
+) -> None:
+    """Check ``spawner``'s spawn, which asks for ``asked`` (:func:`asked_by`),
+    against the budgets covering its user and, when it fits, hold its share
+    until its pod counts (or the spawn ends).
 
     Raises :class:`~profilespawner.errors.BudgetExceededError` (or
     :class:`~profilespawner.errors.UsageUnknownError` when the pods cannot be
@@ -129,14 +154,34 @@ async def reserve(spawner: Any, resolution: Resolution, *, gpu_resource_name: st
     _reservations.pop(spawner, None)
     if not resolution.budget_limits:
         return
-    asked = asked_by(spawner, resolution, gpu_resource_name=gpu_resource_name)
     await _pods_loaded(spawner)
     # From here to the reservation nothing awaits: no other spawn runs in between.
     key = _pod_key(spawner)
     _reservations.pop(spawner, None)
-    others = claims(gpu_resource_name=gpu_resource_name, exclude=key)
-    check(resolution.budget_limits, others, user=spawner.user.name, asked=asked)
-    _reservations[spawner] = (key, Claim(spawner.user.name, resolution.budgets, asked))
+    check_fits(
+        resolution, user=spawner.user.name, asked=asked, gpu_resource_name=gpu_resource_name, exclude=key
+    )
+    _reservations[spawner] = (key, Claim(spawner.user.name, resolution.budgets, dict(asked)))
+
+
+def check_fits(
+    resolution: Resolution,
+    *,
+    user: str,
+    asked: Mapping[str, Decimal],
+    gpu_resource_name: str,
+    exclude: str | None = None,
+) -> None:
+    """The decision :func:`reserve` makes, without reserving anything: does a
+    server of ``user`` asking for ``asked`` fit the budgets of ``resolution``,
+    given what the hub's servers hold now (:func:`claims`; ``exclude``, a pod
+    key, leaves one out)? The profiles page's preview asks it too.
+
+    Raises :class:`~profilespawner.errors.BudgetExceededError`.
+    """
+    if resolution.budget_limits:
+        others = claims(gpu_resource_name=gpu_resource_name, exclude=exclude)
+        check(resolution.budget_limits, others, user=user, asked=asked)
 
 
 def release(spawner: Any) -> None:

@@ -68,6 +68,11 @@ ON_API_UNAVAILABLE = ("continue", "fail")
 class SingleuserProfiles(SingletonConfigurable):
     """Profiles for single-user servers, read from files and ConfigMaps."""
 
+    #: Whether spawns check and hold their budgets against what the hub's
+    #: servers hold (SPEC §10): in the hub, yes; the tools' offline spawns
+    #: (``render``, ``explain``) count no usage.
+    counts_usage = True
+
     configmap_name = Unicode(
         "jupyter-singleuser-profiles",
         config=True,

@@ -4,7 +4,10 @@ They read the hub's own state, never a copy: the shared
 :class:`~profilespawner.SingleuserProfiles` instance (its sources and cache:
 no second watch) and the pods of KubeSpawner's pod reflector (already in the
 hub's memory: no request per page view). The page makes no request of its own
-to the Kubernetes API; only when nothing has started them yet, the first
+to the Kubernetes API; what the servers hold of the budgets is the hub's own
+count (:func:`profilespawner.ledger.claims`), and the preview's budget check
+the hub's own decision (:func:`profilespawner.ledger.check_fits`), reserving
+nothing. Only when nothing has started them yet, the first
 view starts the ConfigMap watch and KubeSpawner's pod reflector as the first
 spawn would, with the hub's own RBAC. It never writes to Kubernetes.
 
@@ -35,9 +38,12 @@ from jupyterhub.user import User
 from kubespawner import KubeSpawner
 from tornado import web
 
+from .. import ledger
+from ..budgets import Claim
 from ..errors import ConfigMapsUnavailableError
 from ..model import ProfileSet
 from ..profiles import SingleuserProfiles
+from ..resolve import Resolution
 from ..sources.book import SourceStatus
 from . import view
 
@@ -93,10 +99,23 @@ class PageState:
     default_image: str
     gpu_resource_name: str
     problems: list[str] = field(default_factory=list)
+    #: The pod keys of the hub's spawns in flight that hold a budget's share.
+    in_flight: list[str] = field(default_factory=list)
+    #: What the hub's servers hold of budgets: running ones and spawns in flight
+    #: (counted by :meth:`count_claims` only for what is rendered).
+    claims: list[Claim] = field(default_factory=list)
+    #: The viewer's KubeSpawner, whose settings a server's requests start from.
+    kubespawner: Any = None
 
     @property
     def in_use(self) -> dict[str, str | None]:
         return view.in_use(self.profile_set)
+
+    def count_claims(self) -> PageState:
+        """This state with :attr:`claims` counted: the hub's own count (reading
+        every pod's record costs more than the live part's ETag may)."""
+        self.claims = ledger.claims(gpu_resource_name=self.gpu_resource_name)
+        return self
 
     @property
     def fingerprint(self) -> str:
@@ -110,7 +129,11 @@ class PageState:
             (str(m.get("namespace")), str(m.get("name")), str(m.get("resourceVersion")))
             for m in (pod.get("metadata") or {} for pod in self.pods)
         )
-        key = repr((self.statuses, self.fingerprint, pods, self.problems, int(now // AGE_STEP)))
+        # A spawn in flight holds its budgets before its pod exists; the pods'
+        # shares change with their resourceVersions.
+        key = repr(
+            (self.statuses, self.fingerprint, pods, self.in_flight, self.problems, int(now // AGE_STEP))
+        )
         return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
@@ -156,14 +179,38 @@ async def gather(handler: BaseHandler) -> PageState:
         default_image=str(spawner.image) if spawner is not None else "",
         gpu_resource_name=profiles.gpu_resource_name,
         problems=problems,
+        in_flight=ledger.in_flight(),
+        kubespawner=spawner,
     )
+
+
+def _spawn_check(state: PageState) -> view.SpawnCheck | None:
+    """The check ``hooks.check_spawn`` makes after resolving, minus the
+    reservation: what the server asks for, from KubeSpawner's settings (those
+    of the viewer's spawner: the hub's configuration) -- a request above its
+    limit is refused -- and whether it fits the budgets with what the hub's
+    servers hold now. None when the viewer has no KubeSpawner (a service)."""
+    spawner = state.kubespawner
+    if spawner is None:
+        return None
+    gpu = state.gpu_resource_name
+
+    def check(resolution: Resolution, user: str) -> None:
+        asked = ledger.asked_by(spawner, resolution, gpu_resource_name=gpu)
+        ledger.check_fits(resolution, user=user, asked=asked, gpu_resource_name=gpu)
+
+    return check
 
 
 def _preview(handler: BaseHandler, state: PageState, request: view.PreviewRequest) -> view.PreviewAnswer:
     user = handler.find_user(request.user) if request.user else None
     hub_groups = [g.name for g in user.groups] if user is not None else None
     return view.preview(
-        state.profile_set, request, hub_groups=hub_groups, gpu_resource_name=state.gpu_resource_name
+        state.profile_set,
+        request,
+        hub_groups=hub_groups,
+        gpu_resource_name=state.gpu_resource_name,
+        check=_spawn_check(state),
     )
 
 
@@ -197,6 +244,7 @@ class ProfilesPageHandler(BaseHandler):  # type: ignore[misc]
                 return
             namespace["sources"] = view.source_rows(state.statuses)
             namespace["servers"] = view.server_rows(state.pods, state.in_use)
+            namespace["budget_use"] = view.budget_use_rows(state.profile_set, state.count_claims().claims)
             self.finish(await self.render_template("profilespawner_live.html", **namespace))
             return
         if part == "merged":
@@ -209,6 +257,7 @@ class ProfilesPageHandler(BaseHandler):  # type: ignore[misc]
         namespace.update(
             sources=view.source_rows(state.statuses),
             servers=view.server_rows(state.pods, state.in_use),
+            budget_use=view.budget_use_rows(state.profile_set, state.count_claims().claims),
             form=request,
             answer=answer,
             sizes=view.size_choices(state.profile_set),
@@ -221,13 +270,17 @@ class ProfilesStateAPIHandler(APIHandler):  # type: ignore[misc]
 
     @viewers_only
     async def get(self) -> None:
-        state = await gather(self)
+        state = (await gather(self)).count_claims()
         servers = view.server_rows(state.pods, state.in_use)
         body = {
             "sources": [dataclasses.asdict(row) for row in view.source_rows(state.statuses)],
             "profiles": [dataclasses.asdict(row) for row in view.profile_rows(state.profile_set)],
             "sizes": [dataclasses.asdict(row) for row in view.size_rows(state.profile_set)],
             "gpu_types": [dataclasses.asdict(row) for row in view.gpu_type_rows(state.profile_set)],
+            "budgets": [dataclasses.asdict(row) for row in view.budget_rows(state.profile_set)],
+            "budget_use": [
+                dataclasses.asdict(row) for row in view.budget_use_rows(state.profile_set, state.claims)
+            ],
             "servers": [{**row.pod.as_dict(), "phase": row.phase} for row in servers],
             "servers_watched": state.pods_watched,
             "problems": state.problems,

@@ -7,7 +7,12 @@ rows the templates print. Nothing here decides a rule: the preview is
 :func:`~profilespawner.tools.explain.explain`, which resolves with the
 spawner's own :func:`~profilespawner.resolve.resolve` and reads its record,
 and a refusal reads as the HTTP error a spawn gets
-(:func:`~profilespawner.httperrors.http_error`); a server's staleness is
+(:func:`~profilespawner.httperrors.http_error`), the budget check included:
+the handlers pass the hub's own (:func:`profilespawner.ledger.check_fits`,
+with the hub's count of what its servers hold, reserving nothing); what
+the servers hold of each budget is :func:`~profilespawner.budgets.in_use`
+of the hub's count, worded as ``profilespawner pods`` words it
+(:func:`~profilespawner.tools.output.budget_use_text`); a server's staleness is
 :func:`~profilespawner.tools.pods.notebook_pod` (the
 :func:`~profilespawner.provenance.freshness` of ``profilespawner pods``)
 against the sources the hub uses now. What it shows is what ``explain``
@@ -18,19 +23,25 @@ annotation value or a volume's content.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .. import quantities
+from ..budgets import Claim, amount_text
+from ..budgets import in_use as budget_in_use
 from ..errors import ProfileError
 from ..httperrors import http_error, refusal_status
 from ..model import NO_SIZE, PodSettings, ProfileSet, Who
+from ..resolve import Resolution
 from ..sources.book import SourceStatus
 from ..tools.explain import Explanation, explain
+from ..tools.output import budget_use_text
 from ..tools.pods import NotebookPod, notebook_pod
 
 __all__ = [
+    "BudgetRow",
+    "BudgetUseRow",
     "GpuTypeRow",
     "PreviewAnswer",
     "PreviewRequest",
@@ -38,7 +49,10 @@ __all__ = [
     "ServerRow",
     "SizeRow",
     "SourceRow",
+    "SpawnCheck",
     "age",
+    "budget_rows",
+    "budget_use_rows",
     "gpu_type_rows",
     "in_use",
     "preview",
@@ -225,7 +239,62 @@ def gpu_type_rows(profile_set: ProfileSet) -> list[GpuTypeRow]:
     ]
 
 
+@dataclass(frozen=True)
+class BudgetRow:
+    """One budget of the merged set (SPEC §10): whom it covers and its limits."""
+
+    name: str
+    source: str
+    who: str
+    total: str
+    per_user: str
+
+
+def _limits_text(limits: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key} {amount_text(key, amount)}" for key, amount in limits.items())
+
+
+def budget_rows(profile_set: ProfileSet) -> list[BudgetRow]:
+    """The merged set's budgets, in definition order (a later definition
+    replaced an earlier one of the same name)."""
+    return [
+        BudgetRow(
+            name=b.name,
+            source=b.source,
+            who=who_text(b.who),
+            total=_limits_text(b.total),
+            per_user=_limits_text(b.per_user),
+        )
+        for b in profile_set.budgets.values()
+    ]
+
+
+@dataclass(frozen=True)
+class BudgetUseRow:
+    """What the hub's servers hold of one budget, as ``profilespawner pods`` says it."""
+
+    name: str
+    in_use: str
+
+
+def budget_use_rows(profile_set: ProfileSet, claims: Sequence[Claim]) -> list[BudgetUseRow]:
+    """What ``claims`` (the hub's count: its running servers and its spawns in
+    flight) hold of each budget: the merged set's, then those that only a
+    server still counts against."""
+    defined = profile_set.budgets
+    named = [name for claim in claims for name in claim.budgets if name not in defined]
+    return [
+        BudgetUseRow(name, budget_use_text(defined.get(name), budget_in_use(claims, name)))
+        for name in [*defined, *dict.fromkeys(named)]
+    ]
+
+
 # -- the preview --------------------------------------------------------------------
+
+#: The hub's check of a resolved spawn for ``user`` beyond the resolution:
+#: what the server asks for (a request above its limit) and whether it fits
+#: the budgets; raises the refusal a spawn would get.
+SpawnCheck = Callable[[Resolution, str], None]
 
 
 @dataclass(frozen=True)
@@ -318,12 +387,15 @@ def preview(
     *,
     hub_groups: Sequence[str] | None,
     gpu_resource_name: str,
+    check: SpawnCheck | None = None,
 ) -> PreviewAnswer:
     """What a spawn of ``request.user`` would get from ``profile_set``.
 
     ``hub_groups``: the user's groups in the hub (None for no such user),
-    used when the request leaves the groups out. A choice the spawn would
-    refuse reads as the HTTP error the spawn gets, message and all.
+    used when the request leaves the groups out. ``check`` is the hub's
+    check of the resolution (:data:`SpawnCheck`), made as a spawn makes it
+    after resolving. A spawn the hub would refuse -- a choice, a conflict, a
+    budget -- reads as the HTTP error the spawn gets, message and all.
     """
     if request.groups is not None:
         groups, groups_from = request.groups, "as given"
@@ -344,14 +416,14 @@ def preview(
             gpu=request.gpu or None,
             gpu_resource_name=gpu_resource_name,
         )
+        if check is not None and explanation.resolution is not None:
+            check(explanation.resolution, request.user)
     except ProfileError as error:
         status = refusal_status(error)
         if status is None:
             raise
         message = str(http_error(status, error).jupyterhub_message)  # type: ignore[attr-defined]
         return PreviewAnswer(request, groups, groups_from, status=status, message=message)
-    # SPEC §10: the budget check a spawn makes after resolving (hooks.check_spawn)
-    # belongs here, called the same way; its refusal (403) reads as above.
     return PreviewAnswer(request, groups, groups_from, explanation=explanation)
 
 

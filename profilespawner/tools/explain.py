@@ -18,6 +18,7 @@ those may be secrets.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -122,6 +123,10 @@ class Explanation:
     origins: tuple[FieldOrigin, ...]
     ranges: tuple[RangeChoice, ...] = ()
     limit_factor: str = "1"
+    #: The budgets covering the user, which the server would count against (SPEC §10).
+    budgets: tuple[str, ...] = ()
+    #: The resolution explained, for a caller that checks it further (the profiles page).
+    resolution: Resolution | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def of(self, field: str) -> tuple[FieldOrigin, ...]:
         """The origins of one field, in result order."""
@@ -415,4 +420,6 @@ def explain(
         ),
         ranges=range_choices(resolution),
         limit_factor=format(resolution.size.limit_factor.normalize(), "f") if resolution.size else "1",
+        budgets=resolution.budgets,
+        resolution=resolution,
     )

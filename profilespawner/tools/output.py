@@ -12,6 +12,7 @@ import io
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ruamel.yaml import YAML
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HIDDEN",
+    "budget_use_text",
     "count",
     "dump_yaml",
     "format_explanation",
@@ -94,6 +96,13 @@ def _applies(ok: bool) -> str:
     return "yes," if ok else "no, "
 
 
+#: What explain and render leave to the hub (SPEC §10).
+_NO_USAGE = (
+    "(explain and render count no usage: the hub checks the spawn against what its running "
+    "servers hold when it starts, and refuses it with 403 past a limit)"
+)
+
+
 def format_explanation(explanation: Explanation) -> str:
     """The explanation as a terminal report; no env values, ever."""
     e = explanation
@@ -128,6 +137,12 @@ def format_explanation(explanation: Explanation) -> str:
         lines.append(f"GPU:    0, set by {e.gpu_set_by} (any GPU resource is removed)")
     else:
         lines.append("GPU:    none requested by a profile or size")
+    covered = ", ".join(quote(b) for b in e.budgets)
+    budgets = (
+        f"{covered} cover {e.user}; the server counts against them" if e.budgets else f"none cover {e.user}"
+    )
+    lines.append(f"Budgets: {budgets}")
+    lines.extend(textwrap.wrap(_NO_USAGE, width=100, initial_indent=" " * 8, subsequent_indent=" " * 8))
     lines.append("")
     lines.append("What the notebook pod gets, and who set it:")
     for field, title in _FIELD_TITLES.items():
@@ -289,20 +304,26 @@ def _budget_use(pods: Sequence[NotebookPod], budgets: Mapping[str, Budget]) -> l
         return []
     lines = ["", "Budgets, as the pods listed hold them:"]
     for name in names:
-        used = in_use(claims, name)
-        budget = budgets.get(name)
-        total = budget.total if budget else {}
-        parts = [
-            f"{key} {amount_text(key, used[key])}"
-            + (f" of {amount_text(key, total[key])}" if key in total else "")
-            for key in BUDGET_KEYS
-            if used[key] or key in total
-        ]
-        text = ", ".join(parts)
-        if budget is None:
-            text += " (no source defines it now)"
-        elif budget.per_user:
-            per_user = ", ".join(f"{key} {amount_text(key, limit)}" for key, limit in budget.per_user.items())
-            text += f"; per user at most {per_user}"
-        lines.append(f"  budget {quote(name)}: {text}")
+        lines.append(f"  budget {quote(name)}: {budget_use_text(budgets.get(name), in_use(claims, name))}")
     return lines
+
+
+def budget_use_text(budget: Budget | None, used: Mapping[str, Decimal]) -> str:
+    """``gpu 6 of 8, servers 3; per user at most gpu 2``: what ``used`` (the
+    sum :func:`~profilespawner.budgets.in_use` of the claims counting against
+    a budget) holds of ``budget`` (None: no source defines it now), for
+    ``profilespawner pods`` and the profiles page."""
+    total = budget.total if budget else {}
+    parts = [
+        f"{key} {amount_text(key, used[key])}"
+        + (f" of {amount_text(key, total[key])}" if key in total else "")
+        for key in BUDGET_KEYS
+        if used.get(key) or key in total
+    ]
+    text = ", ".join(parts) or "nothing in use"
+    if budget is None:
+        text += " (no source defines it now)"
+    elif budget.per_user:
+        per_user = ", ".join(f"{key} {amount_text(key, limit)}" for key, limit in budget.per_user.items())
+        text += f"; per user at most {per_user}"
+    return text

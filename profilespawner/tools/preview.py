@@ -46,9 +46,11 @@ class Preview:
 
 class _PreviewProfiles(SingleuserProfiles):
     """The files' profiles, then ``extra`` (profile sets given by the caller),
-    as if they came from the ConfigMaps."""
+    as if they came from the ConfigMaps. A preview counts no usage: what the
+    hub's servers hold of a budget is the hub's to check, when the spawn starts."""
 
     extra: tuple[ProfileSet, ...] = ()
+    counts_usage = False
 
     async def load_profiles(self, spawner: KubeSpawner | None = None) -> ProfileSet:
         files = await super().load_profiles(spawner)

@@ -1,8 +1,9 @@
 """End to end with plain KubeSpawner and profilespawner's hooks, as
 docs/configuration.md sets them up: in Chromium, KubeSpawner's own
 ``profile_list`` choices and the sizes in one spawn form, and the pod gets
-both; a forged REST request is refused with 400 before KubeSpawner creates
-the PVC or the pod."""
+both; a forged REST request is refused with 400, and one whose request ends
+up above its limit (KubeSpawner's own limits counted) with 409, before
+KubeSpawner creates the PVC or the pod."""
 
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ profiles:
   - {name: SPARK_MASTER, value: "spark://{username}-cluster:7077"}
 """
 
+#: A size asking for more scratch space than the "capped" profile_list entry's
+#: KubeSpawner limit allows.
+SCRATCH_PROFILES = """\
+sizes:
+- name: Scratch
+  users: [rae]
+  resources: {requests: {ephemeral-storage: 2Gi}}
+"""
+
 #: The hub configuration of docs/configuration.md ("Keeping KubeSpawner"),
 #: with a profile_list of KubeSpawner's own and a PVC for every server.
 HOOKS_CONFIG = f"""
@@ -43,6 +53,11 @@ c.KubeSpawner.modify_pod_hook = profilespawner.apply_pod_profile
 c.KubeSpawner.profile_list = [
     {{"display_name": "Minimal", "slug": "minimal", "default": True}},
     {{"display_name": "Spark", "slug": "spark", "kubespawner_override": {{"image": {SPARK_IMAGE!r}}}}},
+    {{
+        "display_name": "Capped scratch",
+        "slug": "capped",
+        "kubespawner_override": {{"extra_resource_limits": {{"ephemeral-storage": "1Gi"}}}},
+    }},
 ]
 c.KubeSpawner.storage_pvc_ensure = True
 c.KubeSpawner.storage_capacity = "1Gi"
@@ -58,7 +73,11 @@ def hook_stack(
         tmp_path_factory.mktemp("hooks"),
         control_plane=e2e_ready,
         nodes=nodes,
-        manifests=[*MANIFESTS, configmap("profiles-spark", SPARK_PROFILES)],
+        manifests=[
+            *MANIFESTS,
+            configmap("profiles-spark", SPARK_PROFILES),
+            configmap("profiles-scratch", SCRATCH_PROFILES),
+        ],
         users=USERS,
         extra_config=HOOKS_CONFIG,
         start_timeout=START_TIMEOUT,
@@ -79,7 +98,7 @@ def test_the_form_offers_profile_list_and_sizes_and_the_pod_gets_both(
     page.goto(f"{stack.url}/hub/spawn")
     # KubeSpawner's own choice, then profilespawner's
     entries = page.locator("input[name=profile]").evaluate_all("inputs => inputs.map(i => i.value)")
-    assert entries == ["minimal", "spark"]
+    assert entries == ["minimal", "spark", "capped"]
     select = page.get_by_label("Server size")
     offered = select.locator("option").evaluate_all("options => options.map(o => o.value)")
     assert offered == ["", "Small", "Medium", "Large"]  # Large: for data-science
@@ -112,6 +131,7 @@ def test_the_form_offers_profile_list_and_sizes_and_the_pod_gets_both(
                 "profiles-custom",
                 "profiles-data-science",
                 "profiles-placement",
+                "profiles-scratch",
                 "profiles-spark",
             )
         ]
@@ -138,6 +158,21 @@ def test_a_forged_rest_request_gets_400_and_nothing_is_created(
     assert status == 400, (status, body)
     allowed = ["a100", "t4"] if "gpu_type" in options else ["Small", "Medium"]
     assert all(name in body["message"] for name in allowed), body["message"]
+    assert stack.pod_of("rae") is None
+    assert claim(stack, "rae") is None
+    status, user = stack.api("GET", "/users/rae")
+    assert "" not in user["servers"]
+
+
+def test_a_request_above_kubespawners_limit_gets_409_and_nothing_is_created(hook_stack: LocalStack) -> None:
+    stack = hook_stack
+    status, body = stack.api("POST", "/users/rae/server", {"profile": "capped", "size": "Scratch"})
+
+    assert status == 409, (status, body)
+    assert body["message"] == (
+        "resources.requests.ephemeral-storage: the request of 'ephemeral-storage' ends up above its "
+        "limit (profiles 'everyone'; size 'Scratch'; KubeSpawner's own resource settings count too)"
+    )
     assert stack.pod_of("rae") is None
     assert claim(stack, "rae") is None
     status, user = stack.api("GET", "/users/rae")

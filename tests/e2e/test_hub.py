@@ -1,6 +1,7 @@
 """End to end through the hub's REST API: profiles from ConfigMaps reach the
 running server process and its pod, changes apply without a restart, bad
-input is refused with 400 and a bad ConfigMap breaks nothing."""
+input is refused with 400, a request above its limit with 409, and a bad
+ConfigMap breaks nothing."""
 
 from __future__ import annotations
 
@@ -228,6 +229,27 @@ def test_configmap_edit_applies_to_the_next_spawn(
     finally:
         stack.delete("ConfigMap", "profiles-zz-edit")
         stack.apply(configmap("jupyter-singleuser-profiles", BASE_PROFILES, labelled=False))
+
+
+def test_a_request_above_its_limit_gets_409_and_no_pod(stack: LocalStack) -> None:
+    """A size asking for more cpu than the limit the profile for everyone sets:
+    ProfileKubeSpawner refuses it in load_user_options, before anything is created."""
+    oversized = "sizes:\n- name: Oversized\n  users: [eve]\n  resources: {requests: {cpu: '1'}}\n"
+    try:
+        stack.apply(configmap("profiles-zz-oversized", oversized))
+        wait_until("size Oversized in the form", lambda: "Oversized" in size_names(spawn_form(stack, "eve")))
+        status, body = stack.api("POST", "/users/eve/server", {"size": "Oversized"})
+
+        assert status == 409, (status, body)
+        assert body["message"] == (
+            "resources.requests.cpu: the request of 'cpu' ends up above its limit "
+            "(profiles 'everyone'; size 'Oversized'; KubeSpawner's own resource settings count too)"
+        )
+        assert stack.pod_of("eve") is None
+        status, user = stack.api("GET", "/users/eve")
+        assert "" not in user["servers"]
+    finally:
+        stack.delete("ConfigMap", "profiles-zz-oversized")
 
 
 @pytest.mark.parametrize(

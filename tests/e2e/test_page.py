@@ -3,7 +3,9 @@ enabled by its one line: who may see it (admins, a role with the custom scope;
 403 for everyone else, on the page and on its endpoints), a rejected
 ConfigMap's message within a second of the edit, the preview of alice
 (which profile set each field) and of bob (the 400 his spawn gets, word for
-word), and a running server that turns stale after an edit.
+word), a running server that turns stale after an edit, and a budget: its
+limits, what alice's server holds of it, and the preview of carol answering
+the 403 her spawn gets.
 
 With ``PROFILESPAWNER_SCREENSHOTS=<directory>`` the tests save the screenshots
 of the documentation there (``docs/images/`` holds them).
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.controlplane.harness import ControlPlane
 
@@ -33,6 +36,7 @@ ADMIN_PASSWORD = secrets.token_urlsafe(32)
 USERS = {
     "alice": ["data-science"],
     "bob": ["analytics"],
+    "carol": ["data-science"],
     "viewer": [],  # a role grants the page's custom scope
     "nobody": [],
 }
@@ -72,6 +76,10 @@ sizes:
     cpu: {min: "1", max: "4", default: "2"}
     memory: {min: 1Gi, max: 8Gi, default: 2Gi}
   limit_factor: 2
+budgets:
+- name: ds-servers
+  groups: [data-science]
+  total: {servers: 1, cpu: "8"}
 """
 
 TEAM = "profiles:\n- name: team extras\n  env: [{name: TEAM_EXTRA, value: one}]\n"
@@ -267,5 +275,42 @@ def test_a_running_server_turns_stale_after_an_edit(hub: LocalStack, page: Any) 
         assert f"{hub.namespace}/jupyter-singleuser-profiles changed" in row.inner_text()
         page.locator("#servers").scroll_into_view_if_needed()
         screenshot(page, "page-stale.png")
+    finally:
+        hub.stop_server("alice")
+
+
+def test_the_budget_what_servers_hold_and_the_preview_of_its_403(hub: LocalStack, page: Any) -> None:
+    log_in(page, hub, ADMIN)
+    page.goto(f"{hub.url}/hub/profiles")
+    budget = page.locator('#ps-budgets tr.ps-budget[data-budget="ds-servers"]')
+    assert budget.inner_text().split("\t") == [
+        "ds-servers",
+        f"{hub.namespace}/jupyter-singleuser-profiles",
+        "groups data-science",
+        "cpu 8, servers 1",
+        "no limit",
+    ]
+    use = page.locator('#ps-budget-use tr.ps-budget-use[data-budget="ds-servers"]')
+    assert use.inner_text().split("\t")[1] == "cpu 0 of 8, servers 0 of 1"
+    status, body = hub.api("POST", "/users/alice/server", {"size": "Small"})
+    assert status in (201, 202), (status, body)
+    try:
+        # The live part follows the hub: alice's spawn holds the budget.
+        expect(use.locator("td").nth(1)).to_have_text(
+            "cpu 250m of 8, memory 512Mi, servers 1 of 1", timeout=10_000
+        )
+        hub.wait_for_server("alice")
+        status, body = hub.api("POST", "/users/carol/server", {"size": "Small"})
+        assert status == 403, (status, body)
+        assert hub.pod_of("carol") is None
+        preview(page, hub, "carol", SPARK, "Small")
+        assert "HTTP 403" in page.locator("#ps-refusal").inner_text()
+        assert page.locator("#ps-refusal-message").inner_text() == body["message"]
+        assert body["message"] == (
+            "budget 'ds-servers': total.servers: allows 1 servers for everyone it covers; "
+            "1 in use, and this server asks for 1"
+        )
+        # The preview reserved nothing: the count is alice's server alone.
+        assert use.inner_text().split("\t")[1] == "cpu 250m of 8, memory 512Mi, servers 1 of 1"
     finally:
         hub.stop_server("alice")

@@ -8,14 +8,17 @@ import asyncio
 import json
 import logging
 import re
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
+from aiohttp import web
 from ruamel.yaml import YAML
 
-from tests.controlplane.harness import ControlPlane
+from tests.controlplane.harness import ControlPlane, write_kubeconfig
 
 ROOT = Path(__file__).resolve().parents[2]
 JSP07 = ROOT / "tests" / "unit" / "data" / "jsp07" / "example-configmap.yaml"
@@ -109,18 +112,95 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
-def configmap_requests(metrics: str) -> dict[str, float]:
-    """``apiserver_request_total`` for configmaps, per verb (LIST, GET, WATCH)."""
-    counts = {"LIST": 0.0, "GET": 0.0, "WATCH": 0.0}
-    for line in metrics.splitlines():
-        if not line.startswith("apiserver_request_total{") or 'resource="configmaps"' not in line:
-            continue
-        if 'subresource=""' not in line and "subresource=" in line:
-            continue
-        verb = re.search(r'verb="([A-Z]+)"', line)
-        if verb and verb.group(1) in counts:
-            counts[verb.group(1)] += float(line.rsplit(" ", 1)[1])
-    return counts
+_CONFIGMAPS = re.compile(r"^/api/v1/(?:namespaces/[^/]+/)?configmaps(?P<one>/[^/]+)?$")
+
+
+class ApiProxy:
+    """Between a hub and the real API server: every request goes through, and
+    the hub's own requests for ConfigMaps are counted per verb in
+    ``configmaps`` (the API server's metric counts everyone's: its
+    controllers list ConfigMaps too, e.g. for each namespace deleted). With
+    ``expire_watches`` every watch gets 410 Gone at once (the ERROR event an
+    API server sends for a resourceVersion it no longer has), as a
+    misbehaving proxy or a broken watch cache would give."""
+
+    def __init__(self, cp: ControlPlane, *, expire_watches: bool = False) -> None:
+        self.cp = cp
+        self.expire_watches = expire_watches
+        self.configmaps = {"LIST": 0, "GET": 0, "WATCH": 0}
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ApiProxy:
+        if not self.cp.ca_file:
+            pytest.skip("the control plane has no CA file to reach it through a proxy")
+        context = ssl.create_default_context(cafile=str(self.cp.ca_file))
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
+
+    def write_kubeconfig(self, path: Path, *, namespace: str, token: str | None = None) -> Path:
+        """A kubeconfig that reaches the API server through this proxy."""
+        write_kubeconfig(
+            path, server=self.url, ca_data=None, token=token or self.cp.admin_token, namespace=namespace
+        )
+        return path
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        watch = request.query.get("watch", "").lower() in ("true", "1")
+        found = _CONFIGMAPS.match(request.path)
+        if found and request.method == "GET":
+            self.configmaps["WATCH" if watch else "GET" if found["one"] else "LIST"] += 1
+        if watch and self.expire_watches:
+            gone = {
+                "type": "ERROR",
+                "object": {"kind": "Status", "status": "Failure", "reason": "Expired", "code": 410,
+                           "message": "too old resource version"},
+            }  # fmt: skip
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await response.prepare(request)
+            await response.write(json.dumps(gone).encode() + b"\n")
+            await response.write_eof()
+            return response
+        assert self._session is not None
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in ("authorization", "accept", "content-type")
+        }
+        async with self._session.request(
+            request.method, self.cp.server_url + request.path_qs, headers=headers, data=await request.read()
+        ) as answer:
+            if not watch:
+                body = await answer.read()
+                return web.Response(
+                    status=answer.status,
+                    body=body,
+                    headers={"Content-Type": answer.content_type or "application/json"},
+                )
+            # a watch streams its events as they come
+            response = web.StreamResponse(
+                status=answer.status, headers={"Content-Type": answer.content_type or "application/json"}
+            )
+            await response.prepare(request)
+            async for chunk in answer.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
 
 
 def documented_roles() -> list[list[dict[str, Any]]]:

@@ -31,8 +31,8 @@ from tests.integration.helpers import (  # noqa: F401
     RBAC_DOC,
     RECOVERY_DEADLINE,
     ROOT,
+    ApiProxy,
     ConfigMaps,
-    configmap_requests,
     documented_roles,
     eventually,
     logged,
@@ -270,33 +270,29 @@ async def test_missing_rbac_does_not_hold_spawns(
 
 
 async def test_no_configmap_requests_per_spawn(
-    control_plane: ControlPlane, hub: Any, configmaps: ConfigMaps
+    control_plane: ControlPlane,
+    namespace: str,
+    hub: Any,
+    configmaps: ConfigMaps,
+    kubeconfig: Callable[[str | Path], None],
+    tmp_path: Path,
 ) -> None:
     await configmaps.create("jupyter-singleuser-profiles", profile_yaml(("p", "named")))
     await configmaps.create("team", profile_yaml(("t", "team")), labels=LABELS)
-    before_warm_up = configmap_requests(await asyncio.to_thread(control_plane.metrics))
-    spawner = hub()
-    assert await who(spawner) == [("jupyter-singleuser-profiles", "named"), ("team", "team")]
-    warm = configmap_requests(await asyncio.to_thread(control_plane.metrics))
-    assert warm["LIST"] >= before_warm_up["LIST"] + 2, "the metric does not see the source's lists"
+    async with ApiProxy(control_plane) as proxy:
+        kubeconfig(proxy.write_kubeconfig(tmp_path / "proxy.kubeconfig", namespace=namespace))
+        spawner = hub()
+        assert await who(spawner) == [("jupyter-singleuser-profiles", "named"), ("team", "team")]
+        warm = dict(proxy.configmaps)
+        assert warm["LIST"] >= 2, "the proxy does not see the sources' lists"
 
-    # The API server's own controllers list and watch configmaps in kube-system
-    # now and then (a watch is counted when it ends, every 5-10 min), and the
-    # metric has no namespace label; so a window with a foreign request is
-    # measured again. A per-spawn request would show up in every window.
-    deltas = []
-    for _attempt in range(3):
-        before = configmap_requests(await asyncio.to_thread(control_plane.metrics))
         for i in range(25):
             user = hub(user=f"user-{i}")
             await user.load_user_options()
             pod = await user.get_pod_manifest()
             assert any(e.name == "WHO" and e.value == "team" for e in pod.spec.containers[0].env)
-        after = configmap_requests(await asyncio.to_thread(control_plane.metrics))
-        deltas.append({verb: after[verb] - before[verb] for verb in after})
-        if not any(deltas[-1].values()):
-            break
-    assert not any(deltas[-1].values()), deltas
+        # the watches opened at warm-up are still open: not one request more
+        assert proxy.configmaps == warm
 
 
 # -- failures and recovery -----------------------------------------------------------------

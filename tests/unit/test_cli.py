@@ -527,6 +527,44 @@ def test_explain(cli: Callable[..., Result], profiles_file: str) -> None:
         assert value not in out  # env values are never printed
 
 
+BUDGETED = """\
+profiles: [{name: a}]
+budgets:
+- {name: ds-gpus, groups: [data-science], total: {gpu: 8}}
+- {name: everyone, users: ["*"], per_user: {servers: 1}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("group", "said"),
+    [
+        ("data-science", "Budgets: 'ds-gpus', 'everyone' cover alice; the server counts against them"),
+        ("other", "Budgets: 'everyone' cover alice; the server counts against them"),
+    ],
+)
+def test_explain_names_the_budgets_and_counts_no_usage(
+    cli: Callable[..., Result], write_yaml: Callable[..., str], group: str, said: str
+) -> None:
+    """The budgets the resolution records, without a cluster: render and
+    explain leave what the servers hold to the hub."""
+    path = write_yaml(BUDGETED)
+    result = cli("explain", path, "--user", "alice", "--group", group, "--image", "python")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert said in lines, result.stdout
+    assert "explain and render count no usage" in result.stdout
+    assert "refuses it with 403 past a limit" in result.stdout
+    rendered = cli("render", path, "--user", "alice", "--group", group, "--image", "python")
+    assert rendered.returncode == 0, rendered.stderr
+    assert "profilespawner/budgets:" in rendered.stdout
+
+
+def test_explain_says_when_no_budget_covers_the_user(cli: Callable[..., Result], profiles_file: str) -> None:
+    result = cli("explain", profiles_file, "--user", "alice", "--image", "python")
+    assert result.returncode == 0, result.stderr
+    assert "Budgets: none cover alice" in result.stdout.splitlines()
+
+
 def test_explain_gpu(cli: Callable[..., Result], profiles_file: str) -> None:
     result = cli(
         "explain", profiles_file, "--user", "bob", "--image", "r/x-gpu-notebook", "--gpu-type", "a100"

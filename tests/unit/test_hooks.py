@@ -17,7 +17,7 @@ from profilespawner import (
     options_from_form,
     pre_spawn_hook,
 )
-from profilespawner.errors import UserOptionError
+from profilespawner.errors import ResourceConflictError, UserOptionError
 from profilespawner.kubemodel import to_json
 from tests.support import rewrite
 
@@ -202,6 +202,52 @@ async def test_the_pre_spawn_hook_refuses_with_the_same_400_before_anything_is_c
     assert info.value.status_code == expected.value.status_code == 400
     assert info.value.jupyterhub_message == expected.value.jupyterhub_message
     assert isinstance(info.value.__cause__, UserOptionError)
+
+
+@pytest.mark.parametrize(
+    ("profiles", "kubespawner", "options", "name"),
+    [
+        ("profiles: [{name: big, resources: {requests: {memory: 4Gi}}}]", {"mem_limit": "1G"}, {}, "memory"),
+        ("profiles: [{name: big, resources: {limits: {cpu: 500m}}}]", {"cpu_guarantee": 1.0}, {}, "cpu"),
+        (
+            "sizes: [{name: Big, resources: {requests: {cpu: '4'}}}]",
+            {"cpu_limit": 2.0},
+            {"size": "Big"},
+            "cpu",
+        ),
+        (
+            "profiles: [{name: big, resources: {requests: {example.com/fpga: '2'}}}]",
+            {"extra_resource_limits": {"example.com/fpga": "1"}},
+            {},
+            "example.com/fpga",
+        ),
+    ],
+    ids=["mem_limit", "cpu_guarantee", "size-over-cpu_limit", "extra_resource_limits"],
+)
+async def test_a_request_above_its_limit_is_the_same_409_before_anything_is_created(
+    make_spawner: Any,
+    write_yaml: Any,
+    profiles: str,
+    kubespawner: dict[str, Any],
+    options: dict[str, Any],
+    name: str,
+) -> None:
+    """KubeSpawner's own settings count: the check both entry points make
+    before anything is created refuses what the pod would have (no budget here)."""
+    files = [write_yaml(profiles)]
+    ours = make_spawner(files, user_options=options, **kubespawner)
+    with pytest.raises(web.HTTPError) as expected:
+        await ours.load_user_options()  # what ProfileKubeSpawner's start does first
+    hooked = make_spawner(files, user_options=options, **kubespawner, **HOOKS)
+    with pytest.raises(web.HTTPError) as info:
+        await hooked.run_pre_spawn_hook()  # before JupyterHub calls start
+    assert info.value.status_code == expected.value.status_code == 409
+    assert info.value.jupyterhub_message == expected.value.jupyterhub_message
+    assert isinstance(info.value.__cause__, ResourceConflictError)
+    assert info.value.jupyterhub_message.startswith(
+        f"resources.requests.{name}: the request of {name!r} ends up above its limit ("
+    )
+    assert info.value.jupyterhub_message.endswith("; KubeSpawner's own resource settings count too)")
 
 
 async def test_the_pre_spawn_hook_sees_the_image_of_the_chosen_profile_list_entry(

@@ -86,16 +86,26 @@ async def test_a_spawn_resolves_once(
     assert env["TEAM"] == "everyone"
 
 
-async def test_request_above_kubespawners_limit_fails_the_spawn(make_spawner: Any, write_yaml: Any) -> None:
+async def test_request_above_kubespawners_limit_fails_the_spawn_before_anything_is_created(
+    make_spawner: Any, write_yaml: Any
+) -> None:
     path = write_yaml("profiles: [{name: big, resources: {requests: {memory: 4Gi}}}]")
     spawner = make_spawner([path], mem_limit="1G")
-    await spawner.load_user_options()
+    # load_user_options runs before KubeSpawner creates a PVC or the pod
     with pytest.raises(web.HTTPError) as info:
-        await spawner.get_pod_manifest()
+        await spawner.load_user_options()
     # a refusal the user sees (409), not a hub error (500)
     assert info.value.status_code == 409
     assert isinstance(info.value.__cause__, ResourceConflictError)
-    assert "profiles 'big'; size none" in info.value.jupyterhub_message
+    assert info.value.jupyterhub_message == (
+        "resources.requests.memory: the request of 'memory' ends up above its limit "
+        "(profiles 'big'; size none; KubeSpawner's own resource settings count too)"
+    )
+    # A pod made without that check (no load_user_options) is refused the same way.
+    with pytest.raises(web.HTTPError) as again:
+        await make_spawner([path], mem_limit="1G").get_pod_manifest()
+    assert again.value.status_code == 409
+    assert again.value.jupyterhub_message == info.value.jupyterhub_message
 
 
 async def test_two_profiles_mounting_at_one_path_are_refused_before_anything_is_created(

@@ -38,3 +38,7 @@ def test_the_live_etag_changes_with_what_the_live_part_shows() -> None:
     ]
     assert all(s.live_etag(now) != base for s in changed)
     assert state([pod("a", "10"), pod("b", "11")], valid).live_etag(now + AGE_STEP) != base, "ages move on"
+    # a spawn in flight holds its budgets before its pod exists
+    held = state([pod("a", "10"), pod("b", "11")], valid)
+    held.in_flight = ["ns/c"]
+    assert held.live_etag(now) != base

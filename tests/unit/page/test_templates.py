@@ -6,12 +6,14 @@ those who may see the page."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from jupyterhub._data import DATA_FILES_PATH
 
+from profilespawner.budgets import Claim
 from profilespawner.model import ProfileSet
 from profilespawner.page import TEMPLATES, view
 from profilespawner.page.handlers import PageState
@@ -30,6 +32,11 @@ profiles:
 sizes:
 - name: "<b>Large</b>"
   resources: {requests: {cpu: "4"}, limits: {cpu: "8"}}
+budgets:
+- name: "<i>team</i>"
+  groups: ["<u>ds</u>"]
+  total: {gpu: 4}
+  per_user: {servers: 1}
 """
 
 
@@ -91,6 +98,7 @@ def render_page(env: Environment, state: PageState, **extra: Any) -> str:
         view=view,
         sources=view.source_rows(state.statuses),
         servers=view.server_rows(state.pods, state.in_use),
+        budget_use=view.budget_use_rows(state.profile_set, state.claims),
         form=request,
         answer=answer,
         sizes=view.size_choices(state.profile_set),
@@ -102,6 +110,7 @@ def test_every_value_is_escaped(env: Environment, state: PageState) -> None:
     assert "<script>alert(1)</script>" not in html
     assert "<img src=x" not in html
     assert "<b>Large</b>" not in html
+    assert "<i>team</i>" not in html and "<u>ds</u>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;Large&lt;/b&gt;" in html
     assert "s3cr3t-site-value" not in html
@@ -140,3 +149,14 @@ def test_the_live_part_marks_stale_servers_and_shows_rejections(env: Environment
     assert "ps-state-rejected" in html
     assert "unknown key &#39;&lt;script&gt;" in html
     assert HOSTILE not in html
+
+
+def test_the_budgets_their_limits_and_what_the_servers_hold(env: Environment, state: PageState) -> None:
+    claims = [Claim("x", ("<i>team</i>",), {"gpu": Decimal(1), "servers": Decimal(1)})]
+    held = PageState(**{**state.__dict__, "claims": claims})
+    html = render_page(env, held)
+    merged = html[html.index('id="ps-budgets"') :]
+    assert "&lt;i&gt;team&lt;/i&gt;" in merged and "groups &lt;u&gt;ds&lt;/u&gt;" in merged
+    assert "<td>gpu 4</td>" in merged and "<td>servers 1</td>" in merged
+    live = html[html.index('id="ps-budget-use"') :]
+    assert "<td>gpu 1 of 4, servers 1; per user at most servers 1</td>" in live

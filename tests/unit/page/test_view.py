@@ -4,21 +4,26 @@ servers with their staleness."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from tornado import web
 
-from profilespawner import SingleuserProfiles, UserOptionError
+from profilespawner import SingleuserProfiles, UserOptionError, ledger
+from profilespawner.budgets import Claim, in_use
 from profilespawner.hooks import check_spawn
 from profilespawner.model import ProfileSet, SourceVersion, Who
 from profilespawner.page import view
+from profilespawner.page.handlers import PageState, _spawn_check
 from profilespawner.parse import parse_document
 from profilespawner.provenance import pod_annotations
 from profilespawner.resolve import resolve
 from profilespawner.sources.book import SourceStatus
+from profilespawner.tools.output import budget_use_text
 
 PROFILES = """\
 profiles:
@@ -263,3 +268,125 @@ def test_in_use_is_what_the_next_spawn_records(profile_set: ProfileSet) -> None:
     resolution = resolve(profile_set, user="alice", groups=[], image=SPARK)
     recorded = json.loads(pod_annotations(resolution)["profilespawner/sources"])
     assert view.in_use(profile_set) == {s["source"]: s["version"] for s in recorded}
+
+
+# -- budgets (SPEC §10) -------------------------------------------------------------
+
+BUDGETS = """\
+sizes:
+- name: Two GPUs
+  gpu: 2
+  resources: {requests: {cpu: "1", memory: 2Gi}, limits: {cpu: "2", memory: 4Gi}}
+budgets:
+- name: ds-gpus
+  groups: [data-science]
+  total: {gpu: 1, memory: 64Gi}
+  per_user: {servers: 2}
+- name: everyone
+  users: ["*"]
+  per_user: {servers: 3}
+"""
+
+
+@pytest.fixture
+def budgeted() -> ProfileSet:
+    return parse_document(BUDGETS, source="ns/budgets").profile_set.versioned("ns/budgets", "3")
+
+
+def test_the_merged_set_lists_each_budget_whom_it_covers_and_its_limits(budgeted: ProfileSet) -> None:
+    assert view.budget_rows(budgeted) == [
+        view.BudgetRow("ds-gpus", "ns/budgets", "groups data-science", "gpu 1, memory 64Gi", "servers 2"),
+        view.BudgetRow("everyone", "ns/budgets", "everyone", "", "servers 3"),
+    ]
+
+
+def test_what_the_servers_hold_reads_as_profilespawner_pods_says_it(budgeted: ProfileSet) -> None:
+    two = {"gpu": Decimal(1), "cpu": Decimal("0.5"), "memory": Decimal(2**30), "servers": Decimal(1)}
+    claims = [
+        Claim("alice", ("ds-gpus", "everyone"), two),
+        Claim("bob", ("everyone", "gone"), {"servers": Decimal(1)}),
+    ]
+    rows = view.budget_use_rows(budgeted, claims)
+    assert rows == [
+        view.BudgetUseRow(
+            "ds-gpus", "gpu 1 of 1, cpu 500m, memory 1Gi of 64Gi, servers 1; per user at most servers 2"
+        ),
+        view.BudgetUseRow("everyone", "gpu 1, cpu 500m, memory 1Gi, servers 2; per user at most servers 3"),
+        view.BudgetUseRow("gone", "servers 1 (no source defines it now)"),
+    ]
+    # the very words of `profilespawner pods`
+    assert all(
+        row.in_use == budget_use_text(budgeted.budgets.get(row.name), in_use(claims, row.name))
+        for row in rows
+    )
+    assert view.budget_use_rows(budgeted, [])[1] == view.BudgetUseRow(
+        "everyone", "nothing in use; per user at most servers 3"
+    )
+
+
+async def test_the_preview_answers_the_budget_checks_403_as_the_hub_does(
+    make_spawner: Callable[..., Any], write_yaml: Callable[..., str]
+) -> None:
+    """The page's check is the hub's (what the server asks, then the budgets'
+    decision with the hub's count), reserving nothing; its 403 is the spawn's
+    (tests/e2e/test_page.py compares it with a spawn on the real hub)."""
+    path = write_yaml(BUDGETS)
+    SingleuserProfiles.instance(config=make_spawner([path]).config)
+    profile_set = await SingleuserProfiles.instance().load_profiles()
+    state = PageState(
+        profile_set=profile_set,
+        statuses=[],
+        pods=[],
+        pods_watched=True,
+        default_image=SPARK,
+        gpu_resource_name="nvidia.com/gpu",
+        kubespawner=make_spawner([path], user="admin"),  # the viewer's: the hub's settings
+    )
+    request = view.PreviewRequest.from_arguments(
+        {"user": "dana", "groups": "data-science", "image": SPARK, "size": "Two GPUs"}
+    )
+    check = _spawn_check(state)
+    answer = view.preview(
+        profile_set, request, hub_groups=None, gpu_resource_name="nvidia.com/gpu", check=check
+    )
+    assert answer.status == 403
+    assert answer.message == (
+        "budget 'ds-gpus': total.gpu: allows 1 GPUs for everyone it covers; 0 in use, "
+        "and this server asks for 2"
+    )
+    assert answer.as_dict()["status"] == 403
+    assert ledger.claims(gpu_resource_name="nvidia.com/gpu") == []  # nothing reserved
+    # Without a size the server asks for no GPU: it fits.
+    fits = view.preview(
+        profile_set,
+        dataclasses.replace(request, size=""),
+        hub_groups=None,
+        gpu_resource_name="nvidia.com/gpu",
+        check=check,
+    )
+    assert fits.status is None and fits.explanation is not None
+    assert fits.explanation.budgets == ("ds-gpus", "everyone")
+
+
+async def test_the_preview_answers_a_request_above_kubespawners_limit_with_409(
+    make_spawner: Callable[..., Any], write_yaml: Callable[..., str]
+) -> None:
+    path = write_yaml("profiles: [{name: big, resources: {requests: {memory: 4Gi}}}]")
+    spawner = make_spawner([path], user="dana", mem_limit="1G")
+    with pytest.raises(web.HTTPError) as spawn:
+        await check_spawn(spawner)
+    profile_set = await SingleuserProfiles.instance().load_profiles()
+    state = PageState(
+        profile_set=profile_set,
+        statuses=[],
+        pods=[],
+        pods_watched=True,
+        default_image=SPARK,
+        gpu_resource_name="nvidia.com/gpu",
+        kubespawner=make_spawner([path], user="admin", mem_limit="1G"),
+    )
+    request = view.PreviewRequest.from_arguments({"user": "dana", "image": SPARK})
+    answer = view.preview(
+        profile_set, request, hub_groups=None, gpu_resource_name="nvidia.com/gpu", check=_spawn_check(state)
+    )
+    assert (answer.status, answer.message) == (409, spawn.value.jupyterhub_message)
