@@ -153,9 +153,17 @@ def _metadata(
 
 def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
     """``expand`` behind the placeholder rule, called only for text with braces,
-    once per distinct text (KubeSpawner's expansion recomputes every slug of
-    the user at each call); a failure names the field, never the text."""
-    memo: dict[str, str] = {}
+    once per distinct text; a failure names the field, never the text.
+
+    KubeSpawner's expansion recomputes every slug of the user at each call,
+    so the texts of a resolution are expanded in one call, joined by a NUL
+    (which no text of a profile holds) and split again -- each part stripped
+    of the trailing ``-`` KubeSpawner strips from a text that does not end
+    with one. Should that not give one part per text (a NUL in a text or a
+    user's name), or the call fail, each text is expanded alone, which names the
+    field of a failure.
+    """
+    memo = _expanded_together(expand, _placeholder_texts(resolution))
 
     def fill(text: str, where: str, name: str) -> str:
         if "{" not in text and "}" not in text:
@@ -176,6 +184,40 @@ def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
         return memo[text]
 
     return fill
+
+
+def _placeholder_texts(resolution: Resolution) -> tuple[str, ...]:
+    """The distinct texts with braces that applying ``resolution`` fills in,
+    when they all follow the placeholder rule (else none: each is then
+    expanded alone, and the first that breaks it named); once per resolution."""
+    texts: tuple[str, ...] | None = resolution.derived.get("placeholder_texts")
+    if texts is None:
+        settings = resolution.settings
+        found = [var["value"] for var in settings.env if "value" in var]
+        found += [
+            volume["persistentVolumeClaim"]["claimName"]
+            for volume in settings.volumes
+            if volume.get("persistentVolumeClaim")
+        ]
+        distinct = dict.fromkeys(text for text in found if "{" in text or "}" in text)
+        texts = () if any(placeholders.problems(text) for text in distinct) else tuple(distinct)
+        resolution.derived["placeholder_texts"] = texts
+    return texts
+
+
+def _expanded_together(expand: Expand, texts: Sequence[str]) -> dict[str, str]:
+    if len(texts) < 2:
+        return {}
+    try:
+        parts = expand("\0".join(texts)).split("\0")
+    except Exception:
+        return {}
+    if len(parts) != len(texts):
+        return {}
+    return {
+        text: part if text.endswith("-") or i == len(texts) - 1 else part.rstrip("-")
+        for i, (text, part) in enumerate(zip(texts, parts, strict=True))
+    }
 
 
 def _notebook_index(containers: Sequence[Any]) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
-from .model import Profile, Who
+from .model import Profile, ProfileSet, Who
 
 __all__ = [
     "ImageRef",
@@ -29,6 +29,7 @@ __all__ = [
     "is_for",
     "matching_profiles",
     "normalized_name",
+    "set_index",
     "who_reason",
 ]
 
@@ -194,27 +195,34 @@ class _WhoIndex:
         return sorted(found)
 
 
-# A memo, not state: profile sets are immutable, and a hub spawns from the same
-# one until a source changes. Keyed by identity, with the set kept alive.
-_INDEXES: dict[int, tuple[Sequence[Profile], _WhoIndex]] = {}
-
-
-def _who_index(profiles: Sequence[Profile]) -> _WhoIndex:
-    hit = _INDEXES.get(id(profiles))
-    if hit is not None and hit[0] is profiles:
-        return hit[1]
-    if len(_INDEXES) >= 8:
-        _INDEXES.clear()
-    index = _WhoIndex.build(profiles)
-    _INDEXES[id(profiles)] = (profiles, index)
+def set_index(profile_set: ProfileSet) -> _WhoIndex:
+    """The index of a profile set's profiles by who they are for, built once
+    and kept on the set itself (:attr:`ProfileSet.derived
+    <profilespawner.model.ProfileSet.derived>`): it lives and dies with the
+    set, so a reload leaves no old set alive."""
+    index = profile_set.derived.get("who_index")
+    if index is None:
+        index = profile_set.derived["who_index"] = _WhoIndex.build(profile_set.profiles)
+    assert isinstance(index, _WhoIndex)
     return index
 
 
 def matching_profiles(
-    profiles: Sequence[Profile], *, user: str, groups: Iterable[str], image: str
+    profiles: Sequence[Profile],
+    *,
+    user: str,
+    groups: Iterable[str],
+    image: str,
+    index: _WhoIndex | None = None,
 ) -> list[Profile]:
-    """The profiles that apply to this spawn, in precedence order."""
-    candidates = (profiles[i] for i in _who_index(profiles).positions(user, frozenset(groups)))
+    """The profiles that apply to this spawn, in precedence order.
+
+    ``index``: :func:`set_index` of the set ``profiles`` are the profiles of;
+    without it the index is built for this call.
+    """
+    if index is None:
+        index = _WhoIndex.build(profiles)
+    candidates = (profiles[i] for i in index.positions(user, frozenset(groups)))
     return [
         p for p in candidates if not p.images or any(image_matches(pattern, image) for pattern in p.images)
     ]

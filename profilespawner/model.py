@@ -250,6 +250,10 @@ class ProfileSet:
     gpu_types: Mapping[str, GpuType] = field(default_factory=_empty)
     sources: tuple[SourceVersion, ...] = ()
     budgets: Mapping[str, Budget] = field(default_factory=_empty)
+    #: What the pure core derives from this set once (the index of who each
+    #: profile is for, :func:`profilespawner.match.set_index`): kept on the
+    #: set so that it lives exactly as long; not part of its value.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def versioned(self, source: str, version: str) -> ProfileSet:
         """This set as the content of ``version`` of ``source``."""

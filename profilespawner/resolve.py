@@ -16,14 +16,15 @@ against and the pod records.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import k8srules
 from .budgets import covering
 from .errors import MountConflictError, UserOptionError, quote
-from .match import is_for, matching_profiles
+from .match import is_for, matching_profiles, set_index
 from .merge import Layer, Record, Setter, add_tolerations, merge
 from .model import (
     JSON,
@@ -39,7 +40,14 @@ from .model import (
 )
 from .ranges import choose, range_layers
 
-__all__ = ["USER_OPTION_KEYS", "Resolution", "allowed_sizes", "may_get_gpu", "resolve"]
+__all__ = [
+    "USER_OPTION_KEYS",
+    "Resolution",
+    "ResolutionCache",
+    "allowed_sizes",
+    "may_get_gpu",
+    "resolve",
+]
 
 #: The ``user_options`` keys of the choices a user makes (SPEC §7, §9).
 USER_OPTION_KEYS = ("size", "gpu_type", "cpu", "memory", "gpu")
@@ -74,15 +82,22 @@ class Resolution:
     sources: tuple[SourceVersion, ...] = ()
     budgets: tuple[str, ...] = ()
     budget_limits: tuple[Budget, ...] = ()
+    #: What is derived from this resolution once (its description, the texts
+    #: with placeholders :mod:`profilespawner.apply` fills in): kept on it,
+    #: so that a cached resolution is prepared once; not part of its value.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def describe(self) -> str:
         """Profile and size names (and the range values), for logs and progress
         messages; never an env value."""
-        names = ", ".join(quote(p.name) for p in self.profiles) or "none"
-        size = quote(self.size.name) if self.size else "none"
-        if self.range_values:
-            size += f" ({', '.join(f'{k} {v}' for k, v in self.range_values.items())})"
-        return f"profiles {names}; size {size}"
+        described: str | None = self.derived.get("describe")
+        if described is None:  # once: a cached resolution is logged at every spawn
+            names = ", ".join(quote(p.name) for p in self.profiles) or "none"
+            size = quote(self.size.name) if self.size else "none"
+            if self.range_values:
+                size += f" ({', '.join(f'{k} {v}' for k, v in self.range_values.items())})"
+            described = self.derived["describe"] = f"profiles {names}; size {size}"
+        return described
 
 
 def allowed_sizes(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) -> list[Size]:
@@ -168,7 +183,9 @@ def resolve(
         {"cpu": cpu, "memory": memory, "gpu": gpu},
         offered=lambda: allowed_sizes(profile_set, user=user, groups=group_set),
     )
-    profiles = matching_profiles(profile_set.profiles, user=user, groups=group_set, image=image)
+    profiles = matching_profiles(
+        profile_set.profiles, user=user, groups=group_set, image=image, index=set_index(profile_set)
+    )
     layers = [Layer(Setter.of(p), p.settings) for p in profiles]
     if chosen_size is not None:
         layers.append(Layer(Setter.of(chosen_size), chosen_size.settings))
@@ -193,6 +210,73 @@ def resolve(
         budgets=tuple(b.name for b in budgets),
         budget_limits=budgets,
     )
+
+
+#: The choices a cache key may hold as they are: what a form or the REST API
+#: sends. Anything else (a list, a dict: bad input) is resolved uncached.
+_KEYABLE = (str, int, float, bool, type(None))
+
+
+def _choices_key(choices: dict[str, Any]) -> Hashable | None:
+    # The type is part of the key: True == 1 == 1.0 to a dict, not to the
+    # checks of a choice.
+    key = []
+    for name in sorted(choices):
+        value = choices[name]
+        if not isinstance(value, _KEYABLE):
+            return None
+        key.append((name, type(value), value))
+    return tuple(key)
+
+
+class ResolutionCache:
+    """:func:`resolve`, remembered: a hub resolves the same spawns again and
+    again (a user restarting a server, a class starting the same image).
+
+    What determines a resolution is the profile set and the spawn's facts --
+    the user, the set of their groups, the image and the choices of
+    ``user_options`` --, so that is the key, and a result is reused only
+    for the very profile set object it was resolved from: a source change
+    makes a new set, which empties the cache (and lets the old set go).
+    Bounded: the ``maxsize`` most recently used resolutions are kept. A
+    choice that is refused (:class:`UserOptionError`, ...) is not cached;
+    nor is a spawn whose choices are not plain values.
+    """
+
+    def __init__(self, maxsize: int = 128) -> None:
+        self.maxsize = maxsize
+        self._profile_set: ProfileSet | None = None
+        self._entries: OrderedDict[Hashable, Resolution] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forget every resolution and the profile set they came from."""
+        self._entries.clear()
+        self._profile_set = None
+
+    def resolve(
+        self, profile_set: ProfileSet, *, user: str, groups: Iterable[str], image: str, **choices: Any
+    ) -> Resolution:
+        """:func:`resolve`'s answer for these arguments, from the cache when it has it."""
+        group_set = frozenset(groups)
+        if profile_set is not self._profile_set:
+            self.clear()
+            self._profile_set = profile_set
+        choices_key = _choices_key(choices)
+        if choices_key is None:
+            return resolve(profile_set, user=user, groups=group_set, image=image, **choices)
+        key = (user, group_set, image, choices_key)
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            return hit
+        resolution = resolve(profile_set, user=user, groups=group_set, image=image, **choices)
+        self._entries[key] = resolution
+        if len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+        return resolution
 
 
 def _check_mounts(settings: PodSettings, record: Record) -> None:

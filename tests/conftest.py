@@ -18,6 +18,7 @@ import pytest
 
 from profilespawner import SingleuserProfiles
 from profilespawner.cli import main
+from profilespawner.sources import files as file_source
 from tests.controlplane.harness import (
     BINARY_NAMES,
     BUILD_HINT,
@@ -135,6 +136,15 @@ def example_profiles() -> str:
 def profiles_file(write_yaml: Callable[..., str], example_profiles: str) -> str:
     """:data:`EXAMPLE_PROFILES` in a file."""
     return write_yaml(example_profiles)
+
+
+@pytest.fixture(autouse=True)
+def files_checked_at_every_spawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests edit profile files and spawn at once: the hub's default checks
+    the files once a second (``SingleuserProfiles.file_check_interval``),
+    these tests at every spawn. tests/unit/sources/test_files.py tests the
+    interval itself."""
+    monkeypatch.setattr(file_source, "CHECK_INTERVAL", 0.0)
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ from ..parse import ParsedDocument
 from ..policy import DEFAULT_POLICY, Policy
 from . import kubeapi
 from .book import SourceBook, SourceStatus
+from .collector import parse_uncollected
 from .documents import compare_resource_versions, parse_configmap, source_order
 
 __all__ = [
@@ -426,6 +427,7 @@ class ConfigMapSource:
             if self.book.is_current(source, version):
                 continue
             result = await asyncio.to_thread(
+                parse_uncollected,
                 parse_configmap,
                 item,
                 key=self.key,

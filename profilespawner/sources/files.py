@@ -2,12 +2,18 @@
 
 A ConfigMap mounted as a volume updates its files in place (an atomic symlink
 swap), which changes what ``stat`` reports; so does an editor. Reading and
-parsing happen in a worker thread, never on the hub's event loop. A missing
+parsing happen in a worker thread, never on the hub's event loop, without
+the garbage collector's full collections (:mod:`.collector`). A missing
 file is not an error: it simply defines nothing (debug log). What a file may
 hold -- a profile document, or ConfigMap manifests -- and how it reads is
 :func:`~profilespawner.sources.documents.read_file`'s, which the tools use too.
 A file's version on a pod is the hash of the content read
 (:func:`~.documents.file_version`), whatever its modification time.
+
+The files are checked at most once per ``check_interval`` (one second in the
+hub, :data:`CHECK_INTERVAL`): a spawn within that time of the last check uses
+what that check found, without a trip to a worker thread. An edit therefore
+takes effect at most that long after it is made.
 """
 
 from __future__ import annotations
@@ -15,16 +21,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Hashable, Sequence
+import time
+from collections.abc import Callable, Hashable, Sequence
 
 from ..errors import ProfileError
 from ..model import ProfileSet
 from ..parse import MAX_DOCUMENT_BYTES
 from ..policy import DEFAULT_POLICY, Policy
 from .book import SourceBook, SourceStatus
+from .collector import parse_uncollected
 from .documents import DEFAULT_CONFIGMAP_KEY, FileReading, read_file
 
-__all__ = ["FileSource", "read_path", "record_reading"]
+__all__ = ["CHECK_INTERVAL", "FileSource", "read_path", "record_reading"]
+
+#: Seconds between two checks of the files for changes, in the hub.
+CHECK_INTERVAL = 1.0
 
 
 def _version(path: str) -> tuple[int, int, int] | None:
@@ -70,8 +81,14 @@ class FileSource:
         log: logging.Logger | logging.LoggerAdapter[logging.Logger],
         policy: Policy = DEFAULT_POLICY,
         key: str = DEFAULT_CONFIGMAP_KEY,
+        check_interval: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.paths = list(paths)
+        self.check_interval = check_interval
+        self._clock = clock
+        self._checked_at: float | None = None
+        self._sets: list[ProfileSet] = []
         self.key = key
         self.default_mount_path = default_mount_path
         self.policy = policy
@@ -81,9 +98,13 @@ class FileSource:
         self._lock = asyncio.Lock()
 
     async def profile_sets(self) -> list[ProfileSet]:
-        """Re-read what changed since the last call; return the valid sets in order."""
+        """Re-read what changed since the last check (at most one check per
+        ``check_interval``); return the valid sets in order."""
         if not self.paths:
             return []
+        checked_at = self._checked_at
+        if checked_at is not None and self._clock() - checked_at < self.check_interval:
+            return list(self._sets)
         async with self._lock:
             # One trip to a worker thread for every stat: a slow file system
             # never blocks the loop, and many files do not mean many trips.
@@ -99,6 +120,7 @@ class FileSource:
                 if self.book.is_current(path, version):
                     continue
                 reading = await asyncio.to_thread(
+                    parse_uncollected,
                     read_path,
                     path,
                     key=self.key,
@@ -106,7 +128,9 @@ class FileSource:
                     policy=self.policy,
                 )
                 record_reading(self.book, version, reading)
-            return self.book.profile_sets(self.paths)
+            self._sets = self.book.profile_sets(self.paths)
+            self._checked_at = self._clock()
+            return list(self._sets)
 
     def statuses(self) -> list[SourceStatus]:
         """Each file as last read (by :meth:`profile_sets`), in the listed order;

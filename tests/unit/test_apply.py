@@ -27,6 +27,7 @@ from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import PodSettings, Profile
 from profilespawner.parse import parse_document
 from profilespawner.resolve import Resolution, resolve
+from profilespawner.tools.offline import offline_spawner
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
@@ -593,3 +594,32 @@ def test_a_profile_volume_at_the_path_of_one_of_kubespawners_is_refused() -> Non
         base_pod(), PodSettings(volumes=({"name": "home", "emptyDir": {}, "mountPath": "/home/jovyan"},))
     )
     assert notebook(replaced)["volumeMounts"] == [{"name": "home", "mountPath": "/home/jovyan"}]
+
+
+@pytest.mark.parametrize("user", ["ann", "x" * 60, "ann-", "nul\0name"])
+async def test_the_texts_of_a_resolution_expand_as_kubespawner_expands_each(user: str) -> None:
+    # expanded in one call of KubeSpawner's expansion (apply.py), with its
+    # trailing '-' rule per text: "pre-{servername}" is "pre" for the default server
+    texts = [
+        "{servername}-",
+        "pre-{servername}",
+        "{username}",
+        "{{literal}}-{user_server}",
+        "claim-{username}",
+    ]
+    settings = PodSettings(
+        env=tuple({"name": f"V{i}", "value": text} for i, text in enumerate(texts)),
+        volumes=(
+            {"name": "home", "mountPath": "/h", "persistentVolumeClaim": {"claimName": "c-{servername}"}},
+        ),
+    )
+    spawner = offline_spawner(KubeSpawner, user=user)
+    pod = apply_resolution(
+        {"spec": {"containers": [{"name": "notebook"}]}},
+        Resolution(settings=settings),
+        expand=spawner._expand_user_properties,
+    )
+    container = pod["spec"]["containers"][0]
+    assert [var["value"] for var in container["env"]] == [spawner._expand_user_properties(t) for t in texts]
+    claim = pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    assert claim == spawner._expand_user_properties("c-{servername}")

@@ -29,7 +29,7 @@ from profilespawner.kubemodel import from_json, to_json
 from profilespawner.model import ProfileSet
 from profilespawner.parse import parse_document
 from profilespawner.placeholders import PLACEHOLDERS
-from profilespawner.resolve import resolve
+from profilespawner.resolve import ResolutionCache, resolve
 from profilespawner.tools.explain import explain
 
 USERS = ["alice", "bob", "carol"]
@@ -298,6 +298,59 @@ def kubespawner_pod() -> Any:
         ],
         extra_pod_config={"dnsConfig": {"options": [{"name": "ndots", "value": "2"}], "notInTheClient": 1}},
     )
+
+
+def applied(resolver: Callable[..., Any], profile_set: ProfileSet, params: dict[str, Any]) -> Any:
+    """The pod a spawn gets (KubeSpawner's model, as JSON), or its refusal."""
+    try:
+        resolution = resolver(profile_set, **params)
+        return to_json(apply_resolution(kubespawner_pod(), resolution, expand=str.upper))
+    except ProfileError as e:
+        return type(e), str(e)
+
+
+spawn_with_choices = st.builds(
+    lambda params, cpu: {**params, **({"cpu": cpu} if cpu is not None else {})},
+    spawn,
+    st.one_of(st.none(), names(["1", "2", 2, 2.0, True, "x"]), st.lists(st.integers(), max_size=1)),
+)
+#: A source edit (a new document: a new profile set, maybe with the same
+#: content) or a spawn, in any order.
+steps = st.lists(
+    st.one_of(st.tuples(st.just("edit"), document), st.tuples(st.just("spawn"), spawn_with_choices)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@PROPERTY_SETTINGS
+@given(document, steps, st.integers(min_value=0, max_value=3))
+def test_cached_resolutions_give_the_pods_of_uncached_ones(
+    first: dict[str, Any], sequence: list[tuple[str, Any]], maxsize: int
+) -> None:
+    cache = ResolutionCache(maxsize)
+    docs = [first, *(doc for kind, doc in sequence if kind == "edit")]
+    sets = {}
+    for i, doc in enumerate(docs):
+        # every version gives every spawn something of its own: a stale pod shows
+        marked = {
+            **doc,
+            "profiles": [{"name": "v", "env": [{"name": "V", "value": str(i)}]}, *doc["profiles"]],
+        }
+        try:
+            sets[i] = load(marked)
+        except ProfileError:
+            sets[i] = sets.get(i - 1, ProfileSet())  # the last valid version stays
+    current = 0
+    for kind, item in [*sequence, *(("spawn", params) for kind, params in sequence if kind == "spawn")]:
+        if kind == "edit":
+            current = min(current + 1, len(docs) - 1)
+            continue
+        profile_set = sets[current]
+        # twice: filling the cache, then (within its bound) served from it
+        for _ in range(2):
+            assert applied(cache.resolve, profile_set, item) == applied(resolve, profile_set, item)
+    assert len(cache) <= maxsize
 
 
 @PROPERTY_SETTINGS

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import textwrap
+import weakref
 
 import pytest
 
@@ -10,7 +13,7 @@ from profilespawner.errors import MountConflictError, UserOptionError
 from profilespawner.merge import Origin, Setter
 from profilespawner.model import ProfileSet
 from profilespawner.parse import parse_document
-from profilespawner.resolve import allowed_sizes, may_get_gpu, resolve
+from profilespawner.resolve import ResolutionCache, allowed_sizes, may_get_gpu, resolve
 
 DOC = textwrap.dedent(
     """\
@@ -186,3 +189,79 @@ def test_a_volume_replaced_by_name_or_mounted_elsewhere_is_no_conflict(user: str
     resolution = resolve(profile_set, user=user, groups=[], image="x", size=size)
     paths = [v["mountPath"] for v in resolution.settings.volumes]
     assert len(paths) == len(set(paths))
+
+
+# -- the cache ------------------------------------------------------------------
+
+
+@pytest.fixture
+def doc_set() -> ProfileSet:
+    return parse_document(DOC, source="test").profile_set
+
+
+def test_the_cache_serves_a_spawn_seen_before_until_the_set_changes(doc_set: ProfileSet) -> None:
+    cache = ResolutionCache()
+    spawn = {"user": "ann", "groups": ["gpu", "x"], "image": "s2i-spark-notebook:3", "size": "Small"}
+    first = cache.resolve(doc_set, **spawn)
+    assert first == resolve(doc_set, **spawn)
+    assert cache.resolve(doc_set, **{**spawn, "groups": ["x", "gpu", "gpu"]}) is first, "groups are a set"
+    assert cache.resolve(doc_set, **{**spawn, "image": "other:1"}) is not first
+    edited = parse_document(DOC.replace("value: spark", "value: edited"), source="test").profile_set
+    again = cache.resolve(edited, **spawn)
+    assert again.settings.env[0]["value"] == "edited"
+    assert len(cache) == 1, "a new set empties the cache"
+
+
+def test_the_cache_is_bounded_and_keeps_the_most_recently_used(doc_set: ProfileSet) -> None:
+    cache = ResolutionCache(maxsize=2)
+    a, b, c = ({"user": u, "groups": [], "image": "i"} for u in ("a", "b", "c"))
+    kept = cache.resolve(doc_set, **a)
+    cache.resolve(doc_set, **b)
+    assert cache.resolve(doc_set, **a) is kept  # a is now the most recent
+    cache.resolve(doc_set, **c)  # b goes
+    assert len(cache) == 2
+    assert cache.resolve(doc_set, **a) is kept
+    assert ResolutionCache(maxsize=0).resolve(doc_set, **a) == kept
+
+
+@pytest.mark.parametrize(
+    ("cached", "other"),
+    [({"cpu": 1}, {"cpu": True}), ({"cpu": 1}, {"cpu": 1.0}), ({"size": "Small"}, {"size": None})],
+)
+def test_choices_of_another_type_are_another_spawn(
+    doc_set: ProfileSet, cached: dict[str, object], other: dict[str, object]
+) -> None:
+    cache = ResolutionCache()
+    spawn = {"user": "ann", "groups": [], "image": "i"}
+    with contextlib.suppress(UserOptionError):
+        cache.resolve(doc_set, **spawn, **cached)
+    try:
+        expected: object = resolve(doc_set, **spawn, **other)
+    except UserOptionError as e:
+        expected = str(e)
+    try:
+        got: object = cache.resolve(doc_set, **spawn, **other)
+    except UserOptionError as e:
+        got = str(e)
+    assert got == expected
+
+
+def test_refusals_and_choices_that_are_not_plain_values_are_not_cached(doc_set: ProfileSet) -> None:
+    cache = ResolutionCache()
+    spawn = {"user": "ann", "groups": [], "image": "i"}
+    with pytest.raises(UserOptionError):
+        cache.resolve(doc_set, **spawn, size="Huge")
+    with pytest.raises(UserOptionError):
+        cache.resolve(doc_set, **spawn, size=["Small"])
+    assert len(cache) == 0
+
+
+def test_a_profile_set_left_behind_is_freed() -> None:
+    cache = ResolutionCache()
+    doc_set = parse_document(DOC, source="test").profile_set
+    cache.resolve(doc_set, user="ann", groups=[], image="i")
+    gone = weakref.ref(doc_set.profiles[0])
+    del doc_set
+    cache.resolve(parse_document(DOC, source="test").profile_set, user="ann", groups=[], image="i")
+    gc.collect()
+    assert gone() is None, "neither the cache nor the matcher's index keeps an old set alive"

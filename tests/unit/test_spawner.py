@@ -13,7 +13,6 @@ from tornado import web
 from traitlets.config import Config
 
 from profilespawner import MountConflictError, ProfileKubeSpawner, ResourceConflictError, SingleuserProfiles
-from profilespawner import profiles as profiles_module
 from profilespawner.kubemodel import to_json
 
 
@@ -65,13 +64,13 @@ async def test_a_spawn_resolves_once(
     """load_user_options resolves (and refuses, before KubeSpawner creates anything);
     get_pod_manifest applies that resolution. Without load_user_options, it resolves itself."""
     calls: list[str] = []
-    real = profiles_module.resolve
+    real = SingleuserProfiles.resolve
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs["user"])
-        return real(*args, **kwargs)
+    async def counted(self: SingleuserProfiles, spawner: Any) -> Any:
+        calls.append(spawner.user.name)
+        return await real(self, spawner)
 
-    monkeypatch.setattr(profiles_module, "resolve", counted)
+    monkeypatch.setattr(SingleuserProfiles, "resolve", counted)
     spawner = make_spawner([spawn_profiles], user_options={"size": "Small"})
     await spawner.load_user_options()
     await spawner.get_pod_manifest()

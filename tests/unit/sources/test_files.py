@@ -13,6 +13,7 @@ import pytest
 
 from profilespawner import SingleuserProfiles
 from profilespawner.model import SourceVersion
+from profilespawner.sources.files import FileSource
 from tests.support import content_version, rewrite
 
 
@@ -174,3 +175,35 @@ async def test_a_file_of_configmap_manifests_is_one_source_warned_about_once_per
     assert [m for _, m in messages if m.startswith("Loaded profile source")] == [
         f"Loaded profile source {path} (version {content_version(path)}): 2 profiles, 0 sizes, 0 GPU types"
     ]
+
+
+async def test_files_are_checked_at_most_once_per_interval(write_yaml: Any) -> None:
+    path = write_yaml("profiles: [{name: v1}]")
+    now = [100.0]
+    source = FileSource(
+        [path],
+        default_mount_path="/home",
+        log=logging.getLogger("t"),
+        check_interval=1.0,
+        clock=lambda: now[0],
+    )
+    assert [names(s) for s in await source.profile_sets()] == [["v1"]]
+
+    rewrite(path, "profiles: [{name: v2}]")
+    now[0] += 0.999
+    assert [names(s) for s in await source.profile_sets()] == [["v1"]], (
+        "within the interval: the last check's"
+    )
+    now[0] += 0.001
+    assert [names(s) for s in await source.profile_sets()] == [["v2"]], "an interval after the check: seen"
+
+    os.remove(path)
+    assert [names(s) for s in await source.profile_sets()] == [["v2"]]
+    now[0] += 1.0
+    assert await source.profile_sets() == []
+
+
+def test_the_hub_checks_files_once_a_second_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the suite's own setting (tests/conftest.py) off: the hub's default
+    assert SingleuserProfiles(configmap_name="", label_selector="").file_check_interval == 1.0
+    assert SingleuserProfiles(file_check_interval=0.25)._files.check_interval == 0.25
