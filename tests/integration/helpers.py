@@ -112,6 +112,30 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
+def file_spawner(
+    way: str, *, namespace: str, profiles: Path, user: Any, settings: dict[str, Any] | None = None
+) -> Any:
+    """A spawner of ``user`` in ``namespace`` whose profiles come from the file
+    ``profiles`` alone: ``way`` "subclass" (ProfileKubeSpawner) or "hook"
+    (KubeSpawner with ``apply_pod_profile``), with KubeSpawner ``settings``."""
+    from kubespawner import KubeSpawner
+    from traitlets.config import Config
+
+    from profilespawner import ProfileKubeSpawner, apply_pod_profile
+
+    config = Config()
+    config.KubeSpawner.namespace = namespace
+    config.SingleuserProfiles.files = [str(profiles)]
+    config.SingleuserProfiles.configmap_name = ""
+    config.SingleuserProfiles.label_selector = ""
+    if way == "hook":
+        config.KubeSpawner.modify_pod_hook = apply_pod_profile
+    for name, value in (settings or {}).items():
+        setattr(config.KubeSpawner, name, value)
+    spawner_class = ProfileKubeSpawner if way == "subclass" else KubeSpawner
+    return spawner_class(_mock=True, user=user, config=config)
+
+
 _CONFIGMAPS = re.compile(r"^/api/v1/(?:namespaces/[^/]+/)?configmaps(?P<one>/[^/]+)?$")
 
 

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from jupyterhub.utils import maybe_future
 from kubernetes_asyncio.client.rest import ApiException
-from kubespawner import KubeSpawner
-from traitlets.config import Config
 
-from profilespawner import ProfileKubeSpawner, SingleuserProfiles, apply_pod_profile
+from profilespawner import SingleuserProfiles
 from profilespawner.tools.offline import OfflineUser
 from tests.controlplane.harness import ControlPlane
+from tests.integration.helpers import file_spawner
 
 PROFILES = """\
 profiles:
@@ -78,17 +77,9 @@ async def spawner_in(
     profiles.write_text(PROFILES)
 
     def make(way: str, **settings: Any) -> Any:
-        config = Config()
-        config.KubeSpawner.namespace = namespace
-        config.SingleuserProfiles.files = [str(profiles)]
-        config.SingleuserProfiles.configmap_name = ""
-        config.SingleuserProfiles.label_selector = ""
-        if way == "hook":
-            config.KubeSpawner.modify_pod_hook = apply_pod_profile
-        for name, value in settings.items():
-            setattr(config.KubeSpawner, name, value)
-        spawner_class = ProfileKubeSpawner if way == "subclass" else KubeSpawner
-        return spawner_class(_mock=True, user=OfflineUser("alice"), config=config)
+        return file_spawner(
+            way, namespace=namespace, profiles=profiles, user=OfflineUser("alice"), settings=settings
+        )
 
     yield make
     SingleuserProfiles.clear_instance()

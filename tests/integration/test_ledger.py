@@ -14,12 +14,9 @@ from typing import Any
 import pytest
 from kubespawner import KubeSpawner
 from tornado import web
-from traitlets.config import Config
 
 from profilespawner import (
-    ProfileKubeSpawner,
     SingleuserProfiles,
-    apply_pod_profile,
     hooks,
     ledger,
     pre_spawn_hook,
@@ -28,7 +25,7 @@ from profilespawner.budgets import in_use, requested
 from profilespawner.tools.offline import OfflineGroup, OfflineUser
 from tests.controlplane.harness import ControlPlane
 
-from .helpers import eventually
+from .helpers import eventually, file_spawner
 
 GPU = "nvidia.com/gpu"
 
@@ -66,17 +63,10 @@ async def spawner_of(
     made: list[Any] = []
 
     def make(user: str, way: str = "subclass", options: dict[str, Any] | None = None, **settings: Any) -> Any:
-        config = Config()
-        config.KubeSpawner.namespace = namespace
-        config.SingleuserProfiles.files = [str(profiles)]
-        config.SingleuserProfiles.configmap_name = ""
-        config.SingleuserProfiles.label_selector = ""
-        if way == "hook":
-            config.KubeSpawner.modify_pod_hook = apply_pod_profile
-        for name, value in settings.items():
-            setattr(config.KubeSpawner, name, value)
-        spawner_class = ProfileKubeSpawner if way == "subclass" else KubeSpawner
-        spawner = spawner_class(_mock=True, user=OfflineUser(user, [OfflineGroup("team")]), config=config)
+        team_member = OfflineUser(user, [OfflineGroup("team")])
+        spawner = file_spawner(
+            way, namespace=namespace, profiles=profiles, user=team_member, settings=settings
+        )
         spawner.user_options = options or {}
         made.append(spawner)
         return spawner
