@@ -36,7 +36,7 @@ node: tests/e2e/node_modules/.package-lock.json  ## configurable-http-proxy for 
 test: system venv controlplane node  ## everything CI runs: every suite, the lowest versions (min), lint, types, docs
 	PROFILESPAWNER_REQUIRE_K8S=$${PROFILESPAWNER_REQUIRE_K8S:-1} $(BIN)/tox run
 
-unit: venv  ## the unit suite alone (no cluster, under a minute)
+unit: venv  ## the unit suite alone (no cluster, about a minute)
 	$(BIN)/pytest tests/unit -q
 
 e2e: system venv controlplane node  ## the end-to-end suite alone: a real JupyterHub, the scheduler, the test nodes, Chromium
