@@ -156,13 +156,14 @@ async def check_spawn(spawner: Any) -> Resolution:
     _checked.pop(spawner, None)  # a refused spawn leaves nothing behind
     profiles = _profiles(spawner)
     with refusals_as_http_errors(spawner.log, spawner.user.name):
-        resolution = await profiles.resolve(spawner)
+        profile_set = await profiles.load_profiles(spawner)
+        resolution = await profiles.resolve(spawner, profile_set)
         # What the server will request, from KubeSpawner's own settings and the
         # resolution, as its pod will get it: a request above its limit is
         # refused here (409), before KubeSpawner creates a PVC or the pod.
         asked = ledger.asked_by(spawner, resolution, gpu_resource_name=profiles.gpu_resource_name)
         if profiles.counts_usage:
-            ledger.remember((await profiles.load_profiles(spawner)).budgets, profiles.gpu_resource_name)
+            ledger.remember(profile_set.budgets, profiles.gpu_resource_name)
             await ledger.reserve(
                 spawner, resolution, asked=asked, gpu_resource_name=profiles.gpu_resource_name
             )

@@ -503,8 +503,9 @@ class SingleuserProfiles(SingletonConfigurable):
         if configmaps is not None:
             await configmaps.close()
 
-    async def resolve(self, spawner: KubeSpawner) -> Resolution:
-        """What ``spawner``'s next pod gets.
+    async def resolve(self, spawner: KubeSpawner, profile_set: ProfileSet | None = None) -> Resolution:
+        """What ``spawner``'s next pod gets, from ``profile_set`` (by default,
+        the profiles as :meth:`load_profiles` gives them now).
 
         Raises :class:`~profilespawner.errors.UserOptionError` for an unknown
         or forbidden choice in ``user_options``, and
@@ -515,7 +516,8 @@ class SingleuserProfiles(SingletonConfigurable):
         KubeSpawner's, not a profilespawner choice.
         """
         user, groups, image = spawn_identity(spawner)
-        profile_set = await self.load_profiles(spawner)
+        if profile_set is None:
+            profile_set = await self.load_profiles(spawner)
         choices = await user_choices(spawner)
         return self._resolutions.resolve(profile_set, user=user, groups=groups, image=image, **choices)
 

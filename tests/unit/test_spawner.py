@@ -66,9 +66,9 @@ async def test_a_spawn_resolves_once(
     calls: list[str] = []
     real = SingleuserProfiles.resolve
 
-    async def counted(self: SingleuserProfiles, spawner: Any) -> Any:
+    async def counted(self: SingleuserProfiles, spawner: Any, profile_set: Any = None) -> Any:
         calls.append(spawner.user.name)
-        return await real(self, spawner)
+        return await real(self, spawner, profile_set)
 
     monkeypatch.setattr(SingleuserProfiles, "resolve", counted)
     spawner = make_spawner([spawn_profiles], user_options={"size": "Small"})
