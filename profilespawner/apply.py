@@ -28,12 +28,12 @@ expansion that fails, is a :class:`ProfileSpawnError` naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from . import k8srules, placeholders, provenance
 from .errors import MountConflictError, PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
-from .kubemodel import build, copy_tree, field, to_json, with_fields
+from .kubemodel import build, builder, copy_tree, field, to_json, with_fields
 from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESERVED_KEY_PREFIX, RESOURCE_ENV, PodSettings
 from .resolve import Resolution
 
@@ -67,8 +67,8 @@ def apply_resolution(
     when a profile's volume is mounted where one of KubeSpawner's is.
     """
     settings = resolution.settings
-    metadata = _metadata(pod, settings.labels, settings.annotations, provenance.pod_annotations(resolution))
-    if settings == _NOTHING and not resolution.gpu_tolerations:
+    metadata = _metadata(pod, settings.labels, _annotations(resolution))
+    if not _sets_anything(resolution):
         return with_fields(pod, {"metadata": metadata})
     fill = _placeholder_filler(expand, resolution)
     spec = field(pod, "spec")
@@ -76,10 +76,9 @@ def apply_resolution(
     index = _notebook_index(containers)
     container = containers[index]
 
-    env = _merged_env(container, settings.env, fill)
-    resources = _checked_resources(container, resolution, gpu_resource_name)
+    resources, resource_env = _final_resources(container, resolution, gpu_resource_name)
     container_changes = {
-        "env": _sync_resource_env(container, env, resources),
+        "env": _env(container, resolution, resource_env, fill),
         "envFrom": _appended(container, "envFrom", settings.env_from),
         "resources": resources,
     }
@@ -117,36 +116,48 @@ def notebook_resources(container: Any, resolution: Resolution, *, gpu_resource_n
     Raises :class:`ResourceConflictError` when a request ends up above its
     limit, counting KubeSpawner's own values.
     """
-    resources = _checked_resources(container, resolution, gpu_resource_name)
+    resources, _ = _final_resources(container, resolution, gpu_resource_name)
     return to_json(resources) if resources is not None else {}
 
 
-def _checked_resources(container: Any, resolution: Resolution, gpu_resource_name: str) -> Any:
-    """The container's resources with the resolution's, a request above its limit refused."""
-    resources = _resources(container, resolution.settings, gpu_resource_name)
-    _check_requests(resources, resolution)
-    return resources
+def _sets_anything(resolution: Resolution) -> bool:
+    """Whether ``resolution`` changes more than the pod's record; once per resolution."""
+    sets: bool | None = resolution.derived.get("sets_anything")
+    if sets is None:
+        sets = resolution.derived["sets_anything"] = bool(
+            resolution.settings != _NOTHING or resolution.gpu_tolerations
+        )
+    return sets
 
 
-def _metadata(
-    pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str], record: Mapping[str, str]
-) -> Any:
+def _annotations(resolution: Resolution) -> Mapping[str, str]:
+    """The profiles' annotations and the record of ``resolution`` (SPEC §8),
+    which is the pod's only annotation under the reserved prefix; once per
+    resolution, merged into a new dict of each pod."""
+    annotations: Mapping[str, str] | None = resolution.derived.get("annotations")
+    if annotations is None:
+        annotations = {**resolution.settings.annotations, **provenance.pod_annotations(resolution)}
+        resolution.derived["annotations"] = annotations
+    return annotations
+
+
+def _metadata(pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str]) -> Any:
     """The pod's metadata with ``labels`` and ``annotations`` merged in per
-    key, and ``record`` as its only annotations under the reserved prefix."""
+    key; of the keys under the reserved prefix, only those of ``annotations``."""
     metadata = field(pod, "metadata")
     if metadata is None:
         metadata = build(pod, "metadata", {})
     current = field(metadata, "annotations") or {}
     # No profile may set a key under the prefix (parse.py); KubeSpawner's
     # extra_annotations may, and must not pass for the record.
-    foreign = [key for key in current if key.startswith(RESERVED_KEY_PREFIX) and key not in record]
+    foreign = [key for key in current if key.startswith(RESERVED_KEY_PREFIX) and key not in annotations]
     if foreign:
         current = {k: v for k, v in current.items() if k not in foreign}
     return with_fields(
         metadata,
         {
             "labels": _merged_map(field(metadata, "labels"), labels),
-            "annotations": _merged_map(current, {**annotations, **record}),
+            "annotations": _merged_map(current, annotations),
         },
     )
 
@@ -166,7 +177,7 @@ def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
     memo = _expanded_together(expand, _placeholder_texts(resolution))
 
     def fill(text: str, where: str, name: str) -> str:
-        if "{" not in text and "}" not in text:
+        if not _has_braces(text):
             return text
         if text not in memo:
             try:
@@ -186,6 +197,11 @@ def _placeholder_filler(expand: Expand, resolution: Resolution) -> _FieldExpand:
     return fill
 
 
+def _has_braces(text: Any) -> bool:
+    """Whether ``text`` has placeholders to fill in (or braces that break the rule)."""
+    return isinstance(text, str) and ("{" in text or "}" in text)
+
+
 def _placeholder_texts(resolution: Resolution) -> tuple[str, ...]:
     """The distinct texts with braces that applying ``resolution`` fills in,
     when they all follow the placeholder rule (else none: each is then
@@ -199,7 +215,7 @@ def _placeholder_texts(resolution: Resolution) -> tuple[str, ...]:
             for volume in settings.volumes
             if volume.get("persistentVolumeClaim")
         ]
-        distinct = dict.fromkeys(text for text in found if "{" in text or "}" in text)
+        distinct = dict.fromkeys(text for text in found if _has_braces(text))
         texts = () if any(placeholders.problems(text) for text in distinct) else tuple(distinct)
         resolution.derived["placeholder_texts"] = texts
     return texts
@@ -269,22 +285,73 @@ def _merged_map(current: Mapping[str, Any] | None, ours: Mapping[str, Any]) -> A
     return current if merged == current else merged
 
 
-def _merged_env(container: Any, variables: Iterable[JSON], fill: _FieldExpand) -> Any:
-    """A profile variable replaces the container's of the same name, in its
-    position; the others are appended."""
-    current = field(container, "env") or []
-    merged: dict[Any, Any] = {field(var, "name"): var for var in current}
-    for var in variables:
-        data = dict(var, value=fill(var["value"], "env {}", var["name"])) if "value" in var else var
-        merged[var["name"]] = build(container, "env", data, current)
-    return _unchanged_or(field(container, "env"), list(merged.values()))
+#: How many different resources of KubeSpawner's a resolution remembers its
+#: resources step for (one per hub, in practice; a hook may vary them).
+_RESOURCE_STEPS_KEPT = 8
 
 
-def _resources(container: Any, settings: PodSettings, gpu_resource_name: str) -> Any:
-    """The container's resources with the profile's (and its gpu) set per key;
-    a requests or limits map the profile empties is removed."""
+def _final_resources(
+    container: Any, resolution: Resolution, gpu_resource_name: str
+) -> tuple[Any, Mapping[str, str | None]]:
+    """The container's resources once ``resolution`` is applied -- a request
+    above its limit refused -- and the ``MEM_*``/``CPU_*`` variables they
+    give, as JupyterHub writes them: name → value, None to remove; a name
+    that is absent is left as KubeSpawner wrote it (a quantity beyond what we
+    read).
+
+    The step depends on the resolution and on KubeSpawner's own values only,
+    so a resolution remembers it per set of those values; each pod gets new
+    dicts."""
     current = field(container, "resources")
+    key = _resources_key(current, gpu_resource_name)
+    steps: dict[Any, tuple[dict[str, Any], dict[str, str | None]]] = resolution.derived.setdefault(
+        "resource_steps", {}
+    )
+    step = steps.get(key) if key is not None else None
+    if step is None:
+        step = _resources_step(current, resolution, gpu_resource_name)
+        if key is not None:
+            if len(steps) >= _RESOURCE_STEPS_KEPT:
+                steps.clear()
+            steps[key] = step
+    changes, env = step
+    if not changes:
+        return current, env
+    resources = with_fields(
+        current if current is not None else build(container, "resources", {}),
+        {kind: dict(values) if values is not None else None for kind, values in changes.items()},
+    )
+    return resources, env
+
+
+def _resources_key(current: Any, gpu_resource_name: str) -> Hashable | None:
+    """KubeSpawner's requests and limits as a key (types included: ``2`` is not
+    ``"2"`` to the API server); None when they are not plain values."""
+    parts: list[Any] = [gpu_resource_name]
+    for kind in ("requests", "limits"):
+        values = field(current, kind) if current is not None else None
+        if not values:
+            parts.append(None)
+        elif isinstance(values, dict):
+            parts.append(tuple((name, type(value), value) for name, value in values.items()))
+        else:
+            return None
+    key = tuple(parts)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _resources_step(
+    current: Any, resolution: Resolution, gpu_resource_name: str
+) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """What the resolution changes in the resources (kind → the new map, None
+    to remove it), checked, and the variables the result gives."""
+    settings = resolution.settings
     changes: dict[str, Any] = {}
+    final: dict[str, Mapping[str, Any]] = {}
     for kind in ("requests", "limits"):
         values = field(current, kind) if current is not None else None
         merged = {**(values or {}), **settings.resources.get(kind, {})}
@@ -295,16 +362,26 @@ def _resources(container: Any, settings: PodSettings, gpu_resource_name: str) ->
                 merged.pop(gpu_resource_name, None)
         if merged != (values or {}):
             changes[kind] = merged or None
-    if not changes:
-        return current
-    return with_fields(current if current is not None else build(container, "resources", {}), changes)
+        final[kind] = merged
+    _check_requests(final["requests"], final["limits"], resolution)
+    env: dict[str, str | None] = {}
+    for var, (kind, name) in RESOURCE_ENV.items():
+        quantity = final[kind].get(name)
+        if quantity is None:
+            env[var] = None
+            continue
+        try:
+            if name == "memory":
+                env[var] = str(k8srules.memory_bytes(str(quantity)))
+            else:
+                env[var] = str(k8srules.cpu_cores(str(quantity)))
+        except ValueError:
+            pass  # KubeSpawner's own value, beyond what we read: left as it wrote it
+    return changes, env
 
 
-def _check_requests(resources: Any, resolution: Resolution) -> None:
-    if resources is None:
-        return
-    limits = field(resources, "limits") or {}
-    for name, request in (field(resources, "requests") or {}).items():
+def _check_requests(requests: Mapping[str, Any], limits: Mapping[str, Any], resolution: Resolution) -> None:
+    for name, request in requests.items():
         if name not in limits:
             continue
         try:
@@ -319,34 +396,64 @@ def _check_requests(resources: Any, resolution: Resolution) -> None:
             )
 
 
-def _sync_resource_env(container: Any, env: Any, resources: Any) -> Any:
-    """``MEM_*``/``CPU_*`` as JupyterHub writes them from the final resources;
-    removed where the resource ends up unset."""
-    values: dict[str, str] = {}
-    unreadable: set[str] = set()
-    for var, (kind, name) in RESOURCE_ENV.items():
-        quantity = (field(resources, kind) or {}).get(name) if resources is not None else None
-        if quantity is None:
-            continue
-        try:
-            if name == "memory":
-                values[var] = str(k8srules.memory_bytes(str(quantity)))
-            else:
-                values[var] = str(k8srules.cpu_cores(str(quantity)))
-        except ValueError:
-            unreadable.add(var)  # KubeSpawner's own value, beyond what we read: left as it wrote it
-    current = env or []
-    out = []
+def _env(
+    container: Any,
+    resolution: Resolution,
+    resource_env: Mapping[str, str | None],
+    fill: _FieldExpand,
+    current: Sequence[Any] | None = None,
+) -> Any:
+    """The container's variables with the profiles': one replaces the
+    container's of the same name, in its position, the others are appended;
+    then the ``MEM_*``/``CPU_*`` variables of ``resource_env`` (set, replaced
+    or removed, the new ones last). One pass over KubeSpawner's variables,
+    which are many (JupyterHub's own)."""
+    if current is None:
+        current = field(container, "env") or []
+    ours = _profile_env(container, current, resolution, fill)
+    remaining = {name: value for name, value in resource_env.items() if value is not None}
+    out: list[Any] = []
+    seen: set[Any] = set()
+
+    def keep(name: Any, var: Any) -> None:
+        if name in resource_env:
+            value = remaining.pop(name, None)
+            if value is None:
+                return  # the resource is unset: so is its variable
+            if field(var, "value") != value or field(var, "valueFrom") is not None:
+                var = build(container, "env", {"name": name, "value": value}, current)
+        out.append(var)
+
     for var in current:
-        name = field(var, "name")
-        if name not in RESOURCE_ENV or name in unreadable:
-            out.append(var)
-        elif name in values:
-            value = values.pop(name)
-            same = field(var, "value") == value and field(var, "valueFrom") is None
-            out.append(var if same else build(container, "env", {"name": name, "value": value}, current))
-    out.extend(build(container, "env", {"name": n, "value": v}, current) for n, v in values.items())
-    return _unchanged_or(env, out)
+        # field(var, "name"), for the many variables of JupyterHub's
+        name = var.get("name") if isinstance(var, dict) else getattr(var, "name", None)
+        if name in seen:
+            # Two of KubeSpawner's variables with one name: as one, in the
+            # first's position with the last's value.
+            collapsed = list({field(v, "name"): v for v in current}.values())
+            return _unchanged_or(
+                field(container, "env"), _env(container, resolution, resource_env, fill, collapsed)
+            )
+        seen.add(name)
+        keep(name, ours.pop(name, var))
+    for name, var in ours.items():
+        keep(name, var)
+    out.extend(build(container, "env", {"name": n, "value": v}, current) for n, v in remaining.items())
+    return _unchanged_or(field(container, "env"), out)
+
+
+def _profile_env(
+    container: Any, neighbours: Sequence[Any], resolution: Resolution, fill: _FieldExpand
+) -> dict[str, Any]:
+    """The profiles' variables, filled in (name → the object the pod gets, in
+    the form of ``neighbours``). Built anew for each pod: building one costs
+    less than copying one kept from an earlier pod would."""
+    make = builder(container, "env", neighbours)
+    ours: dict[str, Any] = {}
+    for var in resolution.settings.env:
+        name = var["name"]
+        ours[name] = make(dict(var, value=fill(var["value"], "env {}", name)) if "value" in var else var)
+    return ours
 
 
 def _with_node_affinity(spec: Any, profile_affinity: Mapping[str, Any]) -> Any:
@@ -465,6 +572,8 @@ def _volumes(
     current_volumes = field(spec, "volumes") or []
     current_mounts = field(container, "volumeMounts") or []
     added_volumes, added_mounts = [], []
+    make_volume = builder(spec, "volumes", current_volumes)
+    make_mount = builder(container, "volumeMounts", current_mounts)
     for item in volumes:  # one per name: merged by name
         name = item["name"]
         volume = {k: v for k, v in item.items() if k not in MOUNT_FIELDS}
@@ -477,8 +586,8 @@ def _volumes(
             mount["readOnly"] = True
         if item.get("subPath"):
             mount["subPath"] = item["subPath"]
-        added_volumes.append(build(spec, "volumes", volume, current_volumes))
-        added_mounts.append(build(container, "volumeMounts", mount, current_mounts))
+        added_volumes.append(make_volume(volume))
+        added_mounts.append(make_mount(mount))
     names = {field(volume, "name") for volume in added_volumes}
     return (
         [*(v for v in current_volumes if field(v, "name") not in names), *added_volumes],

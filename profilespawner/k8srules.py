@@ -61,6 +61,14 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
+#: Quantities read before (the few a hub's sizes and profiles use, read at
+#: every spawn): text → value, for texts up to _MEMO_LENGTH characters, at most
+#: _MEMO_SIZE of them (emptied when full).
+_memo: dict[str, Decimal] = {}
+_MEMO_LENGTH = 32
+_MEMO_SIZE = 1024
+
+
 def parse_quantity(text: str) -> Decimal:
     """Return the value of a Kubernetes quantity such as ``500m`` or ``1.5Gi``.
 
@@ -69,6 +77,17 @@ def parse_quantity(text: str) -> Decimal:
     computed, so ``1e99999999999`` costs nothing), and ``ValueError`` when
     ``text`` is not a quantity. A zero is zero whatever its exponent.
     """
+    value = _memo.get(text) if type(text) is str else None
+    if value is None:
+        value = _parse_quantity(text)
+        if len(text) <= _MEMO_LENGTH:
+            if len(_memo) >= _MEMO_SIZE:
+                _memo.clear()
+            _memo[text] = value
+    return value
+
+
+def _parse_quantity(text: str) -> Decimal:
     match = _QUANTITY.match(text) if isinstance(text, str) and text == text.strip() else None
     if match is None:
         raise ValueError("not a Kubernetes quantity")

@@ -17,10 +17,9 @@ has the last word on both.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from kubernetes_asyncio.client import Configuration
 
 __all__ = [
     "build",
+    "builder",
     "copy_tree",
     "field",
     "from_json",
@@ -115,13 +115,22 @@ def _is_model(value: Any) -> bool:
     return hasattr(type(value), "openapi_types")
 
 
+#: (model class, JSON key) → attribute, or None: :func:`field` runs for every
+#: item of a pod's lists at every spawn, so its look-up is one dict access.
+_FIELD_ATTRIBUTE: dict[tuple[type, str], str | None] = {}
+
+
 def field(obj: Any, key: str) -> Any:
     """The value under the JSON key ``key`` (``"volumeMounts"``) of a model
     object or a JSON dict; None when it is unset, or the model has no such field."""
     if isinstance(obj, dict):
         return obj.get(key)
-    model: Any = type(obj)  # (mypy takes a class for unhashable)
-    attribute = _attributes(model).get(key)
+    cls = type(obj)
+    try:
+        attribute = _FIELD_ATTRIBUTE[cls, key]
+    except KeyError:
+        model: Any = cls  # (mypy takes a class for unhashable)
+        attribute = _FIELD_ATTRIBUTE[cls, key] = _attributes(model).get(key)
     return None if attribute is None else getattr(obj, attribute)
 
 
@@ -143,7 +152,7 @@ def with_fields(obj: _T, changes: Mapping[str, Any]) -> _T:
             else:
                 out[key] = value
         return out  # type: ignore[no-any-return]
-    out = copy.copy(obj)
+    out = _shallow_copy(obj)
     model: Any = type(obj)
     attributes = _attributes(model)
     for key, value in pending.items():
@@ -151,6 +160,15 @@ def with_fields(obj: _T, changes: Mapping[str, Any]) -> _T:
             raise KeyError(f"{type(obj).__name__} has no field {key!r} in this kubernetes_asyncio")
         setattr(out, attributes[key], value)
     return out  # type: ignore[no-any-return]
+
+
+def _shallow_copy(obj: _T) -> _T:
+    # What copy.copy does for a model (a plain class: no __slots__, no
+    # __copy__, its state its __dict__), without its generic protocol: a
+    # pod's models are copied at every spawn.
+    out = object.__new__(type(obj))
+    out.__dict__.update(obj.__dict__)
+    return out
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -167,7 +185,7 @@ def copy_tree(value: Any) -> Any:
     if kind is list or kind is tuple:
         return [copy_tree(item) for item in value]
     if _is_model(value):
-        out = copy.copy(value)
+        out = _shallow_copy(value)
         for attribute in value.openapi_types:
             item = getattr(value, attribute)
             if item is not None:
@@ -210,6 +228,13 @@ def build(
 
     ``data`` is copied: the result shares nothing with it.
     """
+    return builder(parent, key, neighbours, model=model)(data)
+
+
+def builder(
+    parent: Any, key: str, neighbours: Sequence[Any] = (), *, model: bool = True
+) -> Callable[[Mapping[str, Any]], Any]:
+    """:func:`build` for many items of one list: the form is decided once."""
     cls: Any = None
     if neighbours:
         if _is_model(neighbours[0]):
@@ -218,15 +243,20 @@ def build(
         parent_model: Any = type(parent)
         cls = _field_model(parent_model, key)
     if cls is None:
-        return copy_tree(data)
+        return copy_tree
     attributes = _attributes(cls)
-    kwargs = {}
-    for name, value in data.items():
-        attribute = attributes.get(name)
-        if attribute is None:
-            return copy_tree(data)
-        kwargs[attribute] = copy_tree(value)
-    return cls(local_vars_configuration=_configuration(), **kwargs)
+    configuration = _configuration()
+
+    def make(data: Mapping[str, Any]) -> Any:
+        kwargs = {}
+        for name, value in data.items():
+            attribute = attributes.get(name)
+            if attribute is None:
+                return copy_tree(data)
+            kwargs[attribute] = value if type(value) in _SCALARS else copy_tree(value)
+        return cls(local_vars_configuration=configuration, **kwargs)
+
+    return make
 
 
 #: What JSON values a primitive of the client's tables may be. Quantities and

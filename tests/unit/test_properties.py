@@ -5,6 +5,7 @@ crash, a value in a message or unbounded memory."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import json
@@ -275,7 +276,7 @@ def test_later_layers_win_per_spec(doc: dict[str, Any], params: dict[str, Any]) 
         assert resolution.gpu_tolerations == ()
 
 
-def kubespawner_pod() -> Any:
+def kubespawner_pod(**resources: Any) -> Any:
     """A V1Pod as KubeSpawner 7's ``make_pod`` builds it: models, plain dicts inside."""
     return make_pod(
         name="jupyter-alice",
@@ -287,7 +288,7 @@ def kubespawner_pod() -> Any:
             "MEM_LIMIT": "1073741824",
             "S": {"valueFrom": {"fieldRef": {"fieldPath": "x"}}},
         },
-        mem_limit="1Gi",
+        **(resources or {"mem_limit": "1Gi"}),
         volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "claim-alice"}}],
         volume_mounts=[{"name": "home", "mountPath": "/home/jovyan"}],
         tolerations=[{"key": "a", "operator": "Exists"}],
@@ -351,6 +352,55 @@ def test_cached_resolutions_give_the_pods_of_uncached_ones(
         for _ in range(2):
             assert applied(cache.resolve, profile_set, item) == applied(resolve, profile_set, item)
     assert len(cache) <= maxsize
+
+
+#: KubeSpawner's own resource settings (``mem_limit``, ...), some beyond what
+#: profilespawner reads (left as KubeSpawner wrote them).
+kubespawner_resources = st.fixed_dictionaries(
+    {},
+    optional={
+        "mem_limit": names(["1Gi", "2G", "lots"]),
+        "mem_guarantee": names(["512Mi", "1Gi"]),
+        "cpu_limit": names([1.0, 2.0, "lots"]),
+        "cpu_guarantee": names([0.5, 1.0]),
+    },
+)
+
+
+@PROPERTY_SETTINGS
+@given(document, spawn, st.lists(st.tuples(kubespawner_resources, st.booleans()), min_size=1, max_size=6))
+def test_a_resolution_applied_again_gives_each_pod_what_a_fresh_one_would(
+    doc: dict[str, Any], params: dict[str, Any], pods: list[tuple[dict[str, Any], bool]]
+) -> None:
+    """What a resolution remembers from pod to pod (a cached one is applied at
+    every spawn of a user) never leaks into the next pod: each of a series of
+    KubeSpawner pods, with other resource settings, as a model or as JSON,
+    gets what a resolution applied for the first time gives it -- and what a
+    pod's user changes in it in place afterwards changes no later pod."""
+    try:
+        resolution = resolve(load(doc), **params)
+    except ProfileError:
+        return
+
+    def outcome(resolution: Any, resources: dict[str, Any], as_json: bool) -> Any:
+        pod = kubespawner_pod(**resources)
+        try:
+            result = apply_resolution(to_json(pod) if as_json else pod, resolution, expand=str.upper)
+        except ProfileError as e:
+            return type(e), str(e)
+        data = to_json(result)
+        # a modify_pod_hook after ours, changing the pod in place
+        for container in result["spec"]["containers"] if as_json else result.spec.containers:
+            for var in (container["env"] if as_json else container.env) or []:
+                if as_json:
+                    var["value"] = "changed"
+                else:
+                    var.value = "changed"
+        return data
+
+    for resources, as_json in pods:
+        fresh = dataclasses.replace(resolution)  # the same value, nothing remembered
+        assert outcome(resolution, resources, as_json) == outcome(fresh, resources, as_json)
 
 
 @PROPERTY_SETTINGS
