@@ -426,7 +426,7 @@ def _env(
 
     for var in current:
         # field(var, "name"), for the many variables of JupyterHub's
-        name = var.get("name") if isinstance(var, dict) else getattr(var, "name", None)
+        name: Any = var.get("name") if isinstance(var, dict) else getattr(var, "name", None)
         if name in seen:
             # Two of KubeSpawner's variables with one name: as one, in the
             # first's position with the last's value.
