@@ -279,14 +279,51 @@ async def job_b3(job: dict[str, Any]) -> dict[str, Any]:
             result["reparse"] = {**lag_summary(stalls), **gcw.window()}
     result["reparse_spawn_seconds"] = sorted(durations)
     result["reparse_bytes"] = (await asyncio.to_thread(os.stat, big)).st_size
+
+    # Spawns with the large set loaded, each a user's first (the resolution
+    # cache emptied): how long each holds the loop, and the collector's
+    # passes meanwhile, which walk the whole process (KubeSpawner's and
+    # JupyterHub's modules included), not only the profile set.
+    profiles = SingleuserProfiles.instance()
+    async with LagProbe() as probe:
+        gcw.mark()
+        probe.mark()
+        holds: list[float] = []
+        result["big_spawns"] = int(job.get("big_spawns", 50))
+        for _ in range(result["big_spawns"]):
+            profiles._resolutions.clear()
+            start = time.perf_counter()
+            await profilespawner.apply_pod_profile(spawner, base_pod)
+            holds.append(time.perf_counter() - start)
+            await asyncio.sleep(0.003)
+        result["big_cold"] = {**lag_summary(probe.window()), **gcw.window()}
+    result["big_cold_spawn_seconds"] = {"max": max(holds), "median": sorted(holds)[len(holds) // 2]}
+    result["big_matched"] = len((await profiles.resolve(spawner)).profiles)
+    result["full_collection_seconds"] = {"with_set": _full_collection()}
+    SingleuserProfiles.clear_instance()
+    del spawner, profiles, base_pod
+    result["full_collection_seconds"]["without_set"] = _full_collection()
     return result
+
+
+def _full_collection() -> float:
+    """The shortest of five full collections of this process, in seconds."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        gc.collect()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 # -- memory ---------------------------------------------------------------------
 
 
 async def job_memory(job: dict[str, Any]) -> dict[str, Any]:
+    from profilespawner.apply import apply_resolution
+    from profilespawner.model import ProfileSet
     from profilespawner.parse import parse_document
+    from profilespawner.resolve import ResolutionCache
     from profilespawner.sources.files import FileSource
 
     log = logging.getLogger("profilespawner")
@@ -295,10 +332,22 @@ async def job_memory(job: dict[str, Any]) -> dict[str, Any]:
     await FileSource(job["files"], default_mount_path="/opt/app-root/src", log=log).profile_sets()
     gc.collect()
     source = FileSource(job["files"], default_mount_path="/opt/app-root/src", log=log)
+    base_pod = await _spawner(KubeSpawner, Config()).get_pod_manifest()
     tracemalloc.start()
-    await source.profile_sets()
+    profile_set = ProfileSet.combine(await source.profile_sets())
     gc.collect()
     held, peak = tracemalloc.get_traced_memory()
+    # With the caches a hub fills: a resolution per recent spawn (as many as
+    # the cache keeps by default), each applied once, with what applying
+    # keeps on it.
+    cache = ResolutionCache(SingleuserProfiles.class_traits()["resolution_cache_size"].default_value)
+    for i in range(cache.maxsize):
+        resolution = cache.resolve(
+            profile_set, user=f"user-{i:04d}", groups=[], image=SPAWN.image, size=SPAWN.size
+        )
+        apply_resolution(base_pod, resolution, expand=str)
+    gc.collect()
+    held_with_caches = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     texts = await asyncio.to_thread(lambda: [Path(p).read_bytes() for p in job["files"]])
 
@@ -309,6 +358,8 @@ async def job_memory(job: dict[str, Any]) -> dict[str, Any]:
     budget = Budget.from_json(job["budget"])
     return {
         "held_bytes": held,
+        "held_with_caches_bytes": held_with_caches,
+        "cached_resolutions": len(cache),
         "peak_bytes": peak,
         "yaml_bytes": sum(len(t) for t in texts),
         "load": measure(parse_all, lambda n: [None] * n, budget),

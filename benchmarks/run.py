@@ -407,6 +407,7 @@ def run_all(
         "idle_seconds": 0.2 if args.smoke else 2.0,
         "big_file": str(big),
         "reparses": 1 if args.smoke else 5,
+        "big_spawns": 5 if args.smoke else 50,
     }
     mem_job = {**b3_job, "kind": "memory", "budget": budget.__dict__}
     for part, job in (("b3", b3_job), ("memory", mem_job)):

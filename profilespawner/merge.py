@@ -29,12 +29,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from . import k8srules
 from .errors import quote
-from .model import JSON, GpuType, PodSettings, Profile, Size
+from .model import JSON, GpuType, PodSettings, Profile, Size, frozen_map
 
 __all__ = [
     "FIELDS",
@@ -235,10 +234,6 @@ def _concatenate(
     return kept, origins
 
 
-def _frozen(values: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    return MappingProxyType(dict(values))
-
-
 def merge(layers: Iterable[Layer]) -> Merged:
     """Merge ``layers`` in order, each overriding what came before it, and
     record who set what."""
@@ -278,14 +273,14 @@ def merge(layers: Iterable[Layer]) -> Merged:
     merged = PodSettings(
         env=tuple(env.current.values()),
         env_from=tuple(item for item, _ in kept_env_from),
-        resources=MappingProxyType({kind: _frozen(values) for kind, values in by_kind.items()}),
+        resources=frozen_map({kind: frozen_map(values) for kind, values in by_kind.items()}),
         gpu=gpu.current.get(""),
         tolerations=tuple(item for item, _ in kept_tolerations),
-        node_affinity=_frozen(affinity.current),
-        node_selector=_frozen(selector.current),
+        node_affinity=frozen_map(affinity.current),
+        node_selector=frozen_map(selector.current),
         volumes=tuple(volumes.current.values()),
-        labels=_frozen(labels.current),
-        annotations=_frozen(annotations.current),
+        labels=frozen_map(labels.current),
+        annotations=frozen_map(annotations.current),
     )
     record = Record(
         (

@@ -44,6 +44,7 @@ from .errors import (
 from .model import (
     BUDGET_KEYS,
     DEFAULT_MOUNT_PATH,
+    EMPTY_MAP,
     MOUNT_FIELDS,
     NO_SIZE,
     RANGE_KEYS,
@@ -56,6 +57,7 @@ from .model import (
     Range,
     Size,
     Who,
+    frozen_map,
 )
 
 if TYPE_CHECKING:
@@ -1020,14 +1022,14 @@ class _Checker:
 
     def _resources(self, resources: Any, path: list[str | int]) -> Mapping[str, Mapping[str, str]]:
         if not resources:
-            return MappingProxyType({})
+            return EMPTY_MAP
         legacy = [k for k in _LEGACY_RESOURCE_KEYS if k in resources]
         modern = [k for k in ("requests", "limits") if k in resources]
         if legacy and modern:
             self.error(
                 path, "mixes the legacy 'mem_limit'/'cpu_limit' with 'requests'/'limits'; use one form"
             )
-            return MappingProxyType({})
+            return EMPTY_MAP
         out: dict[str, dict[str, str]] = {}
         if legacy:
             # jupyterhub-singleuser-profiles 0.7: the value is both request and limit
@@ -1047,7 +1049,7 @@ class _Checker:
             limit = out.get("limits", {}).get(name)
             if limit is not None and _above(request, limit):
                 self.error([*path, "requests", name], f"the request of {quote(name)} is above its limit")
-        return MappingProxyType({k: MappingProxyType(v) for k, v in out.items()})
+        return frozen_map({k: frozen_map(v) for k, v in out.items()})
 
     # -- scheduling -------------------------------------------------------------
 
@@ -1075,7 +1077,7 @@ class _Checker:
         for i, item in enumerate(preferred):
             key = "preferredDuringSchedulingIgnoredDuringExecution"
             self._selector_term(item["preference"], [*path, key, i, "preference"])
-        return MappingProxyType(dict(affinity))
+        return frozen_map(affinity)
 
     def _selector_term(self, term: dict[str, Any], path: list[str | int]) -> None:
         for kind in ("matchExpressions", "matchFields"):
@@ -1103,7 +1105,7 @@ class _Checker:
                     [*path, key],
                     "is not a valid label value (63 characters at most, alphanumeric, '-', '_', '.')",
                 )
-        return MappingProxyType(dict(selector))
+        return frozen_map(selector)
 
     def _labels(self, labels: dict[str, str], path: list[str | int]) -> Mapping[str, str]:
         for key in labels:
@@ -1119,7 +1121,7 @@ class _Checker:
                 self.error(path, f"{quote(key)} is not a valid annotation key")
             elif key.startswith(RESERVED_KEY_PREFIX):
                 self.error(path, f"annotation {quote(key)}: {_RESERVED_FOR_RECORD}")
-        return MappingProxyType(dict(annotations))
+        return frozen_map(annotations)
 
     # -- volumes -------------------------------------------------------------------
 
