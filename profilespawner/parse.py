@@ -16,6 +16,7 @@ import difflib
 import json
 import posixpath
 import re
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ __all__ = [
     "parse_document",
     "parse_loaded",
     "prepare",
+    "release_loaded",
 ]
 
 #: Problems reported for one document at most; a broken 1 MiB document could
@@ -222,8 +224,20 @@ def parse_loaded(
 
 
 def _parse(text: str | bytes, source: str, default_mount_path: str) -> ParsedDocument:
-    (document,) = _load_yaml(text, source, stream=False)
-    return _parse_data(document, source, default_mount_path)
+    loaded = list(_load_yaml(text, source, stream=False))
+    try:
+        return _parse_data(loaded[0], source, default_mount_path)
+    finally:
+        release_loaded(loaded)
+
+
+def release_loaded(documents: list[LoadedDocument]) -> None:
+    """Free what :func:`load_documents` loaded and a parse did not keep, a
+    little at a time (see :func:`_load`). Empties ``documents``; call it with
+    the only references to them."""
+    data = [document.data for document in documents]
+    documents.clear()
+    _take_apart(data)
 
 
 def _parse_data(document: LoadedDocument, source: str, default_mount_path: str) -> ParsedDocument:
@@ -359,13 +373,62 @@ def _safe_load(text: str, *, stream: bool) -> tuple[list[Any], list[int]]:
     fast = YAML(typ="safe", pure=False)
     try:
         lines = _check_events(fast, text)
-        return (list(fast.load_all(text)) if stream else [fast.load(text)]), lines
+        return _load(fast, text, stream=stream), lines
     except DuplicateKeyError:
         raise
     except YAMLError:
         pure = YAML(typ="safe", pure=True)
         lines = _check_events(pure, text)
-        return (list(pure.load_all(text)) if stream else [pure.load(text)]), lines
+        return _load(pure, text, stream=stream), lines
+
+
+def _load(yaml: YAML, text: str, *, stream: bool) -> list[Any]:
+    """``yaml.load_all(text)`` (``yaml.load`` unless ``stream``), the loader's
+    node trees taken apart a node at a time afterwards.
+
+    A large document's node tree is some 10^5 objects; freed in one go, as
+    the loader drops it, it holds the GIL -- and a hub's event loop, while a
+    worker thread parses -- for 20 ms (1 MiB). Taken apart here, it is freed
+    in small steps, between which the interpreter can hand the loop the GIL.
+    """
+    roots: list[Any] = []
+
+    class Keeping(yaml.Constructor):  # type: ignore[name-defined,misc]
+        def construct_document(self, node: Any) -> Any:
+            roots.append(node)
+            return super().construct_document(node)
+
+    yaml.Constructor = Keeping
+    try:
+        return list(yaml.load_all(text)) if stream else [yaml.load(text)]
+    finally:
+        _take_apart(roots)
+
+
+def _take_apart(items: list[Any]) -> None:
+    """Free ``items`` and what they hold, one object at a time, the way a
+    large tree can be freed without holding the GIL for long (see
+    :func:`_load`): lists, dicts, tuples and the loader's nodes that nothing
+    but this walk refers to are emptied, their contents freed in turn; an
+    object something else refers to (a value the profile set keeps) is left
+    whole, and lives on."""
+    while items:
+        item = items.pop()
+        # 2: ``item`` and getrefcount's argument; more: someone else's too
+        if sys.getrefcount(item) > 2:
+            continue
+        kind = type(item)
+        if kind is list:
+            while item:
+                items.append(item.pop())
+        elif kind is dict:
+            while item:
+                items.append(item.popitem()[1])
+        elif kind is tuple:
+            items.extend(item)
+        elif type(getattr(item, "value", None)) is list:  # a node: its children
+            items.append(item.value)
+            item.value = None
 
 
 def _check_events(yaml: YAML, text: str) -> list[int]:

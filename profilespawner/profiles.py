@@ -33,6 +33,7 @@ from traitlets.config import Application, SingletonConfigurable
 
 from . import k8srules, metrics
 from .failures import keep_pod_manifests_out_of
+from .match import set_index
 from .model import DEFAULT_MOUNT_PATH, ProfileSet
 from .parse import prepare as prepare_parser
 from .policy import (
@@ -45,6 +46,7 @@ from .policy import (
 from .resolve import USER_OPTION_KEYS, Resolution, ResolutionCache
 from .sources import files as file_source
 from .sources.book import SourceStatus
+from .sources.collector import release_gradually
 from .sources.documents import DEFAULT_CONFIGMAP_KEY
 from .sources.files import FileSource
 
@@ -479,11 +481,22 @@ class SingleuserProfiles(SingletonConfigurable):
         # Sources hand out the same ProfileSet objects until they change: combine
         # them again only then, so that spawns share one combined set.
         key = tuple(id(s) for s in sets)
-        if key != self._combined_key:
-            self._combined = ProfileSet.combine(sets)
-            self._combined_key = key
+        if key == self._combined_key:
+            return self._combined
+        # Combining and indexing a large set, and freeing the one it replaces,
+        # take milliseconds: in worker threads, which hand the loop the GIL
+        # every few milliseconds.
+        before = self._combined_key
+        combined = await asyncio.to_thread(_combined_and_indexed, sets)
+        if self._combined_key == before:  # no other spawn swapped meanwhile
+            old = [self._combined, *self._combined_sources]
+            self._combined, self._combined_key = combined, key
             self._combined_sources = sets  # keeps the ids valid
-        return self._combined
+            release_gradually(
+                [*(p for old_set in old for p in old_set.profiles), *old, *self._resolutions.clear()]
+            )
+            del old
+        return combined
 
     def source_statuses(self) -> list[SourceStatus]:
         """Every source as the hub read it last, in precedence order (the
@@ -594,6 +607,12 @@ class SingleuserProfiles(SingletonConfigurable):
             self._configmaps.start()
             metrics.CONFIGMAP_CACHE_AGE.set_function(self._configmaps.cache_age)
             return self._configmaps
+
+
+def _combined_and_indexed(sets: list[ProfileSet]) -> ProfileSet:
+    combined = ProfileSet.combine(sets)
+    set_index(combined)
+    return combined
 
 
 async def _hub_namespace(spawner: KubeSpawner) -> str:

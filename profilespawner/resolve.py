@@ -251,10 +251,15 @@ class ResolutionCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
-        """Forget every resolution and the profile set they came from."""
-        self._entries.clear()
+    def clear(self) -> list[object]:
+        """Forget every resolution and the profile set they came from; return
+        them (the caller decides where they are freed)."""
+        forgotten: list[object] = [*self._entries.values()]
+        if self._profile_set is not None:
+            forgotten.append(self._profile_set)
+        self._entries = OrderedDict()
         self._profile_set = None
+        return forgotten
 
     def resolve(
         self, profile_set: ProfileSet, *, user: str, groups: Iterable[str], image: str, **choices: Any

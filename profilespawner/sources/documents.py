@@ -31,7 +31,14 @@ from typing import Any
 
 from ..errors import ProfileError, ProfileSyntaxError, ProfileValidationError, ProfileWarning, quote
 from ..model import DEFAULT_MOUNT_PATH, ProfileSet
-from ..parse import LoadedDocument, ParsedDocument, load_documents, parse_document, parse_loaded
+from ..parse import (
+    LoadedDocument,
+    ParsedDocument,
+    load_documents,
+    parse_document,
+    parse_loaded,
+    release_loaded,
+)
 from ..policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -262,6 +269,7 @@ def read_file(
             parsed: ParsedDocument | ProfileError = parse_loaded(
                 documents[0], source=path, default_mount_path=default_mount_path, policy=policy
             )
+            release_loaded(documents)
             return FileReading(path, key, text, (FilePart(path, parsed),))
         configmaps = _configmaps(documents, path)
     except ProfileError as e:

@@ -1240,3 +1240,49 @@ def test_a_legacy_volume_name_is_used_as_0_7_made_it() -> None:
     (volume,) = doc.profile_set.profiles[0].settings.volumes
     # the mount path is made of the name as 0.7 made it (os.path.join(default_mount_path, name))
     assert (volume["name"], volume["mountPath"]) == ("example-dataset", "/home/jovyan/example-dataset")
+
+
+def test_freeing_a_loaded_document_leaves_whole_what_something_else_holds() -> None:
+    from profilespawner.parse import _take_apart
+
+    kept_list = [1, {"deep": ["x"]}]
+    kept_dict = {"a": kept_list}
+    items: list[object] = [[{"x": kept_dict, "y": {"z": [3, [4]]}}, (5, [6, kept_list])]]
+    _take_apart(items)
+    assert items == []
+    assert kept_dict == {"a": [1, {"deep": ["x"]}]}
+    assert kept_list == [1, {"deep": ["x"]}]
+
+
+def test_a_large_document_parses_to_the_same_set_twice() -> None:
+    """The loader's node tree and the loaded data are freed piece by piece
+    after each parse; what the set keeps is untouched by it."""
+    profiles = [
+        {
+            "name": f"p{i}",
+            "users": [f"u{i}"],
+            "env": [
+                {"name": "A", "value": f"v{i}"},
+                {"name": "S", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+            ],
+            "node_tolerations": [{"key": "gpu", "operator": "Exists"}],
+            "node_affinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "z", "operator": "In", "values": ["a"]}]}
+                    ]
+                }
+            },
+            "volumes": [{"name": f"v{i}", "persistentVolumeClaim": {"claimName": "c"}, "mountPath": "/data"}],
+        }
+        for i in range(200)
+    ]
+    import json
+
+    text = json.dumps({"profiles": profiles})
+    first = parse_document(text, source="big").profile_set
+    second = parse_document(text, source="big").profile_set
+    assert first == second
+    assert first.profiles[7].settings.env[1] == profiles[7]["env"][1]
+    assert first.profiles[7].settings.volumes[0]["persistentVolumeClaim"] == {"claimName": "c"}
+    assert dict(first.profiles[7].settings.node_affinity) == profiles[7]["node_affinity"]

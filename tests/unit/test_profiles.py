@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import weakref
 from typing import Any
 
 import pytest
@@ -11,8 +13,11 @@ from tornado import web
 from traitlets import TraitError
 from traitlets.config import Config
 
-from profilespawner import SingleuserProfiles
+from profilespawner import ProfileKubeSpawner, SingleuserProfiles
 from profilespawner.errors import UserOptionError
+from profilespawner.tools.offline import offline_spawner
+
+from .conftest import profiles_config
 
 
 async def test_the_profile_engine_refuses_with_its_own_error_not_http(
@@ -113,3 +118,26 @@ def test_the_settings_load_without_the_engine() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+async def test_an_edited_file_replaces_the_set_and_the_old_one_is_freed(write_yaml: Any) -> None:
+    """The new set is combined and indexed in a worker thread, and the old one
+    freed in another, a little at a time: neither stalls the hub's loop."""
+    path = write_yaml("profiles:\n- name: first\n  env: [{name: A, value: '1'}]\n")
+    config = profiles_config([path])
+    config.SingleuserProfiles.file_check_interval = 0.0
+    spawner = offline_spawner(ProfileKubeSpawner, user="alice", config=config)
+    profiles = spawner.singleuser_profiles
+    assert [p.name for p in (await profiles.resolve(spawner)).profiles] == ["first"]
+    old = weakref.ref((await profiles.load_profiles(spawner)).profiles[0])
+
+    write_yaml("profiles:\n- name: second\n  env: [{name: A, value: '2'}]\n")
+    new = await profiles.load_profiles(spawner)
+    assert [p.name for p in new.profiles] == ["second"]
+    assert await profiles.load_profiles(spawner) is new
+    assert [p.name for p in (await profiles.resolve(spawner)).profiles] == ["second"]
+    for _ in range(200):
+        if old() is None:
+            break
+        await asyncio.sleep(0.01)
+    assert old() is None, "the old set is freed"
