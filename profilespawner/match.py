@@ -222,7 +222,17 @@ def matching_profiles(
     """
     if index is None:
         index = _WhoIndex.build(profiles)
-    candidates = (profiles[i] for i in index.positions(user, frozenset(groups)))
-    return [
-        p for p in candidates if not p.images or any(image_matches(pattern, image) for pattern in p.images)
-    ]
+    found = []
+    # Many profiles list the same images: each list is matched once per spawn.
+    verdicts: dict[tuple[str, ...], bool] = {}
+    for position in index.positions(user, frozenset(groups)):
+        profile = profiles[position]
+        patterns = profile.images
+        if patterns:
+            verdict = verdicts.get(patterns)
+            if verdict is None:
+                verdict = verdicts[patterns] = any(image_matches(pattern, image) for pattern in patterns)
+            if not verdict:
+                continue
+        found.append(profile)
+    return found
