@@ -3,12 +3,15 @@
 ``get_pod_manifest`` makes no API call, but KubeSpawner's constructor loads a
 kubeconfig (and needs a running event loop). :func:`offline_spawner` points the
 client's default kubeconfig at one for an address nothing listens on, so it
-works on machines without a cluster and never runs a credential plugin. It
-logs as ``profilespawner.spawner`` (a hub's spawner logs as the hub).
+works on machines without a cluster and never runs a credential plugin; the
+file goes when the process exits. It logs as ``profilespawner.spawner`` (a
+hub's spawner logs as the hub).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import tempfile
@@ -57,11 +60,17 @@ class OfflineUser:
 
 @cache
 def offline_kubeconfig() -> str:
-    """Path of a kubeconfig whose server is never contacted."""
+    """Path of a kubeconfig whose server is never contacted, removed at exit."""
     fd, path = tempfile.mkstemp(prefix="profilespawner-offline-", suffix=".kubeconfig")
     with os.fdopen(fd, "w") as f:
         f.write(_KUBECONFIG)
+    atexit.register(_remove, path)
     return path
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def offline_spawner(

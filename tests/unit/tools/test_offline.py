@@ -1,0 +1,30 @@
+"""profilespawner.tools.offline: the offline kubeconfig, one per process, gone when it exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from profilespawner.tools.offline import offline_kubeconfig
+
+
+def test_one_kubeconfig_per_process_removed_at_exit() -> None:
+    assert offline_kubeconfig() == offline_kubeconfig()
+    assert os.path.isfile(offline_kubeconfig())
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from profilespawner.tools.offline import offline_kubeconfig as k; "
+            "print(k()); assert os.path.isfile(k())",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    path = proc.stdout.strip()
+    assert path.endswith(".kubeconfig") and path != offline_kubeconfig()
+    assert not os.path.exists(path)
