@@ -1,8 +1,12 @@
-"""profilespawner.tools.offline: the offline kubeconfig, one per process, gone when it exits."""
+"""profilespawner.tools.offline: the offline kubeconfig, one per process, gone when it exits,
+its cluster's certificate authority its own."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import ssl
 import subprocess
 import sys
 
@@ -28,3 +32,13 @@ def test_one_kubeconfig_per_process_removed_at_exit() -> None:
     path = proc.stdout.strip()
     assert path.endswith(".kubeconfig") and path != offline_kubeconfig()
     assert not os.path.exists(path)
+
+
+def test_the_client_trusts_the_offline_certificate_authority_alone() -> None:
+    """One certificate, loaded instead of the system's CA store."""
+    with open(offline_kubeconfig()) as f:
+        (cluster,) = json.load(f)["clusters"]
+    context = ssl.create_default_context(
+        cadata=base64.b64decode(cluster["cluster"]["certificate-authority-data"]).decode()
+    )
+    assert context.cert_store_stats()["x509_ca"] == 1
