@@ -1,7 +1,7 @@
 """``python -m profilespawner``: the same command line as ``profilespawner``."""
 
-from .cli import main
+from .cli import program
 
 __all__: list[str] = []
 
-raise SystemExit(main())
+raise SystemExit(program())

@@ -18,13 +18,16 @@ loaded), 3 when the cluster could not be asked (no answer, credentials, RBAC).
 Values of environment variables are not printed unless asked for (``render
 --show-values``): they may be credentials. The Kubernetes client and
 KubeSpawner are imported by the commands that use them, so that checking a
-file stays quick.
+file stays quick. The ``profilespawner`` program (:func:`program`) is
+:func:`main` in a process of its own, with the garbage collector set for a
+short life (:mod:`profilespawner.tools.process`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -52,6 +55,7 @@ from .tools.output import (
     trials_summary,
     write_report,
 )
+from .tools.process import imports_done, short_lived
 from .tools.settings import (
     hub_settings,
     kubespawner_component_label,
@@ -70,7 +74,7 @@ if TYPE_CHECKING:
     from .tools.pods import NotebookPod
     from .tools.preview import Preview
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "program"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CLUSTER = 0, 1, 2, 3
 
@@ -743,12 +747,23 @@ def _import_jsonschema_without_formats() -> None:
                 del sys.modules[name]
 
 
+def _import_for(args: argparse.Namespace) -> None:
+    """Import what the command will need, before it starts: jsonschema (without
+    its format libraries) and, for the commands that build pods, KubeSpawner
+    with the Kubernetes client, the bulk of a start. The commands still import
+    what they use where they use it; this only moves the imports ahead, where
+    the program's collector is off (:mod:`.tools.process`)."""
+    if args.command == "schema":
+        return
+    _import_jsonschema_without_formats()
+    if args.command in ("render", "explain") or getattr(args, "server_dry_run", False):
+        importlib.import_module(".tools.preview", __package__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "schema":
-        _import_jsonschema_without_formats()
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr
     )
@@ -758,6 +773,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the libraries (KubeSpawner's "traitlets", alembic, ...).
     logging.getLogger("profilespawner").setLevel(logging.INFO if args.verbose else logging.ERROR)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    _import_for(args)
+    imports_done()
     try:
         return _COMMANDS[args.command](args, sys.stdout)
     except _UsageError as e:
@@ -774,3 +791,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILED
     return EXIT_USAGE  # pragma: no cover - parser.error exits
+
+
+def program() -> int:
+    """The ``profilespawner`` program (the console script and ``python -m
+    profilespawner``): :func:`main` as the whole life of its process, the garbage
+    collector set for it (:func:`~profilespawner.tools.process.short_lived`)."""
+    with short_lived():
+        return main()

@@ -15,10 +15,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from profilespawner import __version__
 from profilespawner.parse import load_schema
 from profilespawner.tools.offline import offline_kubeconfig
-from tests.support import RunCli, content_version, load_yaml, notebook
+from tests.support import Result, RunCli, content_version, load_yaml, notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 SPARK_IMAGE = "quay.io/thoth-station/s2i-spark-notebook:3.6"
@@ -216,3 +218,49 @@ def test_validate_imports_only_what_it_needs(run_cli: RunCli) -> None:
             check=False,
         )
         assert proc.stderr.strip().splitlines()[-1] == "0 []", proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        DEMO,
+        [*DEMO, "--show-values", "--config", "examples/jupyterhub_config.py"],
+        ["explain", "examples/profiles.yaml", "--user", "alice", "--group", "data-science"],
+        ["render", "examples/profiles.yaml", "--user", "alice", "--size", "Huge"],  # refused
+    ],
+    ids=["render", "render-values-config", "explain", "refused"],
+)
+def test_the_program_prints_what_main_prints_in_a_callers_process(
+    run_cli: RunCli, cli: Callable[..., Result], args: list[str]
+) -> None:
+    """The program runs with the garbage collector set for its short life
+    (profilespawner.tools.process); main in this process runs without: the
+    same bytes out, the same exit status."""
+    program = run_cli(*args)
+    here = cli(*args)
+    assert (program.returncode, program.stdout, program.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert program.stdout or program.returncode == 1
+
+
+def test_the_program_sets_the_collector_and_the_hub_never_does() -> None:
+    """The program: collector on again after its imports, which it froze. The
+    hub: neither the command nor its process settings are imported."""
+    program = (
+        "import contextlib, gc, io, sys; from profilespawner.cli import program\n"
+        f"sys.argv = ['profilespawner', *{DEMO!r}]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = program()\n"
+        "print(code, gc.isenabled(), gc.get_freeze_count() > 100_000)\n"
+    )
+    hub = (
+        "import gc, sys, profilespawner\n"
+        "for name in ('ProfileKubeSpawner', 'apply_pod_profile', 'options_form', 'enable_profiles_page'):\n"
+        "    getattr(profilespawner, name)\n"
+        "print(gc.isenabled(), gc.get_freeze_count(), "
+        "sorted(m for m in ('profilespawner.cli', 'profilespawner.tools.process') if m in sys.modules))\n"
+    )
+    for code, expected in ((program, "0 True True"), (hub, "True 0 []")):
+        proc = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert proc.stdout.strip() == expected, proc.stderr[-2000:]

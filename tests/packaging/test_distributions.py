@@ -63,7 +63,7 @@ def test_the_wheel_declares_the_entry_points(distributions: Distributions) -> No
         entry_points = ConfigParser()
         entry_points.read_string(wheel.read(name).decode())
     assert dict(entry_points["jupyterhub.spawners"]) == {"profiles": "profilespawner:ProfileKubeSpawner"}
-    assert dict(entry_points["console_scripts"]) == {"profilespawner": "profilespawner.cli:main"}
+    assert dict(entry_points["console_scripts"]) == {"profilespawner": "profilespawner.cli:program"}
 
 
 def test_twine_check_passes(distributions: Distributions) -> None:

@@ -121,14 +121,12 @@ async def test_requests_the_server_did_not_judge_raise(answer: Response | Except
 
 
 def kubeconfig_with_namespace(tmp_path: Path, namespace: str | None) -> str:
-    text = Path(offline_kubeconfig()).read_text()
+    config = json.loads(Path(offline_kubeconfig()).read_text())
     if namespace is not None:
-        text = text.replace(
-            "context: {cluster: offline, user: offline}",
-            f"context: {{cluster: offline, user: offline, namespace: {namespace}}}",
-        )
+        (context,) = config["contexts"]
+        context["context"]["namespace"] = namespace
     path = tmp_path / "config"
-    path.write_text(text)
+    path.write_text(json.dumps(config))
     return str(path)
 
 
