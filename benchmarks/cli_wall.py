@@ -68,10 +68,9 @@ def _environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _run(arguments: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one run of the command."""
-    cpu, started = _cpu(), time.perf_counter()
-    proc = subprocess.run(
+def _python(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    """This Python run with ``arguments`` in the repository, output captured."""
+    return subprocess.run(
         [sys.executable, *arguments],
         cwd=REPO,
         env=_environment(),
@@ -80,6 +79,12 @@ def _run(arguments: list[str]) -> tuple[float, float]:
         timeout=120,
         check=False,
     )
+
+
+def _run(arguments: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of the command."""
+    cpu, started = _cpu(), time.perf_counter()
+    proc = _python(arguments)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(arguments)} exited {proc.returncode}: {proc.stderr[-2000:]}")
@@ -88,15 +93,7 @@ def _run(arguments: list[str]) -> tuple[float, float]:
 
 def _imports(arguments: list[str], top: int) -> list[dict[str, Any]]:
     """The ``top`` largest imports of the top level (cumulative microseconds)."""
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", *arguments],
-        cwd=REPO,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _python(["-X", "importtime", *arguments])
     found = []
     for line in proc.stderr.splitlines():
         match = _IMPORT_LINE.match(line)
