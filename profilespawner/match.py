@@ -16,7 +16,7 @@ patterns with ``/`` too unless their first component is a wildcard.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
@@ -164,13 +164,33 @@ def image_reason(patterns: Sequence[str], image: str) -> tuple[bool, str]:
     return False, f"no pattern matches ({', '.join(repr(p) for p in patterns)})"
 
 
+#: Images whose matching profiles an index remembers (a hub sees few).
+_IMAGES_KEPT = 64
+
+
 @dataclass(frozen=True)
 class _WhoIndex:
-    """Positions of the profiles for everyone, per user and per group."""
+    """Positions of the profiles for everyone, per user and per group; and,
+    filled as images are seen, per image the positions of the profiles with
+    ``images`` that select it."""
 
     everyone: tuple[int, ...]
     by_user: dict[str, list[int]]
     by_group: dict[str, list[int]]
+    by_image: dict[str, frozenset[int]] = field(default_factory=dict, compare=False)
+
+    def for_image(self, profiles: Sequence[Profile], image: str) -> frozenset[int]:
+        """The positions of the profiles with ``images`` that select ``image``."""
+        found = self.by_image.get(image)
+        if found is None:
+            if len(self.by_image) >= _IMAGES_KEPT:
+                self.by_image.clear()
+            found = self.by_image[image] = frozenset(
+                position
+                for position, profile in enumerate(profiles)
+                if profile.images and any(image_matches(pattern, image) for pattern in profile.images)
+            )
+        return found
 
     @classmethod
     def build(cls, profiles: Sequence[Profile]) -> _WhoIndex:
@@ -222,17 +242,10 @@ def matching_profiles(
     """
     if index is None:
         index = _WhoIndex.build(profiles)
+    for_image = index.for_image(profiles, image)
     found = []
-    # Many profiles list the same images: each list is matched once per spawn.
-    verdicts: dict[tuple[str, ...], bool] = {}
     for position in index.positions(user, frozenset(groups)):
         profile = profiles[position]
-        patterns = profile.images
-        if patterns:
-            verdict = verdicts.get(patterns)
-            if verdict is None:
-                verdict = verdicts[patterns] = any(image_matches(pattern, image) for pattern in patterns)
-            if not verdict:
-                continue
-        found.append(profile)
+        if not profile.images or position in for_image:
+            found.append(profile)
     return found

@@ -186,7 +186,7 @@ def resolve(
     profiles = matching_profiles(
         profile_set.profiles, user=user, groups=group_set, image=image, index=set_index(profile_set)
     )
-    layers = [Layer(Setter.of(p), p.settings) for p in profiles]
+    layers = _profile_layers(profile_set, profiles)
     if chosen_size is not None:
         layers.append(Layer(Setter.of(chosen_size), chosen_size.settings))
         layers.extend(range_layers(chosen_size, values))
@@ -210,6 +210,21 @@ def resolve(
         budgets=tuple(b.name for b in budgets),
         budget_limits=budgets,
     )
+
+
+def _profile_layers(profile_set: ProfileSet, profiles: Iterable[Profile]) -> list[Layer]:
+    """The merge layers of ``profiles`` (of ``profile_set``), each made once
+    and kept on the set: the resolutions of a set share them (and the
+    setters their records name)."""
+    made: dict[int, Layer] = profile_set.derived.setdefault("layers", {})
+    layers = []
+    for profile in profiles:
+        # ids are stable: the set holds its profiles as long as this dict lives
+        layer = made.get(id(profile))
+        if layer is None:
+            layer = made[id(profile)] = Layer(Setter.of(profile), profile.settings)
+        layers.append(layer)
+    return layers
 
 
 #: The choices a cache key may hold as they are: what a form or the REST API

@@ -163,3 +163,26 @@ def test_matching_profiles_keeps_precedence_order() -> None:
     assert [p.name for p in got] == ["globals", "spark", "ds"]
     got = matching_profiles(profiles, user="alice", groups=[], image="minimal:1")
     assert [p.name for p in got] == ["globals", "alice-only"]
+
+
+def test_an_index_answers_for_every_image_it_has_seen_and_more() -> None:
+    """The index remembers per image which profiles' ``images`` select it; the
+    answer is the same as matching each profile's patterns, for any number of
+    images (it forgets the oldest beyond its bound)."""
+    from profilespawner.match import set_index
+    from profilespawner.model import ProfileSet
+
+    profiles = tuple(
+        Profile(name=f"p{i}", source="s", index=i, images=(f"team-{i % 7}/*", f"*:v{i % 3}") if i % 2 else ())
+        for i in range(40)
+    )
+    profile_set = ProfileSet(profiles=profiles)
+    index = set_index(profile_set)
+    images = [f"team-{t}/nb:v{v}" for t in range(9) for v in range(9)]  # 81: beyond the bound
+    for image in [*images, *reversed(images)]:
+        expected = [
+            p.name for p in profiles if not p.images or any(image_matches(x, image) for x in p.images)
+        ]
+        found = matching_profiles(profiles, user="u", groups=[], image=image, index=index)
+        assert [p.name for p in found] == expected, image
+    assert len(index.by_image) <= 64
