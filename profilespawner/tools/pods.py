@@ -15,6 +15,7 @@ Every request goes through :mod:`profilespawner.sources.kubeapi`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,14 @@ from ..provenance import Freshness, Provenance, freshness, read_provenance
 from ..sources import kubeapi
 from .lint import FileReport
 
-__all__ = ["NOTEBOOK_COMPONENT", "NotebookPod", "notebook_pod", "notebook_pods", "sources_in_use"]
+__all__ = [
+    "NOTEBOOK_COMPONENT",
+    "NotebookPod",
+    "files_named_as_recorded",
+    "notebook_pod",
+    "notebook_pods",
+    "sources_in_use",
+]
 
 #: How KubeSpawner labels the pods of single-user servers: ``component=`` its
 #: ``component_label``, whose default this is (a hub may set another, to
@@ -121,5 +129,34 @@ async def notebook_pods(
     Raises :class:`~profilespawner.errors.KubeApiError` when the list fails.
     """
     items = await kubeapi.list_pods(api, namespace, label_selector=f"component={component}")
+    recorded = {
+        source.source
+        for item in items
+        if (record := read_provenance((item.get("metadata") or {}).get("annotations"))) is not None
+        for source in record.sources
+    }
+    in_use = files_named_as_recorded(in_use, recorded)
     pods = [notebook_pod(item, in_use, gpu_resource_name=gpu_resource_name) for item in items]
     return sorted(pods, key=lambda p: (p.user, p.server, p.name))
+
+
+def files_named_as_recorded(
+    in_use: Mapping[str, str | None], recorded: Iterable[str]
+) -> dict[str, str | None]:
+    """``in_use`` with each file named as the pods' records name the same file.
+
+    The hub records a file by the path its configuration gives
+    (``/etc/jupyterhub/profiles.yaml``, or a relative one); the command may
+    be given another path to the same file (``profiles.yaml`` in that
+    directory). Files are matched by their real path; a name that is no
+    file here (a ConfigMap's ``namespace/name``) stays as it is.
+    """
+    by_real_path = {
+        os.path.realpath(name): name for name in recorded if name not in in_use and os.path.isfile(name)
+    }
+    named = {}
+    for name, version in in_use.items():
+        if by_real_path and os.path.isfile(name):
+            name = by_real_path.get(os.path.realpath(name), name)
+        named[name] = version
+    return named

@@ -155,3 +155,21 @@ def test_notebook_pods_are_labelled_as_kubespawner_labels_them_by_default() -> N
     from kubespawner import KubeSpawner
 
     assert KubeSpawner.class_traits()["component_label"].default() == NOTEBOOK_COMPONENT
+
+
+def test_a_file_given_by_another_path_is_the_file_the_pod_recorded(tmp_path: Any, monkeypatch: Any) -> None:
+    """The hub records a file by the path its configuration gives; the command
+    given another path to the same file compares it with that record."""
+    from profilespawner.tools.pods import files_named_as_recorded
+
+    (tmp_path / "profiles.yaml").write_text("profiles: []\n")
+    (tmp_path / "other.yaml").write_text("profiles: []\n")
+    monkeypatch.chdir(tmp_path)
+    recorded = [str(tmp_path / "profiles.yaml"), "demo/jupyter-singleuser-profiles"]
+    in_use = {"profiles.yaml": "v1", "other.yaml": "v2", "demo/jupyter-singleuser-profiles": "7"}
+    assert files_named_as_recorded(in_use, recorded) == {
+        str(tmp_path / "profiles.yaml"): "v1",
+        "other.yaml": "v2",
+        "demo/jupyter-singleuser-profiles": "7",
+    }
+    assert files_named_as_recorded(in_use, []) == in_use
