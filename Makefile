@@ -56,7 +56,7 @@ dist: venv  ## the sdist and the wheel in dist/, checked (contents, twine check)
 	PROFILESPAWNER_DIST_DIR=$(CURDIR)/dist $(BIN)/pytest -q -p no:cacheprovider tests/packaging/test_distributions.py
 	@ls -l dist
 
-bench: venv  ## benchmarks: results table and plots in benchmarks/results/ (about 25 minutes)
+bench: venv  ## benchmarks: results table and plots in benchmarks/results/ (about 15 minutes)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
