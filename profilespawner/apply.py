@@ -34,7 +34,15 @@ from typing import Any, TypeVar
 from . import k8srules, placeholders, provenance
 from .errors import MountConflictError, PlaceholderError, ProfileSpawnError, ResourceConflictError, quote
 from .kubemodel import build, builder, copy_tree, field, to_json, with_fields
-from .model import JSON, MOUNT_FIELDS, NOTEBOOK_CONTAINER, RESERVED_KEY_PREFIX, RESOURCE_ENV, PodSettings
+from .model import (
+    JSON,
+    MOUNT_FIELDS,
+    NOTEBOOK_CONTAINER,
+    RESERVED_KEY_PREFIX,
+    RESOURCE_ENV,
+    PodSettings,
+    once,
+)
 from .resolve import Resolution
 
 __all__ = ["apply_resolution", "notebook_resources"]
@@ -122,23 +130,22 @@ def notebook_resources(container: Any, resolution: Resolution, *, gpu_resource_n
 
 def _sets_anything(resolution: Resolution) -> bool:
     """Whether ``resolution`` changes more than the pod's record; once per resolution."""
-    sets: bool | None = resolution.derived.get("sets_anything")
-    if sets is None:
-        sets = resolution.derived["sets_anything"] = bool(
-            resolution.settings != _NOTHING or resolution.gpu_tolerations
-        )
-    return sets
+    return once(
+        resolution.derived,
+        "sets_anything",
+        lambda: bool(resolution.settings != _NOTHING or resolution.gpu_tolerations),
+    )
 
 
 def _annotations(resolution: Resolution) -> Mapping[str, str]:
     """The profiles' annotations and the record of ``resolution`` (SPEC §8),
     which is the pod's only annotation under the reserved prefix; once per
     resolution, merged into a new dict of each pod."""
-    annotations: Mapping[str, str] | None = resolution.derived.get("annotations")
-    if annotations is None:
-        annotations = {**resolution.settings.annotations, **provenance.pod_annotations(resolution)}
-        resolution.derived["annotations"] = annotations
-    return annotations
+    return once(
+        resolution.derived,
+        "annotations",
+        lambda: {**resolution.settings.annotations, **provenance.pod_annotations(resolution)},
+    )
 
 
 def _metadata(pod: Any, labels: Mapping[str, str], annotations: Mapping[str, str]) -> Any:
@@ -206,8 +213,8 @@ def _placeholder_texts(resolution: Resolution) -> tuple[str, ...]:
     """The distinct texts with braces that applying ``resolution`` fills in,
     when they all follow the placeholder rule (else none: each is then
     expanded alone, and the first that breaks it named); once per resolution."""
-    texts: tuple[str, ...] | None = resolution.derived.get("placeholder_texts")
-    if texts is None:
+
+    def texts() -> tuple[str, ...]:
         settings = resolution.settings
         found = [var["value"] for var in settings.env if "value" in var]
         found += [
@@ -216,9 +223,9 @@ def _placeholder_texts(resolution: Resolution) -> tuple[str, ...]:
             if volume.get("persistentVolumeClaim")
         ]
         distinct = dict.fromkeys(text for text in found if _has_braces(text))
-        texts = () if any(placeholders.problems(text) for text in distinct) else tuple(distinct)
-        resolution.derived["placeholder_texts"] = texts
-    return texts
+        return () if any(placeholders.problems(text) for text in distinct) else tuple(distinct)
+
+    return once(resolution.derived, "placeholder_texts", texts)
 
 
 def _expanded_together(expand: Expand, texts: Sequence[str]) -> dict[str, str]:

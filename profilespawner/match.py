@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
-from .model import Profile, ProfileSet, Who
+from .model import Profile, ProfileSet, Who, once
 
 __all__ = [
     "ImageRef",
@@ -220,11 +220,7 @@ def set_index(profile_set: ProfileSet) -> _WhoIndex:
     and kept on the set itself (:attr:`ProfileSet.derived
     <profilespawner.model.ProfileSet.derived>`): it lives and dies with the
     set, so a reload leaves no old set alive."""
-    index = profile_set.derived.get("who_index")
-    if index is None:
-        index = profile_set.derived["who_index"] = _WhoIndex.build(profile_set.profiles)
-    assert isinstance(index, _WhoIndex)
-    return index
+    return once(profile_set.derived, "who_index", lambda: _WhoIndex.build(profile_set.profiles))
 
 
 def matching_profiles(

@@ -12,11 +12,11 @@ the resources a size's ranges offer and the keys a budget limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "BUDGET_KEYS",
@@ -39,6 +39,7 @@ __all__ = [
     "SourceVersion",
     "Who",
     "frozen_map",
+    "once",
 ]
 
 JSON = dict[str, Any]
@@ -95,6 +96,20 @@ def frozen_map(values: Mapping[Any, Any]) -> Mapping[Any, Any]:
 
 def _empty() -> Mapping[str, Any]:
     return EMPTY_MAP
+
+
+_T = TypeVar("_T")
+
+
+def once(derived: dict[str, Any], key: str, compute: Callable[[], _T]) -> _T:
+    """``derived[key]``, computed by ``compute`` the first time it is asked
+    for: what the pure core derives from a profile set or a resolution once,
+    kept on it (their ``derived``) so that it lives exactly as long."""
+    try:
+        value: _T = derived[key]
+    except KeyError:
+        value = derived[key] = compute()
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from .model import (
     RangeValues,
     Size,
     SourceVersion,
+    once,
 )
 from .ranges import choose, range_layers
 
@@ -90,14 +91,16 @@ class Resolution:
     def describe(self) -> str:
         """Profile and size names (and the range values), for logs and progress
         messages; never an env value."""
-        described: str | None = self.derived.get("describe")
-        if described is None:  # once: a cached resolution is logged at every spawn
+
+        def described() -> str:
             names = ", ".join(quote(p.name) for p in self.profiles) or "none"
             size = quote(self.size.name) if self.size else "none"
             if self.range_values:
                 size += f" ({', '.join(f'{k} {v}' for k, v in self.range_values.items())})"
-            described = self.derived["describe"] = f"profiles {names}; size {size}"
-        return described
+            return f"profiles {names}; size {size}"
+
+        # once: a cached resolution is logged at every spawn
+        return once(self.derived, "describe", described)
 
 
 def allowed_sizes(profile_set: ProfileSet, *, user: str, groups: Iterable[str]) -> list[Size]:
