@@ -170,13 +170,6 @@ class SingleuserProfiles(SingletonConfigurable):
     def _file_check_interval_default(self) -> float:
         return file_source.CHECK_INTERVAL
 
-    @validate("file_check_interval")
-    def _validate_file_check_interval(self, proposal: dict[str, Any]) -> float:
-        value: float = proposal["value"]
-        if not value >= 0:
-            raise TraitError(f"SingleuserProfiles.file_check_interval must be >= 0 seconds, not {value!r}")
-        return value
-
     default_mount_path = Unicode(
         DEFAULT_MOUNT_PATH,
         config=True,
@@ -376,11 +369,13 @@ class SingleuserProfiles(SingletonConfigurable):
             )
         return value
 
-    @validate("initial_load_timeout")
-    def _validate_initial_load_timeout(self, proposal: dict[str, Any]) -> float:
+    @validate("file_check_interval", "initial_load_timeout")
+    def _validate_seconds(self, proposal: dict[str, Any]) -> float:
         value: float = proposal["value"]
-        if not value >= 0:
-            raise TraitError(f"SingleuserProfiles.initial_load_timeout must be >= 0 seconds, not {value!r}")
+        if not value >= 0:  # NaN too
+            raise TraitError(
+                f"SingleuserProfiles.{proposal['trait'].name} must be >= 0 seconds, not {value!r}"
+            )
         return value
 
     @validate("on_api_unavailable")
